@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * LPU v3 hardware interface: PCI identity, BAR0 register map, queue ring
+ * descriptors, fence records and device error codes.
+ *
+ * This is the single source of truth for the hardware interface. The kernel
+ * driver (driver/), the QEMU device model (qemu-device/) and the tools that
+ * decode device state all include this file; nothing copies from it.
+ * The prose specification is uapi/lpu_hw.md.
+ *
+ * Everything the device reads from or writes to host memory is little-endian.
+ */
+#ifndef LPU_HW_H
+#define LPU_HW_H
+
+#include <linux/types.h>
+
+/* ---- PCI identity ------------------------------------------------------ */
+
+#define LPU_PCI_VENDOR_ID		0x4c50	/* "LP", not assigned in pci.ids */
+#define LPU_PCI_DEVICE_ID_V3		0x0003
+#define LPU_PCI_REVISION_V3		0x01
+/* PCI base class 0x12 "processing accelerator", subclass 0x00 */
+#define LPU_PCI_CLASS_ACCEL		0x1200
+
+/* ---- BARs -------------------------------------------------------------- */
+
+#define LPU_BAR_REGS			0	/* 32-bit MMIO, LPU_REGS_SIZE */
+#define LPU_BAR_SRAM			2	/* 64-bit prefetchable SRAM aperture */
+#define LPU_BAR_MSIX			4	/* MSI-X table and PBA, nothing else */
+
+#define LPU_REGS_SIZE			0x10000
+#define LPU_SRAM_SIZE_DEFAULT		(256ULL << 20)
+
+/* ---- MSI-X vectors ----------------------------------------------------- */
+
+#define LPU_NUM_QUEUES			4
+#define LPU_MSIX_VEC_DEVICE		0	/* device error, firmware mailbox */
+#define LPU_MSIX_VEC_QUEUE(q)		(1 + (q))
+#define LPU_MSIX_NUM_VECTORS		(1 + LPU_NUM_QUEUES)
+
+/*
+ * ---- BAR0 registers ----------------------------------------------------
+ *
+ * Every register is 32 bits wide and must be accessed with naturally aligned
+ * 4-byte loads and stores. The device ignores (and logs) other access sizes;
+ * reads of undefined offsets return 0.
+ */
+
+/* Identity */
+#define LPU_REG_ID			0x0000	/* RO: LPU_ID_MAGIC */
+#define LPU_REG_VERSION			0x0004	/* RO: major << 16 | minor */
+#define LPU_REG_CAPS			0x0008	/* RO: LPU_CAP_* */
+#define LPU_REG_NUM_QUEUES		0x000c	/* RO */
+#define LPU_REG_SRAM_SIZE_LO		0x0010	/* RO: SRAM bytes, low half */
+#define LPU_REG_SRAM_SIZE_HI		0x0014	/* RO: SRAM bytes, high half */
+#define LPU_REG_MAX_RING_ENTRIES	0x0018	/* RO: largest Q_RING_SIZE */
+#define LPU_REG_SCRATCH			0x001c	/* RW: liveness, no side effect */
+
+#define LPU_ID_MAGIC			0x4c505533	/* "LPU3" */
+#define LPU_HW_VERSION_MAJOR		3
+#define LPU_HW_VERSION_MINOR		0
+#define LPU_HW_VERSION			((LPU_HW_VERSION_MAJOR << 16) | \
+					 LPU_HW_VERSION_MINOR)
+#define LPU_MAX_RING_ENTRIES		4096
+
+#define LPU_CAP_QUEUES			(1U << 0)	/* descriptor rings */
+#define LPU_CAP_FENCE			(1U << 1)	/* FENCE descriptor */
+#define LPU_CAP_TIMESTAMPS		(1U << 2)	/* fence records carry times */
+#define LPU_CAP_TELEMETRY		(1U << 3)	/* telemetry block */
+#define LPU_CAP_FW_MAILBOX		(1U << 4)	/* firmware boot mailbox */
+#define LPU_CAP_DMA			(1U << 5)	/* COPY descriptors (later) */
+#define LPU_CAP_EXEC			(1U << 6)	/* EXEC descriptors (later) */
+
+/* Device status and control */
+#define LPU_REG_STATUS			0x0020	/* RO: LPU_STATUS_* */
+#define LPU_REG_RESET			0x0024	/* WO: LPU_RESET_MAGIC resets */
+#define LPU_REG_ERROR_CODE		0x0028	/* RO: first latched LPU_ERR_* */
+#define LPU_REG_ERROR_QUEUE		0x002c	/* RO: queue of that error */
+#define LPU_REG_ERROR_ACK		0x0030	/* WO: any value clears error */
+
+#define LPU_STATUS_READY		(1U << 0)
+#define LPU_STATUS_ERROR		(1U << 1)	/* ERROR_CODE is valid */
+#define LPU_STATUS_BUSY			(1U << 2)	/* some queue has work */
+
+/* A magic value, so a stray write of 1 cannot wipe the device. */
+#define LPU_RESET_MAGIC			0x52534554	/* "RSET" */
+
+/* Interrupts */
+#define LPU_REG_IRQ_STATUS		0x0040	/* RW1C: LPU_IRQ_* */
+#define LPU_REG_IRQ_MASK		0x0044	/* RW: 1 = enabled */
+
+#define LPU_IRQ_QUEUE(q)		(1U << (q))	/* completion or error */
+#define LPU_IRQ_MAILBOX			(1U << 30)
+#define LPU_IRQ_ERROR			(1U << 31)	/* device error latched */
+#define LPU_IRQ_ALL			(LPU_IRQ_ERROR | LPU_IRQ_MAILBOX | \
+					 ((1U << LPU_NUM_QUEUES) - 1))
+
+/* Firmware boot mailbox (the boot protocol is defined by the firmware spec) */
+#define LPU_REG_FW_STATUS		0x0100	/* RO: LPU_FW_STATE_* */
+#define LPU_REG_FW_ERROR		0x0104	/* RO: LPU_ERR_* of last boot */
+#define LPU_REG_FW_VERSION		0x0108	/* RO: running firmware */
+#define LPU_REG_FW_CMD			0x010c	/* WO: LPU_FW_CMD_* */
+#define LPU_REG_FW_ADDR_LO		0x0110	/* RW: image bus address */
+#define LPU_REG_FW_ADDR_HI		0x0114
+#define LPU_REG_FW_SIZE			0x0118	/* RW: image bytes */
+
+#define LPU_FW_STATE_ROM		0	/* boot ROM only, no image */
+#define LPU_FW_STATE_BOOTING		1
+#define LPU_FW_STATE_READY		2
+#define LPU_FW_STATE_ERROR		3
+
+#define LPU_FW_CMD_BOOT			1
+
+/* Telemetry: modelled, read-only */
+#define LPU_REG_TEMP_MC			0x0200	/* die temperature, m°C */
+#define LPU_REG_POWER_MW		0x0204	/* board power, mW */
+#define LPU_REG_CLOCK_MHZ		0x0208	/* core clock */
+#define LPU_REG_BUSY_NS_LO		0x0210	/* cumulative busy time: reading */
+#define LPU_REG_BUSY_NS_HI		0x0214	/* LO latches HI */
+#define LPU_REG_DESC_DONE_LO		0x0218	/* descriptors completed: reading */
+#define LPU_REG_DESC_DONE_HI		0x021c	/* LO latches HI */
+#define LPU_REG_ERROR_COUNT		0x0220	/* errors latched since reset */
+
+/*
+ * Per-queue registers, at LPU_REG_QUEUE(q) + offset.
+ *
+ * RING_BASE, RING_SIZE and FENCE_* may only be written while the queue is
+ * disabled; the device validates them when Q_CTRL_ENABLE is set.
+ */
+#define LPU_REG_QUEUE_BASE		0x1000
+#define LPU_REG_QUEUE_STRIDE		0x0100
+#define LPU_REG_QUEUE(q)		(LPU_REG_QUEUE_BASE + \
+					 (q) * LPU_REG_QUEUE_STRIDE)
+
+#define LPU_Q_RING_BASE_LO		0x00	/* RW: 64-byte aligned */
+#define LPU_Q_RING_BASE_HI		0x04
+#define LPU_Q_RING_SIZE			0x08	/* RW: entries, power of 2 */
+#define LPU_Q_FENCE_BASE_LO		0x0c	/* RW: 32-byte aligned */
+#define LPU_Q_FENCE_BASE_HI		0x10
+#define LPU_Q_FENCE_COUNT		0x14	/* RW: fence records */
+#define LPU_Q_CTRL			0x18	/* RW: LPU_Q_CTRL_* */
+#define LPU_Q_STATUS			0x1c	/* RO: LPU_Q_STATUS_* */
+#define LPU_Q_HEAD			0x20	/* RO: next entry the device reads */
+#define LPU_Q_TAIL			0x24	/* RW: next entry the driver writes */
+#define LPU_Q_DOORBELL			0x28	/* WO: any value starts the queue */
+#define LPU_Q_ERROR			0x2c	/* RO: LPU_ERR_* that halted it */
+#define LPU_Q_ERROR_HEAD		0x30	/* RO: index of that descriptor */
+#define LPU_Q_DONE			0x34	/* RO: descriptors completed */
+
+#define LPU_Q_CTRL_ENABLE		(1U << 0)
+#define LPU_Q_CTRL_RESET		(1U << 1)	/* self-clearing */
+
+#define LPU_Q_STATUS_ENABLED		(1U << 0)
+#define LPU_Q_STATUS_HALTED		(1U << 1)	/* Q_ERROR is valid */
+#define LPU_Q_STATUS_BUSY		(1U << 2)
+
+#define LPU_MIN_RING_ENTRIES		2
+#define LPU_MAX_FENCE_RECORDS		4096
+
+/*
+ * ---- Queue ring descriptors --------------------------------------------
+ *
+ * A ring is RING_SIZE 64-byte descriptors in host memory. The driver writes
+ * descriptors at TAIL, advances TAIL and writes DOORBELL; the device
+ * consumes from HEAD to TAIL in order. Any field the opcode does not define
+ * must be zero: the device rejects the descriptor otherwise, so that later
+ * revisions can give those bits a meaning.
+ */
+#define LPU_DESC_SIZE			64
+
+#define LPU_OP_INVALID			0x00	/* a zeroed slot is never valid */
+#define LPU_OP_NOP			0x01
+#define LPU_OP_FENCE			0x02
+#define LPU_OP_COPY			0x10	/* reserved: DMA engine */
+#define LPU_OP_EXEC			0x20	/* reserved: schedule execution */
+
+#define LPU_DESC_F_IRQ			(1U << 0)	/* FENCE: raise MSI-X */
+
+/* Device clock: 1 cycle = 1 ns at LPU_CLOCK_MHZ. */
+#define LPU_CLOCK_MHZ			1000
+#define LPU_NOP_BASE_CYCLES		64
+#define LPU_FENCE_CYCLES		128
+#define LPU_NOP_MAX_CYCLES		1000000000U	/* 1 s */
+
+struct lpu_desc_hdr {
+	__u8 opcode;
+	__u8 flags;
+	__le16 rsvd0;
+	__le32 rsvd1;
+};
+
+/*
+ * NOP: occupies the engine for LPU_NOP_BASE_CYCLES + @cycles device cycles
+ * and does nothing else. A long NOP is how tests make a job slow on purpose.
+ */
+struct lpu_desc_nop {
+	struct lpu_desc_hdr hdr;
+	__le32 cycles;		/* at most LPU_NOP_MAX_CYCLES */
+	__le32 rsvd2;
+	__le64 rsvd3[6];
+};
+
+/*
+ * FENCE: write a struct lpu_fence_record for @seq at record @slot of the
+ * queue's fence area, then, with LPU_DESC_F_IRQ, raise the queue's
+ * interrupt. The device writes only inside the fence area that the driver
+ * programmed, so a descriptor cannot name an arbitrary host address.
+ */
+struct lpu_desc_fence {
+	struct lpu_desc_hdr hdr;
+	__le32 slot;
+	__le32 rsvd2;
+	__le64 seq;
+	__le64 rsvd3[5];
+};
+
+union lpu_desc {
+	struct lpu_desc_hdr hdr;
+	struct lpu_desc_nop nop;
+	struct lpu_desc_fence fence;
+	__u8 bytes[LPU_DESC_SIZE];
+};
+
+/*
+ * Fence record, written by the device. Times are the device clock in
+ * nanoseconds: @doorbell_ns is the doorbell that made this FENCE visible,
+ * @complete_ns is when it retired, so their difference is the device's own
+ * share of a job's round trip.
+ */
+struct lpu_fence_record {
+	__le64 seq;
+	__le32 status;		/* LPU_ERR_OK, or why the queue halted */
+	__le32 rsvd;
+	__le64 doorbell_ns;
+	__le64 complete_ns;
+};
+
+#define LPU_FENCE_RECORD_SIZE		32
+
+/* ---- Device error codes (ERROR_CODE, Q_ERROR, FW_ERROR, fence status) -- */
+
+#define LPU_ERR_OK			0
+#define LPU_ERR_BAD_OPCODE		1	/* unknown or reserved opcode */
+#define LPU_ERR_BAD_FLAGS		2	/* flag not defined for opcode */
+#define LPU_ERR_RESERVED		3	/* reserved field not zero */
+#define LPU_ERR_FENCE_SLOT		4	/* slot >= FENCE_COUNT */
+#define LPU_ERR_DMA			5	/* host memory access failed */
+#define LPU_ERR_RING_CONFIG		6	/* bad base, size or fence area */
+#define LPU_ERR_TAIL_RANGE		7	/* TAIL >= RING_SIZE */
+#define LPU_ERR_UNSUPPORTED		8	/* command not implemented */
+#define LPU_ERR_RANGE			9	/* argument beyond its limit */
+#define LPU_ERR_COUNT			10
+
+#endif /* LPU_HW_H */
