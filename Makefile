@@ -1,0 +1,88 @@
+# LPU v3 open stack: top-level build and test entry points.
+#
+#   make demo    install what is missing, build everything, boot the emulated
+#                card and show the driver, the device nodes, lpu-smi and a job
+#   make check   every test: host unit tests, QEMU qtests, guest selftests;
+#                ends with "N passed, N failed"
+#   make bench   benchmarks in the guest, "BENCH ..." lines
+#
+# Big downloads and builds (QEMU, kernel packages) live in $(LPU_CACHE),
+# outside the clone, keyed by their inputs.
+
+export LPU_CACHE ?= /var/cache/lpu
+TOP := $(CURDIR)
+BUILD := $(TOP)/build
+GUEST_TIMEOUT ?= 1200
+
+# Resolved lazily: the kernel may only be installed by `make deps`.
+KVER = $(shell $(TOP)/tools/fetch-kernel.sh --print)
+KDIR = /lib/modules/$(KVER)/build
+
+USER_DIRS := libruntime tools/lpu-smi tools/lpu-bench tools/lpu-run selftests/lpu
+
+.PHONY: all deps qemu module userspace guest demo check bench clean \
+	check-host check-qtest check-guest
+
+all: deps
+	@$(MAKE) --no-print-directory qemu module userspace
+	@$(MAKE) --no-print-directory guest
+
+deps:
+	@$(TOP)/tools/host-deps.sh
+	@$(TOP)/tools/fetch-kernel.sh >/dev/null
+
+qemu:
+	@$(TOP)/tools/build-qemu.sh >/dev/null
+
+module:
+	$(MAKE) -C $(KDIR) M=$(TOP) modules
+
+userspace:
+	@for d in $(USER_DIRS); do \
+		$(MAKE) --no-print-directory -C $$d BUILD=$(BUILD) all || exit 1; \
+	done
+
+guest:
+	@mkdir -p $(BUILD)/guest
+	@$(TOP)/tools/mkinitramfs.sh $(KVER) $(BUILD)/guest/initramfs.cpio
+
+demo: all
+	@$(TOP)/tools/vm-run.sh --timeout $(GUEST_TIMEOUT) --quiet-boot \
+		--cmd 'sh /opt/lpu/demo.sh'; rc=$$?; \
+	sed -n '/^=== LPU demo/,/^LPU-GUEST-EXIT/p' $(BUILD)/guest/last.log | \
+		grep -v '^LPU-GUEST-EXIT'; exit $$rc
+
+# Every suite is framed by tools/tap-suite.sh; tools/tap-summary.awk counts
+# them all, charges missing or crashed suites as failures and prints the
+# final "N passed, N failed".
+check: all
+	@{ $(MAKE) --no-print-directory -s check-host; \
+	   $(MAKE) --no-print-directory -s check-qtest; \
+	   $(MAKE) --no-print-directory -s check-guest; } | awk -f $(TOP)/tools/tap-summary.awk
+
+check-host:
+	@$(TOP)/tools/tap-suite.sh tap-summary $(TOP)/tools/tests/tap-summary-test.sh
+	@$(TOP)/tools/tap-suite.sh liblpu-host $(MAKE) --no-print-directory -s -C libruntime BUILD=$(BUILD) check
+
+check-qtest:
+	@$(TOP)/tools/tap-suite.sh qtest-lpu-v3 $(TOP)/tools/build-qemu.sh --qtest
+
+# The guest prints its own suite frames (tools/guest/run-selftests.sh); the
+# boot itself is one more result, so a hung or panicked guest fails.
+check-guest:
+	@$(TOP)/tools/vm-run.sh --timeout $(GUEST_TIMEOUT) \
+		--cmd 'sh /opt/lpu/run-selftests.sh' --log $(BUILD)/guest/check.log; \
+	rc=$$?; echo "# LPU-SUITE guest-vm"; echo "1..1"; \
+	if [ $$rc = 124 ]; then echo "not ok 1 guest booted and finished (hung or panicked, see $(BUILD)/guest/check.log)"; \
+	else echo "ok 1 guest booted and finished"; fi; \
+	echo "# LPU-SUITE-END guest-vm rc=0"
+
+bench: all
+	@$(TOP)/tools/vm-run.sh --timeout $(GUEST_TIMEOUT) --quiet-boot \
+		--cmd 'lpu-bench' --log $(BUILD)/guest/bench.log; rc=$$?; \
+	grep '^BENCH ' $(BUILD)/guest/bench.log; exit $$rc
+
+clean:
+	@for d in $(USER_DIRS); do $(MAKE) --no-print-directory -C $$d BUILD=$(BUILD) clean; done
+	-$(MAKE) -C $(KDIR) M=$(TOP) clean
+	rm -rf $(BUILD)

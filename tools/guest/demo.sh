@@ -1,0 +1,16 @@
+#!/bin/sh
+# `make demo` in the guest: the driver bound, the device nodes udev made,
+# the card in lpu-smi, and one NOP job round trip completed by an interrupt.
+echo "=== LPU demo: kernel log of 'insmod lpu.ko' ==="
+dmesg | grep -E 'lpu|accel' | sed 's/^/  /'
+echo
+echo "=== LPU demo: device nodes (created by udev rule 60-lpu.rules) ==="
+ls -l /dev/accel/ /dev/lpu* | sed 's/^/  /'
+echo
+echo "=== LPU demo: lpu-smi ==="
+lpu-smi || exit 1
+echo
+echo "=== LPU demo: a NOP job through queue 0 ==="
+lpu-run --nop --queue 0 || exit 1
+echo
+echo "=== LPU demo: done ==="

@@ -1,0 +1,105 @@
+#!/bin/bash
+# Build the test guest's initramfs: busybox, kmod, systemd-udevd with our
+# udev rule, the DRM modules lpu.ko needs (from the guest kernel's own module
+# tree), lpu.ko, the tools, the selftests and the firmware folder.
+#
+#   tools/mkinitramfs.sh KVER OUT.cpio
+#
+# The archive is left uncompressed: it is rebuilt often and the kernel
+# unpacks an uncompressed cpio fastest under TCG.
+set -euo pipefail
+KVER=$1
+OUT=$2
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=$TOP/build
+STAGE=$(mktemp -d)
+trap 'rm -rf "$STAGE"' EXIT
+
+die() { echo "mkinitramfs: $*" >&2; exit 1; }
+[ -f "$TOP/lpu.ko" ] || die "$TOP/lpu.ko is missing; build the module first"
+[ -d "/lib/modules/$KVER/kernel" ] || die "no module tree for kernel $KVER"
+
+# Copy the shared libraries an ELF file links to (not our own liblpu,
+# which goes to /opt/lpu/lib).
+copy_libs() {
+	ldd "$1" 2>/dev/null | awk '/=>/ && $3 ~ /^\// {print $3} /^\t\/lib/ {print $1}' |
+	while read -r lib; do
+		case "$lib" in "$BUILD"/*) continue ;; esac
+		[ -e "$STAGE$lib" ] || install -D -m 0755 "$lib" "$STAGE$lib"
+	done
+}
+
+# Copy a host binary to the same path in the guest, with its libraries.
+copy_elf() {
+	local f
+	for f in "$@"; do
+		install -D -m 0755 "$f" "$STAGE$f"
+		copy_libs "$f"
+	done
+}
+
+mkdir -p "$STAGE"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,run,tmp,root}
+mkdir -p "$STAGE"/etc/udev/rules.d "$STAGE"/opt/lpu/{bin,lib,selftests,firmware}
+
+# busybox for the shell and coreutils; kmod for module handling.
+install -m 0755 /usr/bin/busybox "$STAGE/bin/busybox"
+for a in $(/usr/bin/busybox --list); do
+	[ -e "$STAGE/bin/$a" ] || ln -s busybox "$STAGE/bin/$a"
+done
+copy_elf /usr/bin/kmod
+for a in modprobe insmod rmmod lsmod modinfo depmod; do
+	ln -sf /usr/bin/kmod "$STAGE/usr/sbin/$a"
+done
+
+# A real udevd and udevadm, and nothing but our rule.
+copy_elf /lib/systemd/systemd-udevd /bin/udevadm
+install -m 0644 "$TOP/tools/udev/60-lpu.rules" "$STAGE/etc/udev/rules.d/"
+printf 'root:x:0:0:root:/root:/bin/sh\n' >"$STAGE/etc/passwd"
+printf 'root:x:0:\nrender:x:%s:\n' "$(getent group render | cut -d: -f3)" >"$STAGE/etc/group"
+
+# The guest kernel's modules that lpu.ko depends on, found through
+# modules.dep so that indirect dependencies come along.
+deps=$(/usr/sbin/modinfo -F depends "$TOP/lpu.ko" | tr ',' ' ')
+echo "$deps" >"$STAGE/opt/lpu/module-deps"
+MODDIR=/lib/modules/$KVER
+declare -A seen=()
+add_mod() {
+	local name=$1 path dep
+	path=$(/usr/sbin/modinfo -k "$KVER" -n "$name") || die "module $name not in $MODDIR"
+	[ -n "${seen[$path]:-}" ] && return 0
+	seen[$path]=1
+	install -D -m 0644 "$path" "$STAGE$path"
+	for dep in $(/usr/sbin/modinfo -k "$KVER" -F depends "$name" | tr ',' ' '); do
+		add_mod "$dep"
+	done
+}
+for m in $deps; do add_mod "$m"; done
+cp "$MODDIR"/modules.order "$MODDIR"/modules.builtin* "$STAGE$MODDIR/"
+/usr/sbin/depmod -b "$STAGE" "$KVER"
+
+# Our artefacts.
+install -m 0644 "$TOP/lpu.ko" "$STAGE/opt/lpu/lpu.ko"
+for f in "$BUILD"/bin/*; do
+	[ -x "$f" ] || continue
+	install -m 0755 "$f" "$STAGE/opt/lpu/bin/"
+	copy_libs "$f"
+done
+if ls "$BUILD"/lib/liblpu.so* >/dev/null 2>&1; then
+	cp -a "$BUILD"/lib/liblpu.so* "$STAGE/opt/lpu/lib/"
+	copy_libs "$BUILD/lib/liblpu.so.0"
+fi
+if [ -d "$BUILD/selftests" ]; then
+	cp -a "$BUILD/selftests/." "$STAGE/opt/lpu/selftests/"
+	for f in "$BUILD"/selftests/*; do
+		[ -f "$f" ] && [ -x "$f" ] && copy_libs "$f"
+	done
+fi
+[ -d "$TOP/firmware" ] && cp -a "$TOP/firmware/." "$STAGE/opt/lpu/firmware/"
+
+install -m 0755 "$TOP/tools/guest/init" "$STAGE/init"
+for f in run-selftests.sh check-kernel-log.sh demo.sh; do
+	install -m 0755 "$TOP/tools/guest/$f" "$STAGE/opt/lpu/$f"
+done
+
+(cd "$STAGE" && find . -print0 | sort -z | cpio --null -o -H newc --quiet) >"$OUT.tmp"
+mv "$OUT.tmp" "$OUT"

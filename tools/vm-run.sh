@@ -1,0 +1,86 @@
+#!/bin/bash
+# Boot the LPU test guest on the emulated card and run one shell command in
+# it as root, after lpu.ko is loaded and udev has settled.
+#
+#   tools/vm-run.sh [options] --cmd 'COMMAND'
+#
+# Options:
+#   --cmd CMD        shell command to run in the guest (required)
+#   --timeout SEC    wall-clock limit for the whole boot (default 900)
+#   --log FILE       also write the console log there (default build/guest/last.log)
+#   --device-args A  extra lpu-v3 properties, e.g. ",sram-size=536870912"
+#   --no-insmod      boot without loading lpu.ko
+#   --kvm            use KVM instead of TCG (opt-in: it failed to boot here)
+#   --quiet-boot     don't echo the console, only the log file and COMMAND's exit
+#
+# The console streams to stdout. The exit status is COMMAND's. A guest that
+# hangs, panics or never reports its exit status fails with 124 and the tail
+# of its console log, so a broken guest can never hang the caller.
+set -uo pipefail
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=$TOP/build
+CMD=
+TIMEOUT=900
+LOG=$BUILD/guest/last.log
+DEVARGS=
+NOINSMOD=0
+ACCEL=tcg
+ECHO=1
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--cmd) CMD=$2; shift 2 ;;
+	--timeout) TIMEOUT=$2; shift 2 ;;
+	--log) LOG=$2; shift 2 ;;
+	--device-args) DEVARGS=$2; shift 2 ;;
+	--no-insmod) NOINSMOD=1; shift ;;
+	--kvm) ACCEL=kvm; shift ;;
+	--quiet-boot) ECHO=0; shift ;;
+	-h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+	*) echo "vm-run: unknown option '$1' (see --help)" >&2; exit 2 ;;
+	esac
+done
+[ -n "$CMD" ] || { echo "vm-run: --cmd is required" >&2; exit 2; }
+
+KVER=$("$TOP/tools/fetch-kernel.sh" --print) || exit 2
+QEMU=${LPU_QEMU:-$("$TOP/tools/build-qemu.sh" --print-path)} || exit 2
+[ -x "$QEMU" ] || { echo "vm-run: no QEMU binary at '$QEMU'; run 'make qemu'" >&2; exit 2; }
+BASE=$BUILD/guest/initramfs.cpio
+[ -f "$BASE" ] || { echo "vm-run: $BASE is missing; run 'make guest'" >&2; exit 2; }
+
+# The command travels as a second cpio archive appended to the base one:
+# the kernel unpacks concatenated archives in order.
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+mkdir -p "$WORK/stage/opt/lpu"
+printf '%s\n' "$CMD" >"$WORK/stage/opt/lpu/cmd.sh"
+[ $NOINSMOD = 1 ] && touch "$WORK/stage/opt/lpu/no-insmod"
+(cd "$WORK/stage" && find . | cpio -o -H newc --quiet) >"$WORK/cmd.cpio"
+cat "$BASE" "$WORK/cmd.cpio" >"$WORK/initrd.cpio"
+
+mkdir -p "$(dirname "$LOG")"
+# The card sits behind a root port, as a discrete card would, so it has a
+# real PCIe link for lpu-smi to report.
+timeout -k 10 "$TIMEOUT" "$QEMU" \
+	-M q35 -nodefaults -accel "$ACCEL" -cpu max -smp 2 -m 1024 \
+	-display none -no-reboot \
+	-kernel "/boot/vmlinuz-$KVER" -initrd "$WORK/initrd.cpio" \
+	-append "console=ttyS0 panic=-1 loglevel=1 oops=panic" \
+	-chardev stdio,id=con,signal=off -serial chardev:con \
+	-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1 \
+	-device "lpu-v3,bus=rp0$DEVARGS" </dev/null 2>&1 |
+	tr -d '\r' | if [ $ECHO = 1 ]; then tee "$LOG"; else cat >"$LOG"; fi
+qemu_rc=${PIPESTATUS[0]}
+
+rc=$(sed -n 's/^LPU-GUEST-EXIT \([0-9]*\)$/\1/p' "$LOG" | tail -n 1)
+if [ -z "$rc" ]; then
+	if [ "$qemu_rc" = 124 ]; then
+		echo "vm-run: guest timed out after ${TIMEOUT}s (hung)" >&2
+	else
+		echo "vm-run: guest ended without reporting an exit status (panic or crash; QEMU exit $qemu_rc)" >&2
+	fi
+	echo "vm-run: last 60 lines of $LOG:" >&2
+	tail -n 60 "$LOG" >&2
+	exit 124
+fi
+exit "$rc"
