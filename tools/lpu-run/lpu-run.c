@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: MIT
+/*
+ * lpu-run: submit a job to an LPU card and report how it went.
+ *
+ * This first version runs NOP jobs, the smallest thing that travels the
+ * whole path: submit ioctl -> ring -> doorbell -> device -> MSI-X ->
+ * fence -> wait. It shows that the completion came by interrupt by reading
+ * the queue's MSI-X vector count in /proc/interrupts before and after.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <drm/lpu_accel.h>
+#include <lpu.h>
+#include <lpu_hw.h>
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: lpu-run --nop [-d DEV | -i INDEX] [-q QUEUE] [-c CYCLES] [-n COUNT]\n"
+		"  --nop          run NOP jobs (the only job kind so far)\n"
+		"  -d, --device   device node (default: card 0)\n"
+		"  -i, --index    card index as listed by lpu-smi\n"
+		"  -q, --queue    hardware queue (default 0)\n"
+		"  -c, --cycles   extra device cycles each NOP occupies (default 0)\n"
+		"  -n, --count    jobs to run one after another (default 1)\n");
+}
+
+static int parse_uint(const char *s, const char *what, unsigned long max,
+		      unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || *s == '\0' || *end != '\0' || s[0] == '-' || v > max) {
+		fprintf(stderr, "lpu-run: invalid %s '%s' (0..%lu)\n", what, s, max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+/*
+ * Interrupts delivered so far on MSI-X vector @vec of PCI function @pci,
+ * summed over CPUs, or -1 if /proc/interrupts has no such line.
+ */
+static long long msix_count(const char *pci, unsigned int vec)
+{
+	char chip[64], hwirq[32], line[4096];
+	long long total = -1;
+	FILE *f;
+
+	snprintf(chip, sizeof(chip), "PCI-MSIX-%s", pci);
+	snprintf(hwirq, sizeof(hwirq), " %u-edge", vec);
+	f = fopen("/proc/interrupts", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, ':');
+		long long sum = 0;
+
+		if (!p || !strstr(line, chip) || !strstr(line, hwirq))
+			continue;
+		for (p++;;) {
+			char *end;
+			long long v = strtoll(p, &end, 10);
+
+			if (end == p)
+				break;
+			sum += v;
+			p = end;
+		}
+		total = sum;
+		break;
+	}
+	fclose(f);
+	return total;
+}
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "nop", no_argument, NULL, 'N' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "index", required_argument, NULL, 'i' },
+		{ "queue", required_argument, NULL, 'q' },
+		{ "cycles", required_argument, NULL, 'c' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned long index = 0, queue = 0, cycles = 0, count = 1, i;
+	const char *path = NULL;
+	struct lpu_device *dev;
+	struct lpu_card card;
+	struct lpu_info info;
+	int nop = 0, c, ret;
+	long long irq_before, irq_after;
+
+	while ((c = getopt_long(argc, argv, "d:i:q:c:n:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'N':
+			nop = 1;
+			break;
+		case 'd':
+			path = optarg;
+			break;
+		case 'i':
+			if (parse_uint(optarg, "card index", 255, &index))
+				return 2;
+			break;
+		case 'q':
+			if (parse_uint(optarg, "queue", 255, &queue))
+				return 2;
+			break;
+		case 'c':
+			if (parse_uint(optarg, "cycles", DRM_LPU_NOP_MAX_CYCLES, &cycles))
+				return 2;
+			break;
+		case 'n':
+			if (parse_uint(optarg, "count", 1000000, &count) || !count)
+				return 2;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!nop || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	ret = path ? lpu_open_path(path, &dev) : lpu_open(index, &dev);
+	if (ret) {
+		fprintf(stderr, "lpu-run: cannot open %s: %s\n",
+			path ? path : "card", lpu_strerror(ret));
+		return 1;
+	}
+	ret = lpu_query(dev, &info);
+	if (ret) {
+		fprintf(stderr, "lpu-run: query failed: %s\n", lpu_strerror(ret));
+		goto out;
+	}
+	if (queue >= info.num_queues) {
+		fprintf(stderr, "lpu-run: queue %lu does not exist, the card has %u\n",
+			queue, info.num_queues);
+		ret = -EINVAL;
+		goto out;
+	}
+	/* The PCI address names the card's MSI-X lines in /proc/interrupts. */
+	card.pci_addr[0] = '\0';
+	if (!path)
+		lpu_card_get(index, &card);
+	irq_before = card.pci_addr[0] ?
+		msix_count(card.pci_addr, LPU_MSIX_VEC_QUEUE(queue)) : -1;
+
+	for (i = 0; i < count; i++) {
+		struct lpu_job_result res;
+		uint64_t seq;
+		double t0, t1;
+
+		t0 = now_us();
+		ret = lpu_submit_nop(dev, queue, cycles, &seq);
+		if (ret) {
+			fprintf(stderr, "lpu-run: submit failed: %s\n", lpu_strerror(ret));
+			goto out;
+		}
+		ret = lpu_wait(dev, seq, 10LL * 1000 * 1000 * 1000, &res);
+		t1 = now_us();
+		if (ret) {
+			fprintf(stderr, "lpu-run: wait for job %" PRIu64 " failed: %s\n",
+				seq, lpu_strerror(ret));
+			goto out;
+		}
+		printf("job %" PRIu64 ": NOP on queue %lu %s, round trip %.1f us, device time %.3f us\n",
+		       seq, queue, res.status ? lpu_strerror(res.status) : "completed",
+		       t1 - t0, res.device_ns / 1e3);
+		if (res.status) {
+			ret = res.status;
+			goto out;
+		}
+	}
+	irq_after = irq_before >= 0 ?
+		msix_count(card.pci_addr, LPU_MSIX_VEC_QUEUE(queue)) : -1;
+	if (irq_after >= 0)
+		printf("queue %lu MSI-X vector %u (%s): %lld interrupts during the run\n",
+		       queue, LPU_MSIX_VEC_QUEUE(queue), card.pci_addr,
+		       irq_after - irq_before);
+out:
+	lpu_close(dev);
+	return ret ? 1 : 0;
+}
