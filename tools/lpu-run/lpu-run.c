@@ -203,7 +203,7 @@ int main(int argc, char **argv)
 		msix_count(card.pci_addr, LPU_MSIX_VEC_QUEUE(queue)) : -1;
 	if (irq_after >= 0)
 		printf("queue %lu MSI-X vector %u (%s): %lld interrupts during the run\n",
-		       queue, LPU_MSIX_VEC_QUEUE(queue), card.pci_addr,
+		       queue, (unsigned int)LPU_MSIX_VEC_QUEUE(queue), card.pci_addr,
 		       irq_after - irq_before);
 out:
 	lpu_close(dev);

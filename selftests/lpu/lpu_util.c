@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lpu_util.h"
+
+int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
+int find_card(struct lpu_card *card)
+{
+	return lpu_card_get(0, card);
+}
+
+int open_card(const struct lpu_card *card)
+{
+	int fd = open(card->dev_path, O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int raw_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	int ret = ioctl(fd, cmd, arg);
+
+	return ret < 0 ? -errno : ret;
+}
+
+int raw_info(int fd, struct drm_lpu_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	return raw_ioctl(fd, DRM_IOCTL_LPU_GET_INFO, info);
+}
+
+int raw_submit(int fd, uint32_t queue, uint32_t nop_cycles, uint64_t *seq)
+{
+	struct drm_lpu_submit req = {
+		.queue = queue,
+		.job_type = LPU_JOB_NOP,
+		.nop_cycles = nop_cycles,
+	};
+	int ret = raw_ioctl(fd, DRM_IOCTL_LPU_SUBMIT, &req);
+
+	if (!ret && seq)
+		*seq = req.seq;
+	return ret;
+}
+
+int raw_wait(int fd, uint64_t seq, int64_t deadline, int32_t *status,
+	     uint64_t *device_ns)
+{
+	struct drm_lpu_wait req = {
+		.seq = seq,
+		.timeout_ns = deadline,
+	};
+	int ret = raw_ioctl(fd, DRM_IOCTL_LPU_WAIT, &req);
+
+	if (status)
+		*status = req.status;
+	if (device_ns)
+		*device_ns = req.device_ns;
+	return ret;
+}
+
+int wait_ms(int fd, uint64_t seq, int64_t ms, int32_t *status)
+{
+	return raw_wait(fd, seq, now_ns() + ms * NSEC_PER_MSEC, status, NULL);
+}
+
+static int pci_path(const struct lpu_card *card, const char *attr,
+		    char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/bus/pci/devices/%s/%s",
+			 getenv("LPU_SYSFS_ROOT") ?: "/sys", card->pci_addr,
+			 attr);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int pci_attr_ulong(const struct lpu_card *card, const char *attr,
+		   unsigned long *val)
+{
+	char path[PATH_MAX], text[64], *end;
+	int ret;
+
+	ret = pci_path(card, attr, path, sizeof(path));
+	if (ret)
+		return ret;
+	ret = read_text(path, text, sizeof(text));
+	if (ret < 0)
+		return ret;
+	errno = 0;
+	*val = strtoul(text, &end, 0);
+	if (errno || end == text)
+		return -EINVAL;
+	return 0;
+}
+
+int pci_bar_size(const struct lpu_card *card, int bar, uint64_t *size)
+{
+	unsigned long long start, end, flags;
+	char path[PATH_MAX];
+	int ret = -ENOENT, i;
+	FILE *f;
+
+	if (pci_path(card, "resource", path, sizeof(path)))
+		return -ENAMETOOLONG;
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	/* One "start end flags" line per BAR, in BAR order. */
+	for (i = 0; i <= bar; i++) {
+		if (fscanf(f, "%llx %llx %llx", &start, &end, &flags) != 3) {
+			ret = -EINVAL;
+			break;
+		}
+		if (i == bar) {
+			*size = end ? end - start + 1 : 0;
+			ret = 0;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+int write_text(const char *path, const char *text)
+{
+	size_t len = strlen(text);
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, len);
+	if (n < 0) {
+		n = -errno;
+		close(fd);
+		return n;
+	}
+	close(fd);
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+int read_text(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	size_t got = 0;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (got < len - 1) {
+		n = read(fd, buf + got, len - 1 - got);
+		if (n < 0) {
+			n = -errno;
+			close(fd);
+			return n;
+		}
+		if (n == 0)
+			break;
+		got += n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	return got;
+}
+
+void debugfs_path(const struct lpu_card *card, const char *name, char *buf,
+		  size_t len)
+{
+	snprintf(buf, len, "/sys/kernel/debug/accel/%u/%s", card->minor, name);
+}
+
+int wait_for_path(const char *path, bool want, int timeout_ms)
+{
+	int64_t end = now_ns() + timeout_ms * NSEC_PER_MSEC;
+
+	do {
+		if ((access(path, F_OK) == 0) == want)
+			return 0;
+		usleep(20000);
+	} while (now_ns() < end);
+	return -ETIMEDOUT;
+}
+
+int wait_for_card(struct lpu_card *card, int timeout_ms)
+{
+	int64_t end = now_ns() + timeout_ms * NSEC_PER_MSEC;
+
+	do {
+		if (!find_card(card) && access(card->dev_path, F_OK) == 0)
+			return 0;
+		usleep(20000);
+	} while (now_ns() < end);
+	return -ETIMEDOUT;
+}
+
+int kmsg_open_at_end(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (lseek(fd, 0, SEEK_END) < 0) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+int kmsg_find(int fd, const char *n1, const char *n2, char *line,
+	      size_t len, int timeout_ms)
+{
+	int64_t end = now_ns() + timeout_ms * NSEC_PER_MSEC;
+	char rec[2048];
+	ssize_t n;
+
+	for (;;) {
+		/* Each read() returns exactly one record. */
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* overwritten records: skip ahead */
+		if (n < 0) {
+			if (errno != EAGAIN || now_ns() > end)
+				return -ENOENT;
+			usleep(20000);
+			continue;
+		}
+		rec[n] = '\0';
+		if ((!n1 || strstr(rec, n1)) && (!n2 || strstr(rec, n2))) {
+			snprintf(line, len, "%s", rec);
+			return 0;
+		}
+	}
+}
+
+int read_taint(unsigned long *taint)
+{
+	char text[64];
+	int ret = read_text("/proc/sys/kernel/tainted", text, sizeof(text));
+
+	if (ret < 0)
+		return ret;
+	*taint = strtoul(text, NULL, 10);
+	return 0;
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the LPU selftests: finding the card, raw ioctls that
+ * return -errno (no retry, so -EINTR stays visible), sysfs/debugfs/kmsg
+ * access, and the clock.
+ */
+#ifndef LPU_UTIL_H
+#define LPU_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+
+#include <drm/lpu_accel.h>
+#include <lpu_hw.h>
+#include "lpu.h"
+
+#define LPU_ACCEL_MAJOR		261
+#define NSEC_PER_MSEC		1000000LL
+#define NSEC_PER_SEC		1000000000LL
+
+/* An LPU ioctl number with an arbitrary argument size (ABI edge cases). */
+#define LPU_IOC_SIZED(nr, size) \
+	_IOC(_IOC_READ | _IOC_WRITE, DRM_IOCTL_BASE, \
+	     DRM_COMMAND_BASE + (nr), (size))
+
+int64_t now_ns(void);
+
+/* Card 0 from liblpu's sysfs discovery; 0 or -errno. */
+int find_card(struct lpu_card *card);
+/* open() of card 0's node; fd or -errno. */
+int open_card(const struct lpu_card *card);
+
+/* Exactly one ioctl(); 0 (or its result) or -errno. */
+int raw_ioctl(int fd, unsigned long cmd, void *arg);
+int raw_info(int fd, struct drm_lpu_info *info);
+int raw_submit(int fd, uint32_t queue, uint32_t nop_cycles, uint64_t *seq);
+/* @deadline is the ABI's absolute CLOCK_MONOTONIC time (0 polls). */
+int raw_wait(int fd, uint64_t seq, int64_t deadline, int32_t *status,
+	     uint64_t *device_ns);
+/* Wait with a relative timeout of @ms milliseconds. */
+int wait_ms(int fd, uint64_t seq, int64_t ms, int32_t *status);
+
+/* sysfs attribute of the card's PCI function as a number (base 0). */
+int pci_attr_ulong(const struct lpu_card *card, const char *attr,
+		   unsigned long *val);
+/* Size of BAR @bar from the PCI function's "resource" file. */
+int pci_bar_size(const struct lpu_card *card, int bar, uint64_t *size);
+/* Write @text to a file (sysfs/debugfs); 0 or -errno. */
+int write_text(const char *path, const char *text);
+/* Read a whole small file into @buf (NUL-terminated); length or -errno. */
+int read_text(const char *path, char *buf, size_t len);
+/* Path of debugfs file @name of the card's accel minor. */
+void debugfs_path(const struct lpu_card *card, const char *name, char *buf,
+		  size_t len);
+
+/* Poll until @path exists (@want) or is gone (!@want); 0 or -ETIMEDOUT. */
+int wait_for_path(const char *path, bool want, int timeout_ms);
+/* Poll until liblpu finds a card with its node present; 0 or -ETIMEDOUT. */
+int wait_for_card(struct lpu_card *card, int timeout_ms);
+
+/* /dev/kmsg reader positioned at the end of the log. */
+int kmsg_open_at_end(void);
+/*
+ * Read new records until one contains every non-NULL needle, for up to
+ * @timeout_ms; copies that record to @line. 0 if found, -ENOENT if not.
+ */
+int kmsg_find(int fd, const char *n1, const char *n2, char *line,
+	      size_t len, int timeout_ms);
+
+/* Taint bits that mean a test broke the kernel: W, D, B, L. */
+#define LPU_BAD_TAINT	((1UL << 9) | (1UL << 7) | (1UL << 5) | (1UL << 14))
+int read_taint(unsigned long *taint);
+
+#endif /* LPU_UTIL_H */
