@@ -1,0 +1,568 @@
+/*
+ * LPU v3 inference accelerator: descriptor queues
+ *
+ * Each queue has its own engine. A doorbell only records when it rang and
+ * arms the queue's timer; the timer callback fetches, validates and
+ * performs descriptors. Every descriptor occupies the engine for its
+ * documented number of cycles (1 cycle = 1 ns of QEMU_CLOCK_VIRTUAL), so the
+ * model has a notion of device time that does not depend on how fast the
+ * host runs it, and qtests can step through it deterministically.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/cutils.h"
+#include "qemu/host-utils.h"
+#include "qemu/log.h"
+#include "migration/vmstate.h"
+#include "lpu-v3.h"
+#include "trace.h"
+
+QEMU_BUILD_BUG_ON(sizeof(union lpu_desc) != LPU_DESC_SIZE);
+QEMU_BUILD_BUG_ON(sizeof(struct lpu_fence_record) != LPU_FENCE_RECORD_SIZE);
+
+static int64_t lpu_v3_now(void)
+{
+    return qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+}
+
+static uint32_t lpu_v3_ring_next(const LpuV3Queue *q, uint32_t idx)
+{
+    return (idx + 1) & (q->ring_size - 1);
+}
+
+/* Entries between HEAD and @tail, i.e. what the device still has to do. */
+static uint32_t lpu_v3_ring_pending(const LpuV3Queue *q, uint32_t tail)
+{
+    return (tail - q->head) & (q->ring_size - 1);
+}
+
+bool lpu_v3_queue_busy(const LpuV3Queue *q)
+{
+    return q->enabled && !q->halted &&
+           (q->inflight.valid || q->head != q->visible_tail);
+}
+
+/* Stop the engine; whatever it was doing is dropped, never performed. */
+static void lpu_v3_queue_stop(LpuV3Queue *q)
+{
+    timer_del(q->timer);
+    memset(&q->inflight, 0, sizeof(q->inflight));
+}
+
+static void lpu_v3_queue_halt(LpuV3Queue *q, uint32_t code, uint32_t head,
+                              const char *why)
+{
+    lpu_v3_queue_stop(q);
+    q->halted = true;
+    q->error = code;
+    q->error_head = head;
+    qemu_log_mask(LOG_GUEST_ERROR,
+                  "lpu-v3: queue %u halted at entry %u: %s (error %u)\n",
+                  q->index, head, why, code);
+    trace_lpu_v3_queue_error(q->index, head, code);
+    lpu_v3_latch_error(q->dev, q->index, code);
+}
+
+/* Why the ring and fence configuration cannot be used, or NULL if it can. */
+static const char *lpu_v3_queue_config_error(const LpuV3Queue *q)
+{
+    uint64_t ring_bytes = (uint64_t)q->ring_size * LPU_DESC_SIZE;
+    uint64_t fence_bytes = (uint64_t)q->fence_count * LPU_FENCE_RECORD_SIZE;
+
+    if (!q->ring_base) {
+        return "ring base is 0";
+    }
+    if (q->ring_base & (LPU_DESC_SIZE - 1)) {
+        return "ring base is not 64-byte aligned";
+    }
+    if (q->ring_size < LPU_MIN_RING_ENTRIES ||
+        q->ring_size > LPU_MAX_RING_ENTRIES || !is_power_of_2(q->ring_size)) {
+        return "ring size is not a power of two within the limits";
+    }
+    if (q->ring_base + ring_bytes - 1 < q->ring_base) {
+        return "ring wraps around the 64-bit address space";
+    }
+    if (!q->fence_base) {
+        return "fence base is 0";
+    }
+    if (q->fence_base & (LPU_FENCE_RECORD_SIZE - 1)) {
+        return "fence base is not 32-byte aligned";
+    }
+    if (!q->fence_count || q->fence_count > LPU_MAX_FENCE_RECORDS) {
+        return "fence count is 0 or above the limit";
+    }
+    if (q->fence_base + fence_bytes - 1 < q->fence_base) {
+        return "fence area wraps around the 64-bit address space";
+    }
+    if (q->fence_base < q->ring_base + ring_bytes &&
+        q->ring_base < q->fence_base + fence_bytes) {
+        return "fence area overlaps the ring";
+    }
+    return NULL;
+}
+
+static void lpu_v3_queue_enable(LpuV3Queue *q)
+{
+    const char *why = lpu_v3_queue_config_error(q);
+
+    if (why) {
+        /* error_head 0: no descriptor is involved. */
+        lpu_v3_queue_halt(q, LPU_ERR_RING_CONFIG, 0, why);
+        return;
+    }
+    q->enabled = true;
+    q->head = 0;
+    q->tail = 0;
+    q->visible_tail = 0;
+    q->engine_ns = lpu_v3_now();
+    trace_lpu_v3_queue_enable(q->index, q->ring_base, q->ring_size,
+                              q->fence_base, q->fence_count);
+}
+
+void lpu_v3_queue_reset(LpuV3Queue *q)
+{
+    lpu_v3_queue_stop(q);
+    q->enabled = false;
+    q->halted = false;
+    q->head = 0;
+    q->tail = 0;
+    q->visible_tail = 0;
+    q->error = LPU_ERR_OK;
+    q->error_head = 0;
+    q->done = 0;
+    q->engine_ns = 0;
+    memset(q->visible_ns, 0, sizeof(q->visible_ns));
+}
+
+/* Check everything before anything is performed; returns an LPU_ERR_*. */
+static uint32_t lpu_v3_desc_check(const LpuV3Queue *q, const union lpu_desc *d,
+                                  const char **why)
+{
+    uint8_t allowed_flags;
+
+    switch (d->hdr.opcode) {
+    case LPU_OP_NOP:
+        allowed_flags = 0;
+        break;
+    case LPU_OP_FENCE:
+        allowed_flags = LPU_DESC_F_IRQ;
+        break;
+    default:
+        *why = "unknown or reserved opcode";
+        return LPU_ERR_BAD_OPCODE;
+    }
+    if (d->hdr.flags & ~allowed_flags) {
+        *why = "flag not defined for the opcode";
+        return LPU_ERR_BAD_FLAGS;
+    }
+    if (d->hdr.rsvd0 || d->hdr.rsvd1) {
+        *why = "reserved header field is not zero";
+        return LPU_ERR_RESERVED;
+    }
+    if (d->hdr.opcode == LPU_OP_NOP) {
+        if (d->nop.rsvd2 || !buffer_is_zero(d->nop.rsvd3,
+                                            sizeof(d->nop.rsvd3))) {
+            *why = "reserved NOP field is not zero";
+            return LPU_ERR_RESERVED;
+        }
+        if (le32_to_cpu(d->nop.cycles) > LPU_NOP_MAX_CYCLES) {
+            *why = "NOP cycles above LPU_NOP_MAX_CYCLES";
+            return LPU_ERR_RANGE;
+        }
+        return LPU_ERR_OK;
+    }
+    if (d->fence.rsvd2 || !buffer_is_zero(d->fence.rsvd3,
+                                          sizeof(d->fence.rsvd3))) {
+        *why = "reserved FENCE field is not zero";
+        return LPU_ERR_RESERVED;
+    }
+    if (le32_to_cpu(d->fence.slot) >= q->fence_count) {
+        *why = "fence slot beyond FENCE_COUNT";
+        return LPU_ERR_FENCE_SLOT;
+    }
+    return LPU_ERR_OK;
+}
+
+/* Fetch and validate the descriptor at HEAD and put it on the engine. */
+static void lpu_v3_queue_start(LpuV3Queue *q)
+{
+    LpuV3Inflight *f = &q->inflight;
+    uint32_t head = q->head;
+    uint64_t addr = q->ring_base + (uint64_t)head * LPU_DESC_SIZE;
+    const char *why = NULL;
+    union lpu_desc d;
+    uint32_t code;
+    int64_t cycles;
+
+    if (pci_dma_read(PCI_DEVICE(q->dev), addr, &d, sizeof(d)) != MEMTX_OK) {
+        lpu_v3_queue_halt(q, LPU_ERR_DMA, head, "descriptor read failed");
+        return;
+    }
+    code = lpu_v3_desc_check(q, &d, &why);
+    if (code != LPU_ERR_OK) {
+        lpu_v3_queue_halt(q, code, head, why);
+        return;
+    }
+
+    f->opcode = d.hdr.opcode;
+    f->flags = d.hdr.flags;
+    if (f->opcode == LPU_OP_NOP) {
+        cycles = LPU_NOP_BASE_CYCLES + (int64_t)le32_to_cpu(d.nop.cycles);
+        f->slot = 0;
+        f->seq = 0;
+    } else {
+        cycles = LPU_FENCE_CYCLES;
+        f->slot = le32_to_cpu(d.fence.slot);
+        f->seq = le64_to_cpu(d.fence.seq);
+    }
+    /*
+     * The engine starts a descriptor once it is free and the descriptor is
+     * visible, in device time, even if this callback runs late.
+     */
+    f->doorbell_ns = q->visible_ns[head];
+    f->start_ns = MAX(q->engine_ns, f->doorbell_ns);
+    f->done_ns = f->start_ns + cycles * 1000 / LPU_CLOCK_MHZ;
+    f->valid = true;
+    trace_lpu_v3_desc_start(q->index, head, f->opcode, f->start_ns,
+                            f->done_ns);
+}
+
+/* Perform the descriptor on the engine; false if that halted the queue. */
+static bool lpu_v3_queue_retire(LpuV3Queue *q)
+{
+    LpuV3Inflight *f = &q->inflight;
+    struct lpu_fence_record rec;
+    uint64_t addr;
+    bool irq = false;
+
+    if (f->opcode == LPU_OP_FENCE) {
+        addr = q->fence_base + (uint64_t)f->slot * LPU_FENCE_RECORD_SIZE;
+        memset(&rec, 0, sizeof(rec));
+        rec.seq = cpu_to_le64(f->seq);
+        rec.status = cpu_to_le32(LPU_ERR_OK);
+        rec.doorbell_ns = cpu_to_le64(f->doorbell_ns);
+        rec.complete_ns = cpu_to_le64(f->done_ns);
+        if (pci_dma_write(PCI_DEVICE(q->dev), addr, &rec, sizeof(rec)) !=
+            MEMTX_OK) {
+            lpu_v3_queue_halt(q, LPU_ERR_DMA, q->head,
+                              "fence record write failed");
+            return false;
+        }
+        irq = f->flags & LPU_DESC_F_IRQ;
+    }
+
+    trace_lpu_v3_desc_retire(q->index, q->head, f->opcode, f->done_ns);
+    q->engine_ns = f->done_ns;
+    q->head = lpu_v3_ring_next(q, q->head);
+    q->done++;
+    lpu_v3_telemetry_retire(q->dev, f->start_ns, f->done_ns);
+    f->valid = false;
+    if (irq) {
+        lpu_v3_raise_irq(q->dev, LPU_IRQ_QUEUE(q->index));
+    }
+    return true;
+}
+
+static void lpu_v3_queue_run(void *opaque)
+{
+    LpuV3Queue *q = opaque;
+    int64_t now = lpu_v3_now();
+    unsigned budget = LPU_V3_RETIRE_BUDGET;
+
+    while (q->enabled && !q->halted) {
+        if (q->inflight.valid) {
+            if (q->inflight.done_ns > now) {
+                timer_mod(q->timer, q->inflight.done_ns);
+                return;
+            }
+            if (!budget) {
+                /*
+                 * Yield. A timer due "now" would run again in this same
+                 * timer list walk, so ask for the next nanosecond.
+                 */
+                timer_mod(q->timer, now + 1);
+                return;
+            }
+            budget--;
+            if (!lpu_v3_queue_retire(q)) {
+                return;
+            }
+            continue;
+        }
+        if (q->head == q->visible_tail) {
+            return;
+        }
+        lpu_v3_queue_start(q);
+    }
+}
+
+static void lpu_v3_queue_doorbell(LpuV3Queue *q)
+{
+    int64_t now = lpu_v3_now();
+    uint32_t i;
+
+    if (!q->enabled || q->halted) {
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "lpu-v3: doorbell on %s queue %u ignored\n",
+                      q->enabled ? "halted" : "disabled", q->index);
+        return;
+    }
+    trace_lpu_v3_doorbell(q->index, q->head, q->tail, now);
+    /* Entries this doorbell makes visible carry its time. */
+    if (lpu_v3_ring_pending(q, q->tail) >
+        lpu_v3_ring_pending(q, q->visible_tail)) {
+        for (i = q->visible_tail; i != q->tail; i = lpu_v3_ring_next(q, i)) {
+            q->visible_ns[i] = now;
+        }
+    }
+    q->visible_tail = q->tail;
+    if (!q->inflight.valid && !timer_pending(q->timer)) {
+        timer_mod(q->timer, now);
+    }
+}
+
+static void lpu_v3_queue_write_tail(LpuV3Queue *q, uint32_t val)
+{
+    if (!q->enabled || q->halted) {
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "lpu-v3: TAIL write on %s queue %u ignored\n",
+                      q->enabled ? "halted" : "disabled", q->index);
+        return;
+    }
+    if (val >= q->ring_size) {
+        lpu_v3_queue_halt(q, LPU_ERR_TAIL_RANGE, q->head,
+                          "TAIL beyond RING_SIZE");
+        return;
+    }
+    q->tail = val;
+}
+
+static void lpu_v3_queue_write_ctrl(LpuV3Queue *q, uint32_t val)
+{
+    if (val & ~(LPU_Q_CTRL_ENABLE | LPU_Q_CTRL_RESET)) {
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "lpu-v3: queue %u: undefined Q_CTRL bits 0x%x ignored\n",
+                      q->index, val);
+    }
+    if (val & LPU_Q_CTRL_RESET) {
+        /* Recovers a halted queue; the configuration is kept. */
+        trace_lpu_v3_queue_reset(q->index);
+        lpu_v3_queue_reset(q);
+    }
+    if (!(val & LPU_Q_CTRL_ENABLE)) {
+        if (q->enabled) {
+            lpu_v3_queue_stop(q);
+            q->enabled = false;
+        }
+        return;
+    }
+    if (q->enabled) {
+        return;
+    }
+    if (q->halted) {
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "lpu-v3: queue %u is halted, reset it before enabling\n",
+                      q->index);
+        return;
+    }
+    lpu_v3_queue_enable(q);
+}
+
+uint32_t lpu_v3_queue_read(LpuV3Queue *q, hwaddr offset)
+{
+    switch (offset) {
+    case LPU_Q_RING_BASE_LO:
+        return extract64(q->ring_base, 0, 32);
+    case LPU_Q_RING_BASE_HI:
+        return extract64(q->ring_base, 32, 32);
+    case LPU_Q_RING_SIZE:
+        return q->ring_size;
+    case LPU_Q_FENCE_BASE_LO:
+        return extract64(q->fence_base, 0, 32);
+    case LPU_Q_FENCE_BASE_HI:
+        return extract64(q->fence_base, 32, 32);
+    case LPU_Q_FENCE_COUNT:
+        return q->fence_count;
+    case LPU_Q_CTRL:
+        return q->enabled ? LPU_Q_CTRL_ENABLE : 0;
+    case LPU_Q_STATUS:
+        return (q->enabled ? LPU_Q_STATUS_ENABLED : 0) |
+               (q->halted ? LPU_Q_STATUS_HALTED : 0) |
+               (lpu_v3_queue_busy(q) ? LPU_Q_STATUS_BUSY : 0);
+    case LPU_Q_HEAD:
+        return q->head;
+    case LPU_Q_TAIL:
+        return q->tail;
+    case LPU_Q_DOORBELL:
+        return 0;
+    case LPU_Q_ERROR:
+        return q->error;
+    case LPU_Q_ERROR_HEAD:
+        return q->error_head;
+    case LPU_Q_DONE:
+        return q->done;
+    default:
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "lpu-v3: read of undefined queue %u register 0x%"
+                      HWADDR_PRIx "\n", q->index, offset);
+        return 0;
+    }
+}
+
+static void lpu_v3_queue_write_config(LpuV3Queue *q, hwaddr offset,
+                                      uint32_t val)
+{
+    if (q->enabled) {
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "lpu-v3: queue %u register 0x%" HWADDR_PRIx
+                      " is read-only while the queue is enabled\n",
+                      q->index, offset);
+        return;
+    }
+    switch (offset) {
+    case LPU_Q_RING_BASE_LO:
+        q->ring_base = deposit64(q->ring_base, 0, 32, val);
+        break;
+    case LPU_Q_RING_BASE_HI:
+        q->ring_base = deposit64(q->ring_base, 32, 32, val);
+        break;
+    case LPU_Q_RING_SIZE:
+        q->ring_size = val;
+        break;
+    case LPU_Q_FENCE_BASE_LO:
+        q->fence_base = deposit64(q->fence_base, 0, 32, val);
+        break;
+    case LPU_Q_FENCE_BASE_HI:
+        q->fence_base = deposit64(q->fence_base, 32, 32, val);
+        break;
+    case LPU_Q_FENCE_COUNT:
+        q->fence_count = val;
+        break;
+    default:
+        g_assert_not_reached();
+    }
+}
+
+void lpu_v3_queue_write(LpuV3Queue *q, hwaddr offset, uint32_t val)
+{
+    switch (offset) {
+    case LPU_Q_RING_BASE_LO:
+    case LPU_Q_RING_BASE_HI:
+    case LPU_Q_RING_SIZE:
+    case LPU_Q_FENCE_BASE_LO:
+    case LPU_Q_FENCE_BASE_HI:
+    case LPU_Q_FENCE_COUNT:
+        lpu_v3_queue_write_config(q, offset, val);
+        break;
+    case LPU_Q_CTRL:
+        lpu_v3_queue_write_ctrl(q, val);
+        break;
+    case LPU_Q_TAIL:
+        lpu_v3_queue_write_tail(q, val);
+        break;
+    case LPU_Q_DOORBELL:
+        lpu_v3_queue_doorbell(q);
+        break;
+    case LPU_Q_STATUS:
+    case LPU_Q_HEAD:
+    case LPU_Q_ERROR:
+    case LPU_Q_ERROR_HEAD:
+    case LPU_Q_DONE:
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "lpu-v3: write to read-only queue %u register 0x%"
+                      HWADDR_PRIx "\n", q->index, offset);
+        break;
+    default:
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "lpu-v3: write to undefined queue %u register 0x%"
+                      HWADDR_PRIx "\n", q->index, offset);
+        break;
+    }
+}
+
+void lpu_v3_queue_init(LpuV3State *s, unsigned qidx)
+{
+    LpuV3Queue *q = &s->queues[qidx];
+
+    q->dev = s;
+    q->index = qidx;
+    q->timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, lpu_v3_queue_run, q);
+}
+
+void lpu_v3_queue_finalize(LpuV3Queue *q)
+{
+    timer_free(q->timer);
+    q->timer = NULL;
+}
+
+/* A migration stream must not lead the engine outside its ring. */
+bool lpu_v3_queue_post_load(LpuV3Queue *q)
+{
+    const LpuV3Inflight *f = &q->inflight;
+
+    if (q->head >= LPU_MAX_RING_ENTRIES || q->tail >= LPU_MAX_RING_ENTRIES ||
+        q->visible_tail >= LPU_MAX_RING_ENTRIES || q->error >= LPU_ERR_COUNT) {
+        return false;
+    }
+    if (!q->enabled) {
+        return !f->valid;
+    }
+    if (lpu_v3_queue_config_error(q) || q->head >= q->ring_size ||
+        q->tail >= q->ring_size || q->visible_tail >= q->ring_size) {
+        return false;
+    }
+    if (f->valid) {
+        if (f->opcode != LPU_OP_NOP && f->opcode != LPU_OP_FENCE) {
+            return false;
+        }
+        if (f->opcode == LPU_OP_FENCE && f->slot >= q->fence_count) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static const VMStateDescription vmstate_lpu_v3_inflight = {
+    .name = "lpu-v3/inflight",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_BOOL(valid, LpuV3Inflight),
+        VMSTATE_UINT8(opcode, LpuV3Inflight),
+        VMSTATE_UINT8(flags, LpuV3Inflight),
+        VMSTATE_UINT32(slot, LpuV3Inflight),
+        VMSTATE_UINT64(seq, LpuV3Inflight),
+        VMSTATE_INT64(doorbell_ns, LpuV3Inflight),
+        VMSTATE_INT64(start_ns, LpuV3Inflight),
+        VMSTATE_INT64(done_ns, LpuV3Inflight),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+const VMStateDescription vmstate_lpu_v3_queue = {
+    .name = "lpu-v3/queue",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT64(ring_base, LpuV3Queue),
+        VMSTATE_UINT32(ring_size, LpuV3Queue),
+        VMSTATE_UINT64(fence_base, LpuV3Queue),
+        VMSTATE_UINT32(fence_count, LpuV3Queue),
+        VMSTATE_BOOL(enabled, LpuV3Queue),
+        VMSTATE_BOOL(halted, LpuV3Queue),
+        VMSTATE_UINT32(head, LpuV3Queue),
+        VMSTATE_UINT32(tail, LpuV3Queue),
+        VMSTATE_UINT32(visible_tail, LpuV3Queue),
+        VMSTATE_UINT32(error, LpuV3Queue),
+        VMSTATE_UINT32(error_head, LpuV3Queue),
+        VMSTATE_UINT32(done, LpuV3Queue),
+        VMSTATE_INT64(engine_ns, LpuV3Queue),
+        VMSTATE_STRUCT(inflight, LpuV3Queue, 1, vmstate_lpu_v3_inflight,
+                       LpuV3Inflight),
+        VMSTATE_INT64_ARRAY(visible_ns, LpuV3Queue, LPU_MAX_RING_ENTRIES),
+        VMSTATE_TIMER_PTR(timer, LpuV3Queue),
+        VMSTATE_END_OF_LIST()
+    }
+};

@@ -1,0 +1,502 @@
+/*
+ * LPU v3 inference accelerator: PCIe function, BAR0 registers, interrupts,
+ * reset and migration
+ *
+ * The hardware interface is defined by lpu_hw.h (register map, descriptors,
+ * error codes); the queue engines live in lpu-v3-queue.c and the telemetry
+ * model in lpu-v3-telemetry.c.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/host-utils.h"
+#include "qemu/log.h"
+#include "qemu/module.h"
+#include "qemu/units.h"
+#include "qapi/error.h"
+#include "hw/pci/msix.h"
+#include "hw/pci/pcie.h"
+#include "hw/qdev-properties.h"
+#include "migration/vmstate.h"
+#include "lpu-v3.h"
+#include "trace.h"
+
+/* Config space layout: PM, then PCI Express; MSI-X is placed after them. */
+#define LPU_V3_PM_CAP_OFFSET    0x40
+#define LPU_V3_PCIE_CAP_OFFSET  0x50
+
+#define LPU_V3_CAPS (LPU_CAP_QUEUES | LPU_CAP_FENCE | LPU_CAP_TIMESTAMPS | \
+                     LPU_CAP_TELEMETRY | LPU_CAP_FW_MAILBOX)
+
+/* Send the MSI-X messages for @bits; masked vectors become pending. */
+static void lpu_v3_notify(LpuV3State *s, uint32_t bits)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+    unsigned q;
+
+    for (q = 0; q < LPU_NUM_QUEUES; q++) {
+        if (bits & LPU_IRQ_QUEUE(q)) {
+            trace_lpu_v3_irq(LPU_MSIX_VEC_QUEUE(q), bits);
+            msix_notify(pdev, LPU_MSIX_VEC_QUEUE(q));
+        }
+    }
+    if (bits & (LPU_IRQ_ERROR | LPU_IRQ_MAILBOX)) {
+        trace_lpu_v3_irq(LPU_MSIX_VEC_DEVICE, bits);
+        msix_notify(pdev, LPU_MSIX_VEC_DEVICE);
+    }
+}
+
+/*
+ * Every event sends its message, even if its IRQ_STATUS bit is already set:
+ * a driver that acknowledges and then looks for work never misses one.
+ */
+void lpu_v3_raise_irq(LpuV3State *s, uint32_t bits)
+{
+    s->irq_status |= bits;
+    lpu_v3_notify(s, bits & s->irq_mask);
+}
+
+void lpu_v3_latch_error(LpuV3State *s, unsigned qidx, uint32_t code)
+{
+    if (!s->error_latched) {
+        s->error_latched = true;
+        s->error_code = code;
+        s->error_queue = qidx;
+    }
+    s->error_count++;
+    lpu_v3_raise_irq(s, LPU_IRQ_QUEUE(qidx) | LPU_IRQ_ERROR);
+}
+
+static bool lpu_v3_busy(LpuV3State *s)
+{
+    unsigned q;
+
+    for (q = 0; q < LPU_NUM_QUEUES; q++) {
+        if (lpu_v3_queue_busy(&s->queues[q])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Device state reset, shared by the RESET register and system reset. */
+static void lpu_v3_reset_state(LpuV3State *s)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+    unsigned i;
+
+    trace_lpu_v3_reset();
+    for (i = 0; i < LPU_NUM_QUEUES; i++) {
+        LpuV3Queue *q = &s->queues[i];
+
+        lpu_v3_queue_reset(q);
+        q->ring_base = 0;
+        q->ring_size = 0;
+        q->fence_base = 0;
+        q->fence_count = 0;
+    }
+    s->scratch = 0;
+    s->error_latched = false;
+    s->error_code = LPU_ERR_OK;
+    s->error_queue = 0;
+    s->irq_status = 0;
+    s->irq_mask = 0;
+    s->fw_error = LPU_ERR_OK;
+    s->fw_addr = 0;
+    s->fw_size = 0;
+    lpu_v3_telemetry_reset(s);
+
+    /* Drop messages still pending from before the reset. */
+    msix_unuse_all_vectors(pdev);
+    for (i = 0; i < LPU_MSIX_NUM_VECTORS; i++) {
+        msix_vector_use(pdev, i);
+    }
+}
+
+static void lpu_v3_fw_cmd(LpuV3State *s, uint32_t cmd)
+{
+    if (cmd == LPU_FW_CMD_BOOT) {
+        qemu_log_mask(LOG_UNIMP, "lpu-v3: firmware boot is not implemented\n");
+        s->fw_error = LPU_ERR_UNSUPPORTED;
+    } else {
+        qemu_log_mask(LOG_GUEST_ERROR, "lpu-v3: unknown FW_CMD %u\n", cmd);
+        s->fw_error = LPU_ERR_BAD_OPCODE;
+    }
+    /* The command is finished (it failed): tell the driver. */
+    lpu_v3_raise_irq(s, LPU_IRQ_MAILBOX);
+}
+
+static uint32_t lpu_v3_reg_read(LpuV3State *s, hwaddr addr)
+{
+    uint32_t val;
+
+    if (addr >= LPU_REG_QUEUE_BASE && addr < LPU_REG_QUEUE(LPU_NUM_QUEUES)) {
+        addr -= LPU_REG_QUEUE_BASE;
+        return lpu_v3_queue_read(&s->queues[addr / LPU_REG_QUEUE_STRIDE],
+                                 addr % LPU_REG_QUEUE_STRIDE);
+    }
+    if (lpu_v3_telemetry_read(s, addr, &val)) {
+        return val;
+    }
+
+    switch (addr) {
+    case LPU_REG_ID:
+        return LPU_ID_MAGIC;
+    case LPU_REG_VERSION:
+        return LPU_HW_VERSION;
+    case LPU_REG_CAPS:
+        return LPU_V3_CAPS;
+    case LPU_REG_NUM_QUEUES:
+        return LPU_NUM_QUEUES;
+    case LPU_REG_SRAM_SIZE_LO:
+        return extract64(s->sram_size, 0, 32);
+    case LPU_REG_SRAM_SIZE_HI:
+        return extract64(s->sram_size, 32, 32);
+    case LPU_REG_MAX_RING_ENTRIES:
+        return LPU_MAX_RING_ENTRIES;
+    case LPU_REG_SCRATCH:
+        return s->scratch;
+    case LPU_REG_STATUS:
+        return LPU_STATUS_READY |
+               (s->error_latched ? LPU_STATUS_ERROR : 0) |
+               (lpu_v3_busy(s) ? LPU_STATUS_BUSY : 0);
+    case LPU_REG_ERROR_CODE:
+        return s->error_code;
+    case LPU_REG_ERROR_QUEUE:
+        return s->error_queue;
+    case LPU_REG_IRQ_STATUS:
+        return s->irq_status;
+    case LPU_REG_IRQ_MASK:
+        return s->irq_mask;
+    case LPU_REG_FW_STATUS:
+        return LPU_FW_STATE_ROM;
+    case LPU_REG_FW_ERROR:
+        return s->fw_error;
+    case LPU_REG_FW_VERSION:
+        return 0;
+    case LPU_REG_FW_ADDR_LO:
+        return extract64(s->fw_addr, 0, 32);
+    case LPU_REG_FW_ADDR_HI:
+        return extract64(s->fw_addr, 32, 32);
+    case LPU_REG_FW_SIZE:
+        return s->fw_size;
+    case LPU_REG_RESET:
+    case LPU_REG_ERROR_ACK:
+    case LPU_REG_FW_CMD:
+        return 0;       /* write-only */
+    default:
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "lpu-v3: read of undefined register 0x%" HWADDR_PRIx
+                      "\n", addr);
+        return 0;
+    }
+}
+
+static void lpu_v3_write_irq_mask(LpuV3State *s, uint32_t val)
+{
+    uint32_t unmasked;
+
+    if (val & ~LPU_IRQ_ALL) {
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "lpu-v3: undefined IRQ_MASK bits 0x%x ignored\n",
+                      val & ~LPU_IRQ_ALL);
+        val &= LPU_IRQ_ALL;
+    }
+    /* Unmasking an interrupt that is already pending delivers it. */
+    unmasked = val & ~s->irq_mask & s->irq_status;
+    s->irq_mask = val;
+    lpu_v3_notify(s, unmasked);
+}
+
+static void lpu_v3_reg_write(LpuV3State *s, hwaddr addr, uint32_t val)
+{
+    if (addr >= LPU_REG_QUEUE_BASE && addr < LPU_REG_QUEUE(LPU_NUM_QUEUES)) {
+        addr -= LPU_REG_QUEUE_BASE;
+        lpu_v3_queue_write(&s->queues[addr / LPU_REG_QUEUE_STRIDE],
+                           addr % LPU_REG_QUEUE_STRIDE, val);
+        return;
+    }
+
+    switch (addr) {
+    case LPU_REG_SCRATCH:
+        s->scratch = val;
+        break;
+    case LPU_REG_RESET:
+        if (val == LPU_RESET_MAGIC) {
+            lpu_v3_reset_state(s);
+        } else {
+            qemu_log_mask(LOG_GUEST_ERROR,
+                          "lpu-v3: RESET write 0x%x without the magic value "
+                          "ignored\n", val);
+        }
+        break;
+    case LPU_REG_ERROR_ACK:
+        s->error_latched = false;
+        s->error_code = LPU_ERR_OK;
+        s->error_queue = 0;
+        break;
+    case LPU_REG_IRQ_STATUS:
+        s->irq_status &= ~val;
+        break;
+    case LPU_REG_IRQ_MASK:
+        lpu_v3_write_irq_mask(s, val);
+        break;
+    case LPU_REG_FW_CMD:
+        lpu_v3_fw_cmd(s, val);
+        break;
+    case LPU_REG_FW_ADDR_LO:
+        s->fw_addr = deposit64(s->fw_addr, 0, 32, val);
+        break;
+    case LPU_REG_FW_ADDR_HI:
+        s->fw_addr = deposit64(s->fw_addr, 32, 32, val);
+        break;
+    case LPU_REG_FW_SIZE:
+        s->fw_size = val;
+        break;
+    case LPU_REG_ID:
+    case LPU_REG_VERSION:
+    case LPU_REG_CAPS:
+    case LPU_REG_NUM_QUEUES:
+    case LPU_REG_SRAM_SIZE_LO:
+    case LPU_REG_SRAM_SIZE_HI:
+    case LPU_REG_MAX_RING_ENTRIES:
+    case LPU_REG_STATUS:
+    case LPU_REG_ERROR_CODE:
+    case LPU_REG_ERROR_QUEUE:
+    case LPU_REG_FW_STATUS:
+    case LPU_REG_FW_ERROR:
+    case LPU_REG_FW_VERSION:
+    case LPU_REG_TEMP_MC:
+    case LPU_REG_POWER_MW:
+    case LPU_REG_CLOCK_MHZ:
+    case LPU_REG_BUSY_NS_LO:
+    case LPU_REG_BUSY_NS_HI:
+    case LPU_REG_DESC_DONE_LO:
+    case LPU_REG_DESC_DONE_HI:
+    case LPU_REG_ERROR_COUNT:
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "lpu-v3: write to read-only register 0x%" HWADDR_PRIx
+                      "\n", addr);
+        break;
+    default:
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "lpu-v3: write to undefined register 0x%" HWADDR_PRIx
+                      "\n", addr);
+        break;
+    }
+}
+
+/*
+ * The memory core lets every access size and alignment through to these
+ * handlers so that the device itself rejects (and logs) the ones the
+ * hardware interface does not allow.
+ */
+static bool lpu_v3_access_ok(hwaddr addr, unsigned size, const char *what)
+{
+    if (size == 4 && !(addr & 3)) {
+        return true;
+    }
+    qemu_log_mask(LOG_GUEST_ERROR,
+                  "lpu-v3: %u-byte %s at 0x%" HWADDR_PRIx " ignored, "
+                  "registers take aligned 4-byte accesses only\n",
+                  size, what, addr);
+    return false;
+}
+
+static uint64_t lpu_v3_mmio_read(void *opaque, hwaddr addr, unsigned size)
+{
+    LpuV3State *s = opaque;
+    uint32_t val;
+
+    if (!lpu_v3_access_ok(addr, size, "read")) {
+        return 0;
+    }
+    val = lpu_v3_reg_read(s, addr);
+    trace_lpu_v3_mmio_read(addr, val);
+    return val;
+}
+
+static void lpu_v3_mmio_write(void *opaque, hwaddr addr, uint64_t val,
+                              unsigned size)
+{
+    LpuV3State *s = opaque;
+
+    if (!lpu_v3_access_ok(addr, size, "write")) {
+        return;
+    }
+    trace_lpu_v3_mmio_write(addr, val);
+    lpu_v3_reg_write(s, addr, val);
+}
+
+static const MemoryRegionOps lpu_v3_mmio_ops = {
+    .read = lpu_v3_mmio_read,
+    .write = lpu_v3_mmio_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = {
+        .min_access_size = 1,
+        .max_access_size = 8,
+        .unaligned = true,
+    },
+    .impl = {
+        .min_access_size = 1,
+        .max_access_size = 8,
+        .unaligned = true,
+    },
+};
+
+static void lpu_v3_realize(PCIDevice *pdev, Error **errp)
+{
+    LpuV3State *s = LPU_V3(pdev);
+    unsigned i;
+
+    if (!is_power_of_2(s->sram_size) || s->sram_size < LPU_V3_SRAM_SIZE_MIN ||
+        s->sram_size > LPU_V3_SRAM_SIZE_MAX) {
+        error_setg(errp, "sram-size must be a power of two between "
+                   "1 MiB and 16 GiB, got %" PRIu64 " bytes", s->sram_size);
+        return;
+    }
+
+    memory_region_init_io(&s->regs, OBJECT(s), &lpu_v3_mmio_ops, s,
+                          "lpu-v3-regs", LPU_REGS_SIZE);
+    pci_register_bar(pdev, LPU_BAR_REGS, PCI_BASE_ADDRESS_SPACE_MEMORY,
+                     &s->regs);
+
+    /* Plain RAM, so that a guest can map the aperture directly. */
+    if (!memory_region_init_ram(&s->sram, OBJECT(s), "lpu-v3-sram",
+                                s->sram_size, errp)) {
+        return;
+    }
+    pci_register_bar(pdev, LPU_BAR_SRAM,
+                     PCI_BASE_ADDRESS_SPACE_MEMORY |
+                     PCI_BASE_ADDRESS_MEM_TYPE_64 |
+                     PCI_BASE_ADDRESS_MEM_PREFETCH, &s->sram);
+
+    if (pci_pm_init(pdev, LPU_V3_PM_CAP_OFFSET, errp) < 0) {
+        return;
+    }
+    if (pcie_endpoint_cap_init(pdev, LPU_V3_PCIE_CAP_OFFSET) < 0) {
+        error_setg(errp, "cannot add the PCI Express capability");
+        return;
+    }
+    if (msix_init_exclusive_bar(pdev, LPU_MSIX_NUM_VECTORS, LPU_BAR_MSIX,
+                                errp)) {
+        return;
+    }
+    for (i = 0; i < LPU_MSIX_NUM_VECTORS; i++) {
+        msix_vector_use(pdev, i);
+    }
+    for (i = 0; i < LPU_NUM_QUEUES; i++) {
+        lpu_v3_queue_init(s, i);
+    }
+}
+
+static void lpu_v3_exit(PCIDevice *pdev)
+{
+    LpuV3State *s = LPU_V3(pdev);
+    unsigned i;
+
+    for (i = 0; i < LPU_NUM_QUEUES; i++) {
+        lpu_v3_queue_finalize(&s->queues[i]);
+    }
+    msix_unuse_all_vectors(pdev);
+    msix_uninit_exclusive_bar(pdev);
+}
+
+static void lpu_v3_reset_hold(Object *obj, ResetType type)
+{
+    lpu_v3_reset_state(LPU_V3(obj));
+}
+
+static int lpu_v3_post_load(void *opaque, int version_id)
+{
+    LpuV3State *s = opaque;
+    unsigned i;
+
+    if (s->error_code >= LPU_ERR_COUNT || s->error_queue >= LPU_NUM_QUEUES ||
+        s->fw_error >= LPU_ERR_COUNT || (s->irq_mask & ~LPU_IRQ_ALL) ||
+        (s->irq_status & ~LPU_IRQ_ALL)) {
+        return -EINVAL;
+    }
+    for (i = 0; i < LPU_NUM_QUEUES; i++) {
+        if (!lpu_v3_queue_post_load(&s->queues[i])) {
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+static const VMStateDescription vmstate_lpu_v3 = {
+    .name = TYPE_LPU_V3,
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .post_load = lpu_v3_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_PCI_DEVICE(parent_obj, LpuV3State),
+        VMSTATE_MSIX(parent_obj, LpuV3State),
+        VMSTATE_UINT32(scratch, LpuV3State),
+        VMSTATE_BOOL(error_latched, LpuV3State),
+        VMSTATE_UINT32(error_code, LpuV3State),
+        VMSTATE_UINT32(error_queue, LpuV3State),
+        VMSTATE_UINT32(irq_status, LpuV3State),
+        VMSTATE_UINT32(irq_mask, LpuV3State),
+        VMSTATE_UINT32(fw_error, LpuV3State),
+        VMSTATE_UINT64(fw_addr, LpuV3State),
+        VMSTATE_UINT32(fw_size, LpuV3State),
+        VMSTATE_UINT64(busy_ns, LpuV3State),
+        VMSTATE_UINT64(desc_done, LpuV3State),
+        VMSTATE_UINT32(error_count, LpuV3State),
+        VMSTATE_UINT32(busy_ns_hi_latch, LpuV3State),
+        VMSTATE_UINT32(desc_done_hi_latch, LpuV3State),
+        VMSTATE_INT64(window_index, LpuV3State),
+        VMSTATE_INT64(window_busy_ns, LpuV3State),
+        VMSTATE_INT64(prev_window_busy_ns, LpuV3State),
+        VMSTATE_STRUCT_ARRAY(queues, LpuV3State, LPU_NUM_QUEUES, 1,
+                             vmstate_lpu_v3_queue, LpuV3Queue),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+static const Property lpu_v3_properties[] = {
+    DEFINE_PROP_SIZE("sram-size", LpuV3State, sram_size,
+                     LPU_SRAM_SIZE_DEFAULT),
+};
+
+static void lpu_v3_class_init(ObjectClass *klass, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+    PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
+    ResettableClass *rc = RESETTABLE_CLASS(klass);
+
+    k->realize = lpu_v3_realize;
+    k->exit = lpu_v3_exit;
+    k->vendor_id = LPU_PCI_VENDOR_ID;
+    k->device_id = LPU_PCI_DEVICE_ID_V3;
+    k->revision = LPU_PCI_REVISION_V3;
+    k->class_id = LPU_PCI_CLASS_ACCEL;
+    k->subsystem_vendor_id = LPU_PCI_VENDOR_ID;
+    k->subsystem_id = LPU_PCI_DEVICE_ID_V3;
+    rc->phases.hold = lpu_v3_reset_hold;
+    dc->desc = "LPU v3 inference accelerator";
+    dc->vmsd = &vmstate_lpu_v3;
+    device_class_set_props(dc, lpu_v3_properties);
+    set_bit(DEVICE_CATEGORY_MISC, dc->categories);
+}
+
+static const TypeInfo lpu_v3_info = {
+    .name = TYPE_LPU_V3,
+    .parent = TYPE_PCI_DEVICE,
+    .instance_size = sizeof(LpuV3State),
+    .class_init = lpu_v3_class_init,
+    .interfaces = (InterfaceInfo[]) {
+        { INTERFACE_PCIE_DEVICE },
+        { }
+    },
+};
+
+static void lpu_v3_register_types(void)
+{
+    type_register_static(&lpu_v3_info);
+}
+
+type_init(lpu_v3_register_types)

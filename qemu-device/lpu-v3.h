@@ -1,0 +1,129 @@
+/*
+ * LPU v3 inference accelerator: state shared by the device model's files
+ *
+ * The register map, descriptor and fence layouts come from lpu_hw.h, the
+ * project's hardware interface header; the prose specification is
+ * uapi/lpu_hw.md in the LPU project.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_MISC_LPU_V3_H
+#define HW_MISC_LPU_V3_H
+
+#include "hw/pci/pci_device.h"
+#include "qemu/timer.h"
+#include "qom/object.h"
+#include "lpu_hw.h"
+
+#define TYPE_LPU_V3 "lpu-v3"
+OBJECT_DECLARE_SIMPLE_TYPE(LpuV3State, LPU_V3)
+
+/* Limits of the "sram-size" property. */
+#define LPU_V3_SRAM_SIZE_MIN        (1ULL << 20)
+#define LPU_V3_SRAM_SIZE_MAX        (16ULL << 30)
+
+/*
+ * Descriptors one timer callback may retire before it yields back to the
+ * main loop, so a guest filling a ring cannot monopolise it.
+ */
+#define LPU_V3_RETIRE_BUDGET        64
+
+/* Telemetry model, see lpu-v3-telemetry.c. */
+#define LPU_V3_TELEMETRY_WINDOW_NS  1000000     /* 1 ms */
+
+/* A descriptor that passed validation and occupies the queue's engine. */
+typedef struct LpuV3Inflight {
+    bool valid;
+    uint8_t opcode;
+    uint8_t flags;
+    uint32_t slot;              /* FENCE */
+    uint64_t seq;               /* FENCE */
+    int64_t doorbell_ns;
+    int64_t start_ns;
+    int64_t done_ns;
+} LpuV3Inflight;
+
+typedef struct LpuV3Queue {
+    LpuV3State *dev;
+    uint32_t index;
+    QEMUTimer *timer;
+
+    /* Configuration, writable only while the queue is disabled. */
+    uint64_t ring_base;
+    uint32_t ring_size;
+    uint64_t fence_base;
+    uint32_t fence_count;
+
+    bool enabled;
+    bool halted;
+    uint32_t head;
+    uint32_t tail;
+    /* TAIL latched by the last doorbell: the device consumes up to here. */
+    uint32_t visible_tail;
+    uint32_t error;
+    uint32_t error_head;
+    uint32_t done;
+
+    /* Device time at which the engine finished its last descriptor. */
+    int64_t engine_ns;
+    LpuV3Inflight inflight;
+    /*
+     * Time of the doorbell that made each ring entry visible, for the
+     * doorbell_ns of its fence record.
+     */
+    int64_t visible_ns[LPU_MAX_RING_ENTRIES];
+} LpuV3Queue;
+
+struct LpuV3State {
+    PCIDevice parent_obj;
+
+    MemoryRegion regs;
+    MemoryRegion sram;
+    uint64_t sram_size;
+
+    uint32_t scratch;
+    bool error_latched;
+    uint32_t error_code;
+    uint32_t error_queue;
+    uint32_t irq_status;
+    uint32_t irq_mask;
+
+    /* Firmware mailbox (boot is not implemented yet). */
+    uint32_t fw_error;
+    uint64_t fw_addr;
+    uint32_t fw_size;
+
+    /* Telemetry */
+    uint64_t busy_ns;
+    uint64_t desc_done;
+    uint32_t error_count;
+    uint32_t busy_ns_hi_latch;
+    uint32_t desc_done_hi_latch;
+    int64_t window_index;        /* current telemetry window */
+    int64_t window_busy_ns;      /* busy time retired in the current window */
+    int64_t prev_window_busy_ns; /* ... and in the previous one */
+
+    LpuV3Queue queues[LPU_NUM_QUEUES];
+};
+
+/* lpu-v3.c */
+void lpu_v3_raise_irq(LpuV3State *s, uint32_t bits);
+void lpu_v3_latch_error(LpuV3State *s, unsigned qidx, uint32_t code);
+
+/* lpu-v3-queue.c */
+void lpu_v3_queue_init(LpuV3State *s, unsigned qidx);
+void lpu_v3_queue_finalize(LpuV3Queue *q);
+void lpu_v3_queue_reset(LpuV3Queue *q);
+bool lpu_v3_queue_busy(const LpuV3Queue *q);
+uint32_t lpu_v3_queue_read(LpuV3Queue *q, hwaddr offset);
+void lpu_v3_queue_write(LpuV3Queue *q, hwaddr offset, uint32_t val);
+bool lpu_v3_queue_post_load(LpuV3Queue *q);
+extern const VMStateDescription vmstate_lpu_v3_queue;
+
+/* lpu-v3-telemetry.c */
+void lpu_v3_telemetry_reset(LpuV3State *s);
+void lpu_v3_telemetry_retire(LpuV3State *s, int64_t start_ns, int64_t done_ns);
+bool lpu_v3_telemetry_read(LpuV3State *s, hwaddr addr, uint32_t *val);
+
+#endif
