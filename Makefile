@@ -17,10 +17,13 @@ GUEST_TIMEOUT ?= 1200
 # Resolved lazily: the kernel may only be installed by `make deps`.
 KVER = $(shell $(TOP)/tools/fetch-kernel.sh --print)
 KDIR = /lib/modules/$(KVER)/build
+# kselftest_harness.h and checkpatch come from Debian's linux-source, unpacked
+# into the cache; they are never copied into the repository.
+KSRC = $(shell $(TOP)/tools/fetch-kernel-source.sh)
 
 USER_DIRS := libruntime tools/lpu-smi tools/lpu-bench tools/lpu-run selftests/lpu
 
-.PHONY: all deps qemu module userspace guest demo check bench clean \
+.PHONY: all deps qemu module userspace guest demo check bench clean lint \
 	check-host check-qtest check-guest
 
 all: deps
@@ -30,6 +33,7 @@ all: deps
 deps:
 	@$(TOP)/tools/host-deps.sh
 	@$(TOP)/tools/fetch-kernel.sh >/dev/null
+	@$(TOP)/tools/fetch-kernel-source.sh >/dev/null
 
 qemu:
 	@$(TOP)/tools/build-qemu.sh >/dev/null
@@ -39,7 +43,8 @@ module:
 
 userspace:
 	@for d in $(USER_DIRS); do \
-		$(MAKE) --no-print-directory -C $$d BUILD=$(BUILD) all || exit 1; \
+		$(MAKE) --no-print-directory -C $$d BUILD=$(BUILD) \
+			KSFT_DIR=$(KSRC)/tools/testing/selftests all || exit 1; \
 	done
 
 guest:
@@ -81,6 +86,10 @@ bench: all
 	@$(TOP)/tools/vm-run.sh --timeout $(GUEST_TIMEOUT) --quiet-boot \
 		--cmd 'lpu-bench' --log $(BUILD)/guest/bench.log; rc=$$?; \
 	grep '^BENCH ' $(BUILD)/guest/bench.log; exit $$rc
+
+lint: deps
+	@$(MAKE) --no-print-directory qemu
+	@$(TOP)/tools/lint.sh
 
 clean:
 	@for d in $(USER_DIRS); do $(MAKE) --no-print-directory -C $$d BUILD=$(BUILD) clean; done

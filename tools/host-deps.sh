@@ -44,7 +44,9 @@ PKGS=(
 	# lint
 	cppcheck
 )
-BPO_PKGS=(meson python3-pycotap)
+# qemu-system-data: Debian's build of the option ROMs (linuxboot_dma.bin for
+# -kernel boots, kvmvapic.bin) that the +ds source tarball does not carry.
+BPO_PKGS=(meson python3-pycotap qemu-system-data)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -22,7 +22,10 @@ die() { echo "mkinitramfs: $*" >&2; exit 1; }
 # Copy the shared libraries an ELF file links to (not our own liblpu,
 # which goes to /opt/lpu/lib).
 copy_libs() {
-	ldd "$1" 2>/dev/null | awk '/=>/ && $3 ~ /^\// {print $3} /^\t\/lib/ {print $1}' |
+	local deps lib
+	# Scripts and static binaries have nothing to copy.
+	deps=$(LD_LIBRARY_PATH=$BUILD/lib ldd "$1" 2>/dev/null) || return 0
+	printf '%s\n' "$deps" | awk '/=>/ && $3 ~ /^\// {print $3} /^\t\/lib/ {print $1}' |
 	while read -r lib; do
 		case "$lib" in "$BUILD"/*) continue ;; esac
 		[ -e "$STAGE$lib" ] || install -D -m 0755 "$lib" "$STAGE$lib"

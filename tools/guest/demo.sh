@@ -10,7 +10,7 @@ echo
 echo "=== LPU demo: lpu-smi ==="
 lpu-smi || exit 1
 echo
-echo "=== LPU demo: a NOP job through queue 0 ==="
-lpu-run --nop --queue 0 || exit 1
+echo "=== LPU demo: NOP jobs through queue 0 (the first includes scheduler setup) ==="
+lpu-run --nop --queue 0 --count 3 || exit 1
 echo
 echo "=== LPU demo: done ==="

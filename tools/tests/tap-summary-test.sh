@@ -15,7 +15,7 @@ check() { # name expected_last_line expected_rc input
 		echo "not ok $n $1 (got '$last' rc=$rc)"
 	fi
 }
-echo "1..7"
+echo "1..8"
 check "all pass" "2 passed, 0 failed" 0 '# LPU-SUITE a\n1..2\nok 1 x\nok 2 y\n# LPU-SUITE-END a rc=0\n'
 check "a failure fails" "1 passed, 1 failed" 1 '# LPU-SUITE a\n1..2\nok 1 x\nnot ok 2 y\n# LPU-SUITE-END a rc=1\n'
 check "missing planned results fail" "2 passed, 1 failed" 1 '# LPU-SUITE a\n1..3\nok 1 x\nok 2 y\n# LPU-SUITE-END a rc=0\n'
@@ -23,3 +23,4 @@ check "non-zero exit without a failure fails" "1 passed, 1 failed" 1 '# LPU-SUIT
 check "a suite that never ends fails" "1 passed, 1 failed" 1 '# LPU-SUITE a\n1..1\nok 1 x\n'
 check "no test at all fails" "0 passed, 1 failed" 1 '# LPU-SUITE a\n# LPU-SUITE-END a rc=0\n'
 check "skips are not passes" "1 passed, 0 failed" 0 '# LPU-SUITE a\n1..2\nok 1 x\nok 2 y # SKIP no card\n# LPU-SUITE-END a rc=0\n'
+check "plans of several producers add up" "3 passed, 1 failed" 1 '# LPU-SUITE a\n1..2\nok 1 x\nok 2 y\n1..2\nok 1 z\n# LPU-SUITE-END a rc=0\n'

@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * LPU v3 DRM accel driver: module, PCI probe and removal, DRM registration,
+ * file operations and the ioctl table.
+ */
+
+#include <linux/compat.h>
+#include <linux/dma-mapping.h>
+#include <linux/module.h>
+#include <linux/nospec.h>
+#include <linux/pci.h>
+#include <linux/uaccess.h>
+
+#include <drm/drm_accel.h>
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_ioctl.h>
+#include <drm/drm_print.h>
+
+#include "drm/lpu_accel.h"
+#include "lpu_debugfs.h"
+#include "lpu_drv.h"
+#include "lpu_job.h"
+#include "lpu_queue.h"
+#include "lpu_regs.h"
+
+#define LPU_RING_ENTRIES_MIN	4
+
+unsigned int lpu_job_timeout_ms = 5000;
+module_param_named(job_timeout_ms, lpu_job_timeout_ms, uint, 0444);
+MODULE_PARM_DESC(job_timeout_ms,
+		 "Time a job may run before its queue is reset, ms (0: no limit; default 5000)");
+
+unsigned int lpu_ring_entries = 256;
+module_param_named(ring_entries, lpu_ring_entries, uint, 0444);
+MODULE_PARM_DESC(ring_entries,
+		 "Descriptors per hardware ring, a power of two >= 4 (default 256)");
+
+static int lpu_ioctl_get_info(struct drm_device *drm, void *data,
+			      struct drm_file *file)
+{
+	struct lpu_device *ldev = to_lpu_device(drm);
+	struct drm_lpu_info *args = data;
+	int idx;
+
+	if (args->flags || args->pad) {
+		drm_dbg_driver(drm, "GET_INFO: flags 0x%x and pad 0x%x must be 0\n",
+			       args->flags, args->pad);
+		return -EINVAL;
+	}
+
+	if (!drm_dev_enter(drm, &idx))
+		return -ENODEV;
+
+	args->vendor_id = ldev->pdev->vendor;
+	args->device_id = ldev->pdev->device;
+	args->revision = ldev->pdev->revision;
+	args->num_queues = ldev->num_queues;
+	args->hw_version = ldev->hw_version;
+	args->ring_entries = ldev->ring_entries;
+	args->capabilities = ldev->caps;
+	args->sram_size = ldev->sram_size;
+	args->driver_version = LPU_VERSION_ENCODE(LPU_DRIVER_MAJOR,
+						  LPU_DRIVER_MINOR,
+						  LPU_DRIVER_PATCH);
+	/* Read live: firmware may be (re)booted while the driver is bound. */
+	args->fw_version = lpu_read(ldev, LPU_REG_FW_VERSION);
+
+	drm_dev_exit(idx);
+	return 0;
+}
+
+static const struct drm_ioctl_desc lpu_drm_ioctls[] = {
+	DRM_IOCTL_DEF_DRV(LPU_GET_INFO, lpu_ioctl_get_info, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(LPU_SUBMIT, lpu_ioctl_submit, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(LPU_WAIT, lpu_ioctl_wait, DRM_RENDER_ALLOW),
+};
+
+/*
+ * Size of the first version of each argument struct: the smallest size
+ * userspace may pass. Structs only ever grow at their end.
+ */
+static const u16 lpu_ioctl_min_size[] = {
+	[DRM_LPU_GET_INFO] = offsetofend(struct drm_lpu_info, fw_version),
+	[DRM_LPU_SUBMIT] = offsetofend(struct drm_lpu_submit, seq),
+	[DRM_LPU_WAIT] = offsetofend(struct drm_lpu_wait, device_ns),
+};
+
+static_assert(ARRAY_SIZE(lpu_ioctl_min_size) == ARRAY_SIZE(lpu_drm_ioctls));
+
+/*
+ * The size rules of uapi/drm/lpu_accel.h, checked before DRM core copies
+ * the arguments: too small is -EINVAL, larger than the kernel's struct is
+ * fine only if the extra bytes are zero (-E2BIG otherwise). DRM core then
+ * copies min(user, kernel) bytes and zero-fills the rest. Anything that is
+ * not one of our ioctls is left to DRM core.
+ */
+static int lpu_ioctl_check_size(struct file *filp, unsigned int cmd,
+				void __user *uarg)
+{
+	struct drm_file *file = filp->private_data;
+	struct drm_device *drm = file->minor->dev;
+	unsigned int nr = _IOC_NR(cmd);
+	unsigned int index, usize, ksize, kcmd;
+	int ret;
+
+	if (_IOC_TYPE(cmd) != DRM_IOCTL_BASE || nr < DRM_COMMAND_BASE ||
+	    nr >= DRM_COMMAND_BASE + ARRAY_SIZE(lpu_drm_ioctls))
+		return 0;
+
+	index = array_index_nospec(nr - DRM_COMMAND_BASE,
+				   ARRAY_SIZE(lpu_drm_ioctls));
+	kcmd = lpu_drm_ioctls[index].cmd;
+	usize = _IOC_SIZE(cmd);
+	ksize = _IOC_SIZE(kcmd);
+
+	if (_IOC_DIR(cmd) != _IOC_DIR(kcmd)) {
+		drm_dbg_driver(drm, "%s: direction bits %u, expected %u\n",
+			       lpu_drm_ioctls[index].name, _IOC_DIR(cmd),
+			       _IOC_DIR(kcmd));
+		return -EINVAL;
+	}
+	if (usize < lpu_ioctl_min_size[index]) {
+		drm_dbg_driver(drm, "%s: argument of %u bytes, at least %u needed\n",
+			       lpu_drm_ioctls[index].name, usize,
+			       lpu_ioctl_min_size[index]);
+		return -EINVAL;
+	}
+	if (usize > ksize) {
+		ret = check_zeroed_user(uarg + ksize, usize - ksize);
+		if (ret < 0)
+			return ret;
+		if (!ret) {
+			drm_dbg_driver(drm, "%s: bytes %u..%u unknown to the kernel not zero\n",
+				       lpu_drm_ioctls[index].name, ksize,
+				       usize - 1);
+			return -E2BIG;
+		}
+	}
+	return 0;
+}
+
+static long lpu_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
+{
+	int ret;
+
+	ret = lpu_ioctl_check_size(filp, cmd, (void __user *)arg);
+	if (ret)
+		return ret;
+	return drm_ioctl(filp, cmd, arg);
+}
+
+#ifdef CONFIG_COMPAT
+static long lpu_compat_ioctl(struct file *filp, unsigned int cmd,
+			     unsigned long arg)
+{
+	int ret;
+
+	ret = lpu_ioctl_check_size(filp, cmd, compat_ptr(arg));
+	if (ret)
+		return ret;
+	return drm_compat_ioctl(filp, cmd, arg);
+}
+#else
+#define lpu_compat_ioctl NULL
+#endif
+
+/* DRM_ACCEL_FOPS with our ioctl wrapper and fdinfo. */
+static const struct file_operations lpu_fops = {
+	.owner = THIS_MODULE,
+	.open = accel_open,
+	.release = drm_release,
+	.unlocked_ioctl = lpu_ioctl,
+	.compat_ioctl = lpu_compat_ioctl,
+	.poll = drm_poll,
+	.read = drm_read,
+	.llseek = noop_llseek,
+	.mmap = drm_gem_mmap,
+	.show_fdinfo = drm_show_fdinfo,
+	.fop_flags = FOP_UNSIGNED_OFFSET,
+};
+
+static int lpu_drm_open(struct drm_device *drm, struct drm_file *file)
+{
+	return lpu_file_open(to_lpu_device(drm), file);
+}
+
+static void lpu_drm_postclose(struct drm_device *drm, struct drm_file *file)
+{
+	lpu_file_close(file);
+}
+
+static const struct drm_driver lpu_drm_driver = {
+	.driver_features = DRIVER_GEM | DRIVER_COMPUTE_ACCEL,
+	.open = lpu_drm_open,
+	.postclose = lpu_drm_postclose,
+	.show_fdinfo = lpu_file_show_fdinfo,
+	.ioctls = lpu_drm_ioctls,
+	.num_ioctls = ARRAY_SIZE(lpu_drm_ioctls),
+	.fops = &lpu_fops,
+	.name = LPU_DRIVER_NAME,
+	.desc = LPU_DRIVER_DESC,
+	.major = LPU_DRIVER_MAJOR,
+	.minor = LPU_DRIVER_MINOR,
+	.patchlevel = LPU_DRIVER_PATCH,
+};
+
+static int lpu_pick_ring_entries(struct lpu_device *ldev)
+{
+	u32 max = min_t(u32, lpu_read(ldev, LPU_REG_MAX_RING_ENTRIES),
+			LPU_MAX_RING_ENTRIES);
+	u32 n = lpu_ring_entries;
+
+	/* Jobs take descriptor pairs and the ring needs one spare pair. */
+	if (!is_power_of_2(n) || n < LPU_RING_ENTRIES_MIN || n > max) {
+		drm_err(&ldev->drm, "ring_entries=%u invalid: need a power of two in [%u, %u]\n",
+			n, LPU_RING_ENTRIES_MIN, max);
+		return -EINVAL;
+	}
+	ldev->ring_entries = n;
+	return 0;
+}
+
+static int lpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct lpu_device *ldev;
+	struct drm_device *drm;
+	char fw_desc[24];
+	u32 fw;
+	int ret;
+
+	ret = pcim_enable_device(pdev);
+	if (ret) {
+		dev_err(&pdev->dev, "cannot enable PCI device: %d\n", ret);
+		return ret;
+	}
+
+	ldev = devm_drm_dev_alloc(&pdev->dev, &lpu_drm_driver,
+				  struct lpu_device, drm);
+	if (IS_ERR(ldev))
+		return PTR_ERR(ldev);
+	drm = &ldev->drm;
+	ldev->pdev = pdev;
+	pci_set_drvdata(pdev, ldev);
+	spin_lock_init(&ldev->jobs_lock);
+	atomic_set(&ldev->live_jobs, 0);
+	init_waitqueue_head(&ldev->jobs_idle);
+
+	if (pci_resource_len(pdev, LPU_BAR_REGS) < LPU_REGS_SIZE) {
+		drm_err(drm, "BAR%d is %llu bytes, registers need %u\n",
+			LPU_BAR_REGS,
+			(unsigned long long)pci_resource_len(pdev, LPU_BAR_REGS),
+			LPU_REGS_SIZE);
+		return -ENODEV;
+	}
+	ldev->regs = pcim_iomap_region(pdev, LPU_BAR_REGS, LPU_DRIVER_NAME);
+	if (IS_ERR(ldev->regs)) {
+		ret = PTR_ERR(ldev->regs);
+		drm_err(drm, "cannot map BAR%d: %d\n", LPU_BAR_REGS, ret);
+		return ret;
+	}
+
+	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	if (ret) {
+		drm_err(drm, "64-bit DMA not available: %d\n", ret);
+		return ret;
+	}
+	pci_set_master(pdev);
+
+	ret = lpu_hw_init(ldev);
+	if (ret)
+		return ret;
+	ret = lpu_pick_ring_entries(ldev);
+	if (ret)
+		return ret;
+
+	ret = pci_alloc_irq_vectors(pdev, LPU_MSIX_NUM_VECTORS,
+				    LPU_MSIX_NUM_VECTORS, PCI_IRQ_MSIX);
+	if (ret < 0) {
+		drm_err(drm, "cannot allocate %d MSI-X vectors: %d\n",
+			LPU_MSIX_NUM_VECTORS, ret);
+		return ret;
+	}
+
+	ret = lpu_hw_request_irq(ldev);
+	if (ret)
+		return ret;
+	ret = lpu_queues_init(ldev);
+	if (ret)
+		return ret;
+	/* Registered last so that on unbind it runs before anything is freed. */
+	ret = lpu_hw_quiesce_on_unbind(ldev);
+	if (ret)
+		return ret;
+	lpu_hw_irq_enable(ldev);
+
+	ret = drm_dev_register(drm, 0);
+	if (ret) {
+		drm_err(drm, "cannot register DRM device: %d\n", ret);
+		return ret;
+	}
+	lpu_debugfs_init(ldev);
+
+	fw = lpu_read(ldev, LPU_REG_FW_VERSION);
+	if (fw)
+		snprintf(fw_desc, sizeof(fw_desc), "firmware 0x%08x", fw);
+	else
+		strscpy(fw_desc, "boot ROM only", sizeof(fw_desc));
+	drm_info(drm, "LPU v%u.%u bound as accel%d: %llu MiB SRAM, %u queues of %u descriptors, %s\n",
+		 ldev->hw_version >> 16, ldev->hw_version & 0xffff,
+		 drm->accel->index, ldev->sram_size >> 20, ldev->num_queues,
+		 ldev->ring_entries, fw_desc);
+	return 0;
+}
+
+static void lpu_remove(struct pci_dev *pdev)
+{
+	struct lpu_device *ldev = pci_get_drvdata(pdev);
+
+	lpu_debugfs_fini(ldev);
+	/* Waits for every ioctl, interrupt and run_job() inside the device. */
+	drm_dev_unplug(&ldev->drm);
+	lpu_hw_irq_disable(ldev);
+	lpu_queues_shutdown(ldev);
+	/* devres now resets the card, then frees interrupts and rings. */
+}
+
+static const struct pci_device_id lpu_pci_ids[] = {
+	{ PCI_DEVICE(LPU_PCI_VENDOR_ID, LPU_PCI_DEVICE_ID_V3) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, lpu_pci_ids);
+
+static struct pci_driver lpu_pci_driver = {
+	.name = LPU_DRIVER_NAME,
+	.id_table = lpu_pci_ids,
+	.probe = lpu_probe,
+	.remove = lpu_remove,
+};
+module_pci_driver(lpu_pci_driver);
+
+MODULE_DESCRIPTION("DRM accel driver for the LPU v3 inference accelerator");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * LPU v3 jobs: SUBMIT and WAIT, per-file contexts and sequence numbers.
+ *
+ * Every open file numbers its jobs 1, 2, 3, ... and maps each number to the
+ * job while it is alive. A job that succeeded leaves the map when the
+ * scheduler frees it (its device time stays in a small history ring), so
+ * memory stays bounded however many jobs a file runs; a job that failed
+ * stays in the map as a bare error value until the file is closed, so a
+ * WAIT never reports a failed job as successful. A number at most the last
+ * one handed out and absent from the map therefore completed without error.
+ */
+
+#include <linux/slab.h>
+
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+#include <drm/drm_print.h>
+#include <drm/drm_utils.h>
+
+#include "drm/lpu_accel.h"
+#include "lpu_drv.h"
+#include "lpu_job.h"
+#include "lpu_queue.h"
+
+static_assert(DRM_LPU_NOP_MAX_CYCLES <= LPU_NOP_MAX_CYCLES);
+
+static void lpu_file_release(struct kref *ref)
+{
+	struct lpu_file *lfile = container_of(ref, struct lpu_file, ref);
+
+	mutex_destroy(&lfile->lock);
+	kfree(lfile);
+}
+
+static void lpu_file_put(struct lpu_file *lfile)
+{
+	kref_put(&lfile->ref, lpu_file_release);
+}
+
+static void lpu_job_release(struct kref *ref)
+{
+	struct lpu_job *job = container_of(ref, struct lpu_job, ref);
+	struct lpu_device *ldev = job->lfile->ldev;
+	unsigned long flags;
+
+	dma_fence_put(job->done);
+	/* Until run_job() initialised it, the hardware fence is plain memory. */
+	if (job->hw_armed)
+		dma_fence_put(&job->hw->base);
+	else
+		kfree(job->hw);
+	lpu_file_put(job->lfile);
+	kfree(job);
+
+	/* The final teardown checks the count under the same lock. */
+	spin_lock_irqsave(&ldev->jobs_lock, flags);
+	if (atomic_dec_and_test(&ldev->live_jobs))
+		wake_up_all(&ldev->jobs_idle);
+	spin_unlock_irqrestore(&ldev->jobs_lock, flags);
+}
+
+static void lpu_job_put(struct lpu_job *job)
+{
+	kref_put(&job->ref, lpu_job_release);
+}
+
+static struct lpu_job *lpu_job_alloc(struct lpu_file *lfile,
+				     struct lpu_queue *q, u32 nop_cycles)
+{
+	struct lpu_job *job;
+
+	job = kzalloc(sizeof(*job), GFP_KERNEL);
+	if (!job)
+		return NULL;
+	job->hw = kzalloc(sizeof(*job->hw), GFP_KERNEL);
+	if (!job->hw) {
+		kfree(job);
+		return NULL;
+	}
+	INIT_LIST_HEAD(&job->hw->link);
+	kref_init(&job->ref);
+	kref_get(&lfile->ref);
+	job->lfile = lfile;
+	job->q = q;
+	job->nop_cycles = nop_cycles;
+	atomic_inc(&lfile->ldev->live_jobs);
+	return job;
+}
+
+/* Device time of a finished job, 0 if it never reached its fence. */
+static u64 lpu_job_device_ns(struct lpu_job *job)
+{
+	if (!READ_ONCE(job->hw_armed))
+		return 0;
+	/* Written before the fence signaled, which the caller observed. */
+	smp_rmb();
+	return READ_ONCE(job->hw->device_ns);
+}
+
+/* The scheduler's free_job(): the job finished and left the hardware. */
+void lpu_job_free(struct drm_sched_job *sched_job)
+{
+	struct lpu_job *job = to_lpu_job(sched_job);
+	struct lpu_file *lfile = job->lfile;
+	int status = dma_fence_get_status(job->done);
+	u64 device_ns = lpu_job_device_ns(job);
+	bool listed;
+
+	drm_sched_job_cleanup(sched_job);
+
+	mutex_lock(&lfile->lock);
+	lfile->busy_ns[job->q->index] += device_ns;
+	/* close() may have emptied the map already. */
+	listed = xa_load(&lfile->jobs, job->seq) == job;
+	if (listed && status < 0) {
+		/* Replacing a present entry needs no memory and cannot fail. */
+		xa_store(&lfile->jobs, job->seq, xa_mk_value(-status), GFP_KERNEL);
+	} else if (listed) {
+		struct lpu_job_result *res =
+			&lfile->history[job->seq % LPU_FILE_HISTORY];
+
+		xa_erase(&lfile->jobs, job->seq);
+		res->seq = job->seq;
+		res->device_ns = device_ns;
+	}
+	mutex_unlock(&lfile->lock);
+
+	atomic_dec(&lfile->unfinished);
+	wake_up(&lfile->unfinished_wq);
+
+	if (listed)
+		lpu_job_put(job);
+	lpu_job_put(job);
+}
+
+int lpu_file_open(struct lpu_device *ldev, struct drm_file *file)
+{
+	struct lpu_file *lfile;
+
+	lfile = kzalloc(sizeof(*lfile), GFP_KERNEL);
+	if (!lfile)
+		return -ENOMEM;
+	kref_init(&lfile->ref);
+	lfile->ldev = ldev;
+	atomic_set(&lfile->unfinished, 0);
+	init_waitqueue_head(&lfile->unfinished_wq);
+	mutex_init(&lfile->lock);
+	xa_init(&lfile->jobs);
+	file->driver_priv = lfile;
+	return 0;
+}
+
+void lpu_file_close(struct drm_file *file)
+{
+	struct lpu_file *lfile = file->driver_priv;
+	unsigned long index;
+	void *entry;
+	u32 i;
+
+	/*
+	 * Waits (briefly; at once if the process is being killed) for jobs
+	 * still queued in the entity, then drops those not yet started.
+	 * Jobs already on the device finish normally and hold @lfile.
+	 */
+	for (i = 0; i < LPU_NUM_QUEUES; i++)
+		if (test_bit(i, &lfile->entity_ready))
+			drm_sched_entity_destroy(&lfile->entities[i]);
+
+	mutex_lock(&lfile->lock);
+	xa_for_each(&lfile->jobs, index, entry) {
+		xa_erase(&lfile->jobs, index);
+		if (!xa_is_value(entry))
+			lpu_job_put(entry);
+	}
+	xa_destroy(&lfile->jobs);
+	mutex_unlock(&lfile->lock);
+
+	lpu_file_put(lfile);
+}
+
+void lpu_file_show_fdinfo(struct drm_printer *p, struct drm_file *file)
+{
+	struct lpu_file *lfile = file->driver_priv;
+	u32 i;
+
+	mutex_lock(&lfile->lock);
+	for (i = 0; i < lfile->ldev->num_queues; i++)
+		drm_printf(p, "drm-engine-q%u:\t%llu ns\n", i, lfile->busy_ns[i]);
+	mutex_unlock(&lfile->lock);
+}
+
+static struct drm_sched_entity *lpu_file_entity(struct lpu_file *lfile,
+						struct lpu_queue *q)
+{
+	struct drm_sched_entity *entity = &lfile->entities[q->index];
+	struct drm_gpu_scheduler *sched = &q->sched;
+	int ret;
+
+	lockdep_assert_held(&lfile->lock);
+
+	if (test_bit(q->index, &lfile->entity_ready))
+		return entity;
+
+	ret = drm_sched_entity_init(entity, DRM_SCHED_PRIORITY_NORMAL,
+				    &sched, 1, NULL);
+	if (ret)
+		return ERR_PTR(ret);
+	set_bit(q->index, &lfile->entity_ready);
+	return entity;
+}
+
+static int lpu_submit_check(struct lpu_device *ldev,
+			    const struct drm_lpu_submit *args)
+{
+	struct drm_device *drm = &ldev->drm;
+
+	if (args->queue >= ldev->num_queues) {
+		drm_dbg_driver(drm, "SUBMIT: queue %u, device has %u\n",
+			       args->queue, ldev->num_queues);
+		return -EINVAL;
+	}
+	if (args->flags) {
+		drm_dbg_driver(drm, "SUBMIT: flags 0x%x must be 0\n", args->flags);
+		return -EINVAL;
+	}
+	if (args->job_type != LPU_JOB_NOP) {
+		drm_dbg_driver(drm, "SUBMIT: unknown job type %u\n", args->job_type);
+		return -EINVAL;
+	}
+	if (args->nop_cycles > DRM_LPU_NOP_MAX_CYCLES) {
+		drm_dbg_driver(drm, "SUBMIT: nop_cycles %u above %u\n",
+			       args->nop_cycles, DRM_LPU_NOP_MAX_CYCLES);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int lpu_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct lpu_device *ldev = to_lpu_device(drm);
+	struct lpu_file *lfile = file->driver_priv;
+	struct drm_lpu_submit *args = data;
+	struct drm_sched_entity *entity;
+	struct lpu_queue *q;
+	struct lpu_job *job;
+	u64 seq;
+	int ret, idx;
+
+	ret = lpu_submit_check(ldev, args);
+	if (ret)
+		return ret;
+	q = &ldev->queues[args->queue];
+
+	/* Back-pressure, outside drm_dev_enter() so removal never waits on it. */
+	ret = wait_event_interruptible(lfile->unfinished_wq,
+				       atomic_add_unless(&lfile->unfinished, 1,
+							 LPU_FILE_MAX_JOBS));
+	if (ret)
+		return ret;
+
+	if (!drm_dev_enter(drm, &idx)) {
+		ret = -ENODEV;
+		goto out_slot;
+	}
+
+	job = lpu_job_alloc(lfile, q, args->nop_cycles);
+	if (!job) {
+		ret = -ENOMEM;
+		goto out_exit;
+	}
+
+	mutex_lock(&lfile->lock);
+	entity = lpu_file_entity(lfile, q);
+	if (IS_ERR(entity)) {
+		ret = PTR_ERR(entity);
+		drm_dbg_driver(drm, "SUBMIT: entity init for queue %u failed: %d\n",
+			       q->index, ret);
+		goto out_unlock;
+	}
+
+	ret = drm_sched_job_init(&job->base, entity, LPU_DESCS_PER_JOB, lfile,
+				 file->client_id);
+	if (ret)
+		goto out_unlock;
+
+	seq = lfile->last_seq + 1;
+	ret = xa_insert(&lfile->jobs, seq, job, GFP_KERNEL);
+	if (ret) {
+		drm_sched_job_cleanup(&job->base);
+		goto out_unlock;
+	}
+	/* The map's reference; the initial one goes to the scheduler. */
+	kref_get(&job->ref);
+	job->seq = seq;
+	job->bad_opcode = lpu_queue_take_inject_bad(q);
+	lfile->last_seq = seq;
+
+	drm_sched_job_arm(&job->base);
+	job->done = dma_fence_get(&job->base.s_fence->finished);
+	drm_sched_entity_push_job(&job->base);
+	mutex_unlock(&lfile->lock);
+
+	args->seq = seq;
+	drm_dev_exit(idx);
+	return 0;
+
+out_unlock:
+	mutex_unlock(&lfile->lock);
+	lpu_job_put(job);
+out_exit:
+	drm_dev_exit(idx);
+out_slot:
+	atomic_dec(&lfile->unfinished);
+	wake_up(&lfile->unfinished_wq);
+	return ret;
+}
+
+/* Wait for @job until the absolute CLOCK_MONOTONIC @deadline_ns. */
+static int lpu_job_wait(struct lpu_job *job, s64 deadline_ns)
+{
+	long timeout = drm_timeout_abs_to_jiffies(deadline_ns);
+	long ret;
+
+	if (!timeout)
+		return dma_fence_is_signaled(job->done) ? 0 : -ETIME;
+
+	/* -ERESTARTSYS restarts the ioctl with the same absolute deadline. */
+	ret = dma_fence_wait_timeout(job->done, true, timeout);
+	if (ret < 0)
+		return ret;
+	return ret ? 0 : -ETIME;
+}
+
+int lpu_ioctl_wait(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct lpu_file *lfile = file->driver_priv;
+	struct drm_lpu_wait *args = data;
+	struct lpu_job *job = NULL;
+	void *entry;
+	int ret, idx;
+
+	if (args->flags) {
+		drm_dbg_driver(drm, "WAIT: flags 0x%x must be 0\n", args->flags);
+		return -EINVAL;
+	}
+
+	/* Only the lookup is guarded: removal fails the fence we wait on. */
+	if (!drm_dev_enter(drm, &idx))
+		return -ENODEV;
+
+	mutex_lock(&lfile->lock);
+	if (!args->seq || args->seq > lfile->last_seq) {
+		drm_dbg_driver(drm, "WAIT: seq %llu never submitted (last %llu)\n",
+			       args->seq, lfile->last_seq);
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+
+	ret = 0;
+	args->status = 0;
+	args->device_ns = 0;
+	entry = xa_load(&lfile->jobs, args->seq);
+	if (xa_is_value(entry)) {
+		args->status = -(s32)xa_to_value(entry);
+	} else if (entry) {
+		job = entry;
+		kref_get(&job->ref);
+	} else {
+		const struct lpu_job_result *res =
+			&lfile->history[args->seq % LPU_FILE_HISTORY];
+
+		if (res->seq == args->seq)
+			args->device_ns = res->device_ns;
+	}
+out_unlock:
+	mutex_unlock(&lfile->lock);
+	drm_dev_exit(idx);
+	if (!job)
+		return ret;
+
+	ret = lpu_job_wait(job, args->timeout_ns);
+	if (!ret) {
+		int status = dma_fence_get_status(job->done);
+
+		args->status = status < 0 ? status : 0;
+		args->device_ns = lpu_job_device_ns(job);
+	}
+	lpu_job_put(job);
+	return ret;
+}

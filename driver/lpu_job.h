@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * LPU v3 jobs and per-file contexts: SUBMIT and WAIT, and the map from a
+ * file's sequence numbers to its jobs.
+ */
+#ifndef __LPU_JOB_H__
+#define __LPU_JOB_H__
+
+#include <linux/kref.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/xarray.h>
+
+#include <drm/gpu_scheduler.h>
+
+#include "lpu_hw.h"
+
+struct drm_device;
+struct drm_file;
+struct drm_printer;
+struct lpu_device;
+struct lpu_hw_fence;
+struct lpu_queue;
+
+/* Recent successful completions a file remembers for WAIT's device_ns. */
+#define LPU_FILE_HISTORY	256
+
+/*
+ * Unfinished jobs one file may have; SUBMIT blocks (interruptibly) beyond
+ * it. Bounds the kernel memory a file pins and the time close() can spend
+ * handing queued jobs to the hardware.
+ */
+#define LPU_FILE_MAX_JOBS	1024
+
+struct lpu_job_result {
+	u64 seq;
+	u64 device_ns;
+};
+
+/**
+ * struct lpu_file - per open file state
+ * @ref: held by the open file and by every job of the file, so a job that
+ *	outlives close() can still report back.
+ * @ldev: the device.
+ * @unfinished: jobs submitted and not yet freed by the scheduler.
+ * @unfinished_wq: woken when @unfinished drops.
+ * @lock: protects everything below; serialises SUBMIT so that jobs are
+ *	armed and pushed in sequence order.
+ * @entities: one scheduler entity per hardware queue, set up on first use.
+ * @entity_ready: bitmap of initialised @entities.
+ * @last_seq: last sequence number handed out (0: none yet).
+ * @jobs: seq -> live &struct lpu_job, or xa_mk_value(-errno) for a job
+ *	that failed; successful jobs leave when they are freed.
+ * @history: device time of recent successful jobs, by seq modulo size.
+ * @busy_ns: device time of this file's finished jobs, per queue (fdinfo).
+ */
+struct lpu_file {
+	struct kref ref;
+	struct lpu_device *ldev;
+	atomic_t unfinished;
+	wait_queue_head_t unfinished_wq;
+	struct mutex lock; /* see @lock above */
+	struct drm_sched_entity entities[LPU_NUM_QUEUES];
+	unsigned long entity_ready;
+	u64 last_seq;
+	struct xarray jobs;
+	struct lpu_job_result history[LPU_FILE_HISTORY];
+	u64 busy_ns[LPU_NUM_QUEUES];
+};
+
+/**
+ * struct lpu_job - one submitted job
+ * @base: scheduler job.
+ * @ref: held by the scheduler (until free_job), by @lfile's map while the
+ *	job is listed there, and by each waiter.
+ * @lfile: submitting file.
+ * @q: hardware queue.
+ * @seq: the file's sequence number of the job.
+ * @nop_cycles: NOP length in device cycles.
+ * @done: the scheduler's finished fence; its error is the job's status.
+ * @hw: hardware fence, allocated at submit so run_job never allocates.
+ * @hw_armed: run_job initialised and emitted @hw (under the queue lock).
+ * @bad_opcode: emit the job with an invalid opcode (debugfs fault hook).
+ */
+struct lpu_job {
+	struct drm_sched_job base;
+	struct kref ref;
+	struct lpu_file *lfile;
+	struct lpu_queue *q;
+	u64 seq;
+	u32 nop_cycles;
+	struct dma_fence *done;
+	struct lpu_hw_fence *hw;
+	bool hw_armed;
+	bool bad_opcode;
+};
+
+static inline struct lpu_job *to_lpu_job(struct drm_sched_job *sched_job)
+{
+	return container_of(sched_job, struct lpu_job, base);
+}
+
+int lpu_file_open(struct lpu_device *ldev, struct drm_file *file);
+void lpu_file_close(struct drm_file *file);
+void lpu_file_show_fdinfo(struct drm_printer *p, struct drm_file *file);
+
+int lpu_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file);
+int lpu_ioctl_wait(struct drm_device *drm, void *data, struct drm_file *file);
+
+void lpu_job_free(struct drm_sched_job *sched_job);
+
+#endif /* __LPU_JOB_H__ */

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * LPU v3 hardware queues: descriptor ring, fence records, the hardware fence
+ * of each job, the queue's drm_gpu_scheduler and its recovery.
+ */
+#ifndef __LPU_QUEUE_H__
+#define __LPU_QUEUE_H__
+
+#include <linux/dma-fence.h>
+#include <linux/list.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+
+#include <drm/gpu_scheduler.h>
+
+#include "lpu_hw.h"
+
+struct lpu_device;
+struct seq_file;
+
+/* Each job is one NOP (or later, work) descriptor plus one FENCE. */
+#define LPU_DESCS_PER_JOB	2
+
+/**
+ * struct lpu_hw_fence - completion of one job on the device
+ * @base: the fence; first member, so the default dma_fence release frees
+ *	the whole structure.
+ * @q: queue the job runs on.
+ * @link: entry in &lpu_queue.inflight while the device owns the job.
+ * @ring_index: ring slot of the job's first descriptor.
+ * @slot: fence record the job's FENCE descriptor writes.
+ * @nop_cycles: NOP length, kept to re-emit the job after a queue reset.
+ * @bad_opcode: emit the NOP with an invalid opcode (debugfs fault hook).
+ * @device_ns: doorbell-to-completion time the device recorded.
+ */
+struct lpu_hw_fence {
+	struct dma_fence base;
+	struct lpu_queue *q;
+	struct list_head link;
+	u32 ring_index;
+	u32 slot;
+	u32 nop_cycles;
+	bool bad_opcode;
+	u64 device_ns;
+};
+
+/**
+ * struct lpu_queue - one hardware queue
+ * @ldev: owning device.
+ * @regs: this queue's register block inside BAR0.
+ * @index: queue number.
+ * @name: "lpu-qN", the scheduler and fence timeline name.
+ * @irq_name: interrupt name shown in /proc/interrupts.
+ * @lock: protects everything below it, the ring and the device's queue
+ *	registers; also the lock of every hardware fence of this queue.
+ *	Taken from the queue's interrupt handler.
+ * @ring: descriptor ring (coherent DMA memory).
+ * @ring_dma: bus address of @ring.
+ * @tail: next ring slot the driver writes.
+ * @records: fence records (coherent DMA memory) the device writes.
+ * @records_dma: bus address of @records.
+ * @num_records: number of fence records.
+ * @max_jobs: jobs the ring holds at once; the scheduler's credit limit
+ *	makes sure run_job never gets more.
+ * @inflight: hardware fences of emitted, unsignaled jobs, oldest first.
+ * @inflight_count: length of @inflight.
+ * @fence_context: dma_fence context of the hardware fences.
+ * @last_seqno: seqno of the last emitted hardware fence (starts at 1, so
+ *	a zeroed fence record never matches).
+ * @jobs_done: jobs the device completed.
+ * @jobs_failed: jobs failed by a halt or a timeout.
+ * @resets: queue resets done for recovery.
+ * @dead: the device is gone; nothing may be emitted any more.
+ * @inject_bad: emit the next job submitted with an invalid opcode.
+ * @sched: the queue's scheduler; lives until the DRM device is released.
+ * @sched_ready: @sched was initialised.
+ */
+struct lpu_queue {
+	struct lpu_device *ldev;
+	void __iomem *regs;
+	u32 index;
+	char name[16];
+	char irq_name[24];
+
+	spinlock_t lock; /* see @lock above */
+	union lpu_desc *ring;
+	dma_addr_t ring_dma;
+	u32 tail;
+	struct lpu_fence_record *records;
+	dma_addr_t records_dma;
+	u32 num_records;
+	u32 max_jobs;
+	struct list_head inflight;
+	u32 inflight_count;
+	u64 fence_context;
+	u64 last_seqno;
+	u64 jobs_done;
+	u64 jobs_failed;
+	u32 resets;
+	bool dead;
+	bool inject_bad;
+
+	struct drm_gpu_scheduler sched;
+	bool sched_ready;
+};
+
+int lpu_queues_init(struct lpu_device *ldev);
+void lpu_queues_shutdown(struct lpu_device *ldev);
+void lpu_queue_inject_bad(struct lpu_queue *q);
+bool lpu_queue_take_inject_bad(struct lpu_queue *q);
+void lpu_queue_show(struct lpu_queue *q, struct seq_file *m);
+
+#endif /* __LPU_QUEUE_H__ */
