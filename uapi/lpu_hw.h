@@ -225,8 +225,9 @@ union lpu_desc {
 /*
  * Fence record, written by the device. Times are the device clock in
  * nanoseconds: @doorbell_ns is the doorbell that made this FENCE visible,
- * @complete_ns is when it retired, so their difference is the device's own
- * share of a job's round trip.
+ * @complete_ns is when the record was written (never before the modelled
+ * completion), so their difference is the device's own share of a job's
+ * round trip.
  */
 struct lpu_fence_record {
 	__le64 seq;
