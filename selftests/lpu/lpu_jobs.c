@@ -110,7 +110,7 @@ TEST_F(lpu, wait_timeout_zero_polls)
 	EXPECT_EQ(-ETIME, raw_wait(self->fd, seq, 0, NULL, NULL));
 	elapsed = now_ns() - t0;
 	EXPECT_GT(200 * NSEC_PER_MSEC, elapsed) TH_LOG("poll blocked %lld ns",
-						      (long long)elapsed);
+						       (long long)elapsed);
 	/* A deadline already in the past polls too. */
 	EXPECT_EQ(-ETIME, raw_wait(self->fd, seq, 1, NULL, NULL));
 	EXPECT_EQ(-ETIME, raw_wait(self->fd, seq, now_ns() - NSEC_PER_SEC,

@@ -114,14 +114,14 @@ TEST_F(lpu, struct_too_short_is_einval)
 	struct drm_lpu_wait wait = { .seq = 1 };
 
 	EXPECT_EQ(-EINVAL, raw_ioctl(self->fd,
-		  LPU_IOC_SIZED(DRM_LPU_GET_INFO, sizeof(info) - 4), &info));
+				     LPU_IOC_SIZED(DRM_LPU_GET_INFO, sizeof(info) - 4), &info));
 	EXPECT_EQ(-EINVAL, raw_ioctl(self->fd,
-		  LPU_IOC_SIZED(DRM_LPU_GET_INFO, 8), &info));
+				     LPU_IOC_SIZED(DRM_LPU_GET_INFO, 8), &info));
 	/* A submit without room for the returned seq must not run a job. */
 	EXPECT_EQ(-EINVAL, raw_ioctl(self->fd,
-		  LPU_IOC_SIZED(DRM_LPU_SUBMIT, sizeof(sub) - 8), &sub));
+				     LPU_IOC_SIZED(DRM_LPU_SUBMIT, sizeof(sub) - 8), &sub));
 	EXPECT_EQ(-EINVAL, raw_ioctl(self->fd,
-		  LPU_IOC_SIZED(DRM_LPU_WAIT, sizeof(wait) - 8), &wait));
+				     LPU_IOC_SIZED(DRM_LPU_WAIT, sizeof(wait) - 8), &wait));
 }
 
 struct info_ext {
@@ -147,16 +147,16 @@ TEST_F(lpu, struct_too_long_nonzero_tail_is_e2big)
 	uint64_t seq;
 
 	EXPECT_EQ(-E2BIG, raw_ioctl(self->fd,
-		  LPU_IOC_SIZED(DRM_LPU_GET_INFO, sizeof(ie)), &ie));
+				    LPU_IOC_SIZED(DRM_LPU_GET_INFO, sizeof(ie)), &ie));
 	EXPECT_EQ(-E2BIG, raw_ioctl(self->fd,
-		  LPU_IOC_SIZED(DRM_LPU_SUBMIT, sizeof(se)), &se));
+				    LPU_IOC_SIZED(DRM_LPU_SUBMIT, sizeof(se)), &se));
 	ASSERT_EQ(0, raw_submit(self->fd, 0, 0, &seq));
 	/* The refused submit did not consume a sequence number. */
 	EXPECT_EQ(1, seq);
 	we.wait.seq = seq;
 	we.wait.timeout_ns = now_ns() + 10 * NSEC_PER_SEC;
 	EXPECT_EQ(-E2BIG, raw_ioctl(self->fd,
-		  LPU_IOC_SIZED(DRM_LPU_WAIT, sizeof(we)), &we));
+				    LPU_IOC_SIZED(DRM_LPU_WAIT, sizeof(we)), &we));
 	EXPECT_EQ(0, wait_ms(self->fd, seq, 10000, NULL));
 }
 
@@ -167,19 +167,19 @@ TEST_F(lpu, struct_too_long_zero_tail_is_accepted)
 	struct wait_ext we = { 0 };
 
 	ASSERT_EQ(0, raw_ioctl(self->fd,
-		  LPU_IOC_SIZED(DRM_LPU_GET_INFO, sizeof(ie)), &ie));
+			       LPU_IOC_SIZED(DRM_LPU_GET_INFO, sizeof(ie)), &ie));
 	EXPECT_EQ(self->info.vendor_id, ie.info.vendor_id);
 	EXPECT_EQ(self->info.sram_size, ie.info.sram_size);
 	EXPECT_EQ(0, ie.tail[0]);
 	EXPECT_EQ(0, ie.tail[1]);
 
 	ASSERT_EQ(0, raw_ioctl(self->fd,
-		  LPU_IOC_SIZED(DRM_LPU_SUBMIT, sizeof(se)), &se));
+			       LPU_IOC_SIZED(DRM_LPU_SUBMIT, sizeof(se)), &se));
 	EXPECT_EQ(1, se.sub.seq);
 	we.wait.seq = se.sub.seq;
 	we.wait.timeout_ns = now_ns() + 10 * NSEC_PER_SEC;
 	ASSERT_EQ(0, raw_ioctl(self->fd,
-		  LPU_IOC_SIZED(DRM_LPU_WAIT, sizeof(we)), &we));
+			       LPU_IOC_SIZED(DRM_LPU_WAIT, sizeof(we)), &we));
 	EXPECT_EQ(0, we.wait.status);
 	EXPECT_EQ(0, we.tail);
 }
