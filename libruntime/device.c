@@ -46,7 +46,7 @@ static int check_lpu_node(int fd)
 			return -LPU_E_NOT_LPU;
 		return -errno;
 	}
-	if (!ver->name || strcmp(ver->name, "lpu"))
+	if (!ver->name || strcmp(ver->name, DRM_LPU_DRIVER_NAME))
 		ret = -LPU_E_NOT_LPU;
 	else if (ver->version_major != LPU_DRIVER_MAJOR)
 		ret = -LPU_E_DRIVER_VERSION;

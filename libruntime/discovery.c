@@ -17,8 +17,6 @@
 
 #include "lpu_internal.h"
 
-#define LPU_DRIVER_NAME "lpu"
-
 const char *lpu_sysfs_root(void)
 {
 	const char *root = getenv("LPU_SYSFS_ROOT");
@@ -116,7 +114,7 @@ static int probe_accel(const char *class_dir, unsigned int minor,
 	/* Unbound device or dangling device link: not a usable card. */
 	if (accel_path(path, sizeof(path), class_dir, minor, "device/driver") ||
 	    link_basename(path, drv, sizeof(drv)) ||
-	    strcmp(drv, LPU_DRIVER_NAME))
+	    strcmp(drv, DRM_LPU_DRIVER_NAME))
 		return 0;
 
 	memset(card, 0, sizeof(*card));

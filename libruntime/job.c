@@ -30,26 +30,31 @@ int lpu_submit_nop(struct lpu_device *dev, unsigned int queue,
 }
 
 /* Relative timeout -> the driver's absolute CLOCK_MONOTONIC deadline. */
-static int64_t deadline_ns(int64_t timeout_ns)
+static int deadline_ns(int64_t timeout_ns, int64_t *deadline)
 {
 	struct timespec ts;
 	int64_t now;
 
-	if (timeout_ns < 0)
-		return INT64_MAX;
-	if (timeout_ns == 0)
-		return 0;	/* the driver's "poll only" */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (timeout_ns < 0) {
+		*deadline = INT64_MAX;
+		return 0;
+	}
+	if (timeout_ns == 0) {
+		*deadline = 0;	/* the driver's "poll only" */
+		return 0;
+	}
+	if (clock_gettime(CLOCK_MONOTONIC, &ts))
+		return -errno;
 	now = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-	if (timeout_ns > INT64_MAX - now)
-		return INT64_MAX;
-	return now + timeout_ns;
+	*deadline = timeout_ns > INT64_MAX - now ? INT64_MAX : now + timeout_ns;
+	return 0;
 }
 
 int lpu_wait(struct lpu_device *dev, uint64_t seq, int64_t timeout_ns,
 	     struct lpu_job_result *result)
 {
 	struct drm_lpu_wait req;
+	int64_t deadline = 0;
 	int ret;
 
 	if (!dev)
@@ -60,7 +65,10 @@ int lpu_wait(struct lpu_device *dev, uint64_t seq, int64_t timeout_ns,
 	 * Computed once: drmIoctl() restarts the ioctl after a signal with
 	 * the same absolute deadline, so the total wait never grows.
 	 */
-	req.timeout_ns = deadline_ns(timeout_ns);
+	ret = deadline_ns(timeout_ns, &deadline);
+	if (ret)
+		return ret;
+	req.timeout_ns = deadline;
 	ret = lpu_ioctl(dev, DRM_IOCTL_LPU_WAIT, &req);
 	if (ret)
 		return ret;

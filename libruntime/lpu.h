@@ -74,6 +74,8 @@ struct lpu_job_result {
  * LPU_SYSFS_ROOT replaces "/sys" and LPU_DEV_ROOT replaces "/dev" (tests).
  */
 int lpu_card_count(void);			/* >= 0 or -errno */
+/* The sysfs root discovery scans: $LPU_SYSFS_ROOT if set, else "/sys". */
+const char *lpu_sysfs_root(void);
 int lpu_card_get(int index, struct lpu_card *card);
 
 /* Open card @index, or a node by path (/dev/lpu0, /dev/accel/accel0). */
@@ -97,8 +99,9 @@ int lpu_submit_nop(struct lpu_device *dev, unsigned int queue,
 /*
  * Wait for job @seq. @timeout_ns is RELATIVE to the call: 0 only polls,
  * LPU_WAIT_FOREVER (any negative value) blocks. The library turns it into
- * one absolute CLOCK_MONOTONIC deadline, so a wait restarted after a signal
- * never extends the total time.
+ * one absolute CLOCK_MONOTONIC deadline. A signal does not end the wait:
+ * libdrm's drmIoctl() restarts it with that same deadline, so the total time
+ * never grows. (Use a raw ioctl on lpu_fd() to see -EINTR.)
  *
  * Returns 0 once the job is done, with the job's own outcome in
  * @result->status (0 or a negative errno such as -EIO); -ETIME if the

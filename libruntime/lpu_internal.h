@@ -5,6 +5,8 @@
 #ifndef LPU_INTERNAL_H
 #define LPU_INTERNAL_H
 
+#include <drm/lpu_accel.h>
+
 #include "lpu.h"
 
 struct lpu_device {
@@ -12,7 +14,6 @@ struct lpu_device {
 };
 
 /* "/sys" unless LPU_SYSFS_ROOT is set; "/dev" unless LPU_DEV_ROOT is. */
-const char *lpu_sysfs_root(void);
 const char *lpu_dev_root(void);
 
 /* One ioctl through libdrm; 0 or -errno. */

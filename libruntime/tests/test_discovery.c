@@ -8,12 +8,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <lpu_hw.h>
+
 #include "lpu.h"
 #include "fake_sysfs.h"
 #include "tap.h"
 
-#define VID 0x4c50
-#define DID 0x0003
+#define VID LPU_PCI_VENDOR_ID
+#define DID LPU_PCI_DEVICE_ID_V3
 
 static void test_no_class(void)
 {

@@ -34,7 +34,7 @@ static void read_revision(struct smi_card *c)
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/revision",
-		 getenv("LPU_SYSFS_ROOT") ?: "/sys", c->card.pci_addr);
+		 lpu_sysfs_root(), c->card.pci_addr);
 	f = fopen(path, "re");
 	if (!f)
 		return;

@@ -80,7 +80,7 @@ static int sysfs_attr(const char *addr, const char *name, char *buf,
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/%s",
-		 getenv("LPU_SYSFS_ROOT") ?: "/sys", addr, name);
+		 lpu_sysfs_root(), addr, name);
 	f = fopen(path, "re");
 	if (!f)
 		return -1;

@@ -22,6 +22,9 @@
 extern "C" {
 #endif
 
+/* drm_version.name of the driver, checked by userspace before using a node. */
+#define DRM_LPU_DRIVER_NAME		"lpu"
+
 #define DRM_LPU_GET_INFO		0x00
 #define DRM_LPU_SUBMIT			0x01
 #define DRM_LPU_WAIT			0x02
