@@ -5,6 +5,10 @@
 #
 #   tools/mkinitramfs.sh KVER OUT.cpio
 #
+# Environment, for kernels that are not installed on the host (the debug
+# kernel): LPU_MODROOT is the directory holding lib/modules/KVER (default /),
+# LPU_KO the lpu.ko built for that kernel (default ./lpu.ko).
+#
 # The archive is left uncompressed: it is rebuilt often and the kernel
 # unpacks an uncompressed cpio fastest under TCG.
 set -euo pipefail
@@ -16,8 +20,10 @@ STAGE=$(mktemp -d)
 trap 'rm -rf "$STAGE"' EXIT
 
 die() { echo "mkinitramfs: $*" >&2; exit 1; }
-[ -f "$TOP/lpu.ko" ] || die "$TOP/lpu.ko is missing; build the module first"
-[ -d "/lib/modules/$KVER/kernel" ] || die "no module tree for kernel $KVER"
+MODROOT=${LPU_MODROOT:-/}
+KO=${LPU_KO:-$TOP/lpu.ko}
+[ -f "$KO" ] || die "$KO is missing; build the module first"
+[ -d "$MODROOT/lib/modules/$KVER/kernel" ] || die "no module tree for kernel $KVER in $MODROOT"
 
 # Copy the shared libraries an ELF file links to (not our own liblpu,
 # which goes to /opt/lpu/lib).
@@ -62,26 +68,28 @@ printf 'root:x:0:\nrender:x:%s:\n' "$(getent group render | cut -d: -f3)" >"$STA
 
 # The guest kernel's modules that lpu.ko depends on, found through
 # modules.dep so that indirect dependencies come along.
-deps=$(/usr/sbin/modinfo -F depends "$TOP/lpu.ko" | tr ',' ' ')
+deps=$(/usr/sbin/modinfo -F depends "$KO" | tr ',' ' ')
 echo "$deps" >"$STAGE/opt/lpu/module-deps"
 MODDIR=/lib/modules/$KVER
+SRCMODDIR=$MODROOT$MODDIR
 declare -A seen=()
 add_mod() {
 	local name=$1 path dep
-	path=$(/usr/sbin/modinfo -k "$KVER" -n "$name") || die "module $name not in $MODDIR"
+	path=$(/usr/sbin/modinfo -b "$MODROOT" -k "$KVER" -n "$name") ||
+		die "module $name not in $SRCMODDIR"
 	[ -n "${seen[$path]:-}" ] && return 0
 	seen[$path]=1
-	install -D -m 0644 "$path" "$STAGE$path"
-	for dep in $(/usr/sbin/modinfo -k "$KVER" -F depends "$name" | tr ',' ' '); do
+	install -D -m 0644 "$path" "$STAGE$MODDIR/${path#"$SRCMODDIR"/}"
+	for dep in $(/usr/sbin/modinfo -b "$MODROOT" -k "$KVER" -F depends "$name" | tr ',' ' '); do
 		add_mod "$dep"
 	done
 }
 for m in $deps; do add_mod "$m"; done
-cp "$MODDIR"/modules.order "$MODDIR"/modules.builtin* "$STAGE$MODDIR/"
+cp "$SRCMODDIR"/modules.order "$SRCMODDIR"/modules.builtin* "$STAGE$MODDIR/"
 /usr/sbin/depmod -b "$STAGE" "$KVER"
 
 # Our artefacts.
-install -m 0644 "$TOP/lpu.ko" "$STAGE/opt/lpu/lpu.ko"
+install -m 0644 "$KO" "$STAGE/opt/lpu/lpu.ko"
 for f in "$BUILD"/bin/*; do
 	[ -x "$f" ] || continue
 	install -m 0755 "$f" "$STAGE/opt/lpu/bin/"
