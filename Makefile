@@ -23,7 +23,7 @@ KSRC = $(shell $(TOP)/tools/fetch-kernel-source.sh)
 
 USER_DIRS := libruntime tools/lpu-smi tools/lpu-bench tools/lpu-run selftests/lpu
 
-.PHONY: all deps qemu module userspace guest demo check bench clean lint \
+.PHONY: all deps qemu module userspace guest demo check bench clean lint check-debug \
 	check-host check-qtest check-guest
 
 all: deps
@@ -81,6 +81,11 @@ check-guest:
 	if [ $$rc = 124 ]; then echo "not ok 1 guest booted and finished (hung or panicked, see $(BUILD)/guest/check.log)"; \
 	else echo "ok 1 guest booted and finished"; fi; \
 	echo "# LPU-SUITE-END guest-vm rc=0"
+
+# The debug-kernel lane: all guest selftests, failslab and kmemleak on a
+# KASAN/UBSAN/lockdep kernel. Builds that kernel the first time (~25 min).
+check-debug: all
+	@$(TOP)/tools/check-debug.sh | awk -f $(TOP)/tools/tap-summary.awk
 
 bench: all
 	@$(TOP)/tools/vm-run.sh --timeout $(GUEST_TIMEOUT) --quiet-boot \

@@ -108,7 +108,7 @@ fi
 [ -d "$TOP/firmware" ] && cp -a "$TOP/firmware/." "$STAGE/opt/lpu/firmware/"
 
 install -m 0755 "$TOP/tools/guest/init" "$STAGE/init"
-for f in run-selftests.sh check-kernel-log.sh demo.sh; do
+for f in run-selftests.sh check-kernel-log.sh demo.sh run-debug.sh failslab.sh kmemleak-check.sh; do
 	install -m 0755 "$TOP/tools/guest/$f" "$STAGE/opt/lpu/$f"
 done
 

@@ -10,6 +10,9 @@
 #   --log FILE       also write the console log there (default build/guest/last.log)
 #   --device-args A  extra lpu-v3 properties, e.g. ",sram-size=536870912"
 #   --no-insmod      boot without loading lpu.ko
+#   --kernel FILE    boot this kernel image (default: Debian's installed 6.12)
+#   --initrd FILE    base initramfs (default build/guest/initramfs.cpio)
+#   --mem MB         guest memory (default 1024)
 #   --kvm            use KVM instead of TCG (opt-in: it failed to boot here)
 #   --quiet-boot     don't echo the console, only the log file and COMMAND's exit
 #
@@ -26,6 +29,9 @@ DEVARGS=
 NOINSMOD=0
 ACCEL=tcg
 ECHO=1
+KERNEL=
+BASE=$BUILD/guest/initramfs.cpio
+MEM=1024
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -34,6 +40,9 @@ while [ $# -gt 0 ]; do
 	--log) LOG=$2; shift 2 ;;
 	--device-args) DEVARGS=$2; shift 2 ;;
 	--no-insmod) NOINSMOD=1; shift ;;
+	--kernel) KERNEL=$2; shift 2 ;;
+	--initrd) BASE=$2; shift 2 ;;
+	--mem) MEM=$2; shift 2 ;;
 	--kvm) ACCEL=kvm; shift ;;
 	--quiet-boot) ECHO=0; shift ;;
 	-h|--help) sed -n '2,20p' "$0"; exit 0 ;;
@@ -42,10 +51,13 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$CMD" ] || { echo "vm-run: --cmd is required" >&2; exit 2; }
 
-KVER=$("$TOP/tools/fetch-kernel.sh" --print) || exit 2
+if [ -z "$KERNEL" ]; then
+	KVER=$("$TOP/tools/fetch-kernel.sh" --print) || exit 2
+	KERNEL=/boot/vmlinuz-$KVER
+fi
+[ -f "$KERNEL" ] || { echo "vm-run: no kernel image '$KERNEL'" >&2; exit 2; }
 QEMU=${LPU_QEMU:-$("$TOP/tools/build-qemu.sh" --print-path)} || exit 2
 [ -x "$QEMU" ] || { echo "vm-run: no QEMU binary at '$QEMU'; run 'make qemu'" >&2; exit 2; }
-BASE=$BUILD/guest/initramfs.cpio
 [ -f "$BASE" ] || { echo "vm-run: $BASE is missing; run 'make guest'" >&2; exit 2; }
 
 # The command travels as a second cpio archive appended to the base one:
@@ -62,9 +74,9 @@ mkdir -p "$(dirname "$LOG")"
 # The card sits behind a root port, as a discrete card would, so it has a
 # real PCIe link for lpu-smi to report.
 timeout -k 10 "$TIMEOUT" "$QEMU" \
-	-M q35 -nodefaults -accel "$ACCEL" -cpu max -smp 2 -m 1024 \
+	-M q35 -nodefaults -accel "$ACCEL" -cpu max -smp 2 -m "$MEM" \
 	-display none -no-reboot \
-	-kernel "/boot/vmlinuz-$KVER" -initrd "$WORK/initrd.cpio" \
+	-kernel "$KERNEL" -initrd "$WORK/initrd.cpio" \
 	-append "console=ttyS0 panic=-1 loglevel=1 oops=panic" \
 	-chardev stdio,id=con,signal=off -serial chardev:con \
 	-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1 \

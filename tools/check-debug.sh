@@ -1,0 +1,43 @@
+#!/bin/bash
+# `make check-debug`: every guest selftest, failslab and a kmemleak scan on
+# the debug kernel (KASAN, UBSAN, lockdep, kmemleak, DEBUG_OBJECTS, ...).
+# Prints framed TAP suites for tools/tap-summary.awk.
+#   --if-cached   run only if the debug kernel is already built (make check)
+set -uo pipefail
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=$TOP/build
+TIMEOUT=${GUEST_TIMEOUT:-2400}
+
+if [ "${1:-}" = --if-cached ]; then
+	DK=$("$TOP/tools/build-debug-kernel.sh" --print-path 2>/dev/null) || {
+		echo "# debug kernel not built: skipping the debug lane (make check-debug builds it)"
+		exit 0
+	}
+else
+	DK=$("$TOP/tools/build-debug-kernel.sh" | tail -n 1) || exit 1
+fi
+KVER=$(cat "$DK/kernelrelease")
+
+# lpu.ko for the debug kernel, built from a copy so that it never mixes
+# objects with the module built in place for Debian's kernel.
+MOD=$BUILD/debug-module
+rm -rf "$MOD" && mkdir -p "$MOD/driver" "$MOD/uapi"
+cp "$TOP/Kbuild" "$MOD/" && cp "$TOP"/driver/*.[ch] "$MOD/driver/" &&
+	cp -r "$TOP"/uapi/. "$MOD/uapi/" || exit 1
+make -s -C "$DK/build" M="$MOD" modules >&2 || { echo "check-debug: lpu.ko failed to build for $KVER" >&2; exit 1; }
+
+LPU_MODROOT=$DK/modroot LPU_KO=$MOD/lpu.ko \
+	"$TOP/tools/mkinitramfs.sh" "$KVER" "$BUILD/guest/initramfs-debug.cpio" || exit 1
+
+"$TOP/tools/vm-run.sh" --timeout "$TIMEOUT" --mem 2048 \
+	--kernel "$DK/bzImage" --initrd "$BUILD/guest/initramfs-debug.cpio" \
+	--log "$BUILD/guest/check-debug.log" --cmd 'sh /opt/lpu/run-debug.sh'
+rc=$?
+echo "# LPU-SUITE debug-vm"
+echo "1..1"
+if [ $rc = 124 ]; then
+	echo "not ok 1 debug guest booted and finished (hung or panicked, see $BUILD/guest/check-debug.log)"
+else
+	echo "ok 1 debug guest booted and finished"
+fi
+echo "# LPU-SUITE-END debug-vm rc=0"
