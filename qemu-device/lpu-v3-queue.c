@@ -270,9 +270,8 @@ static bool lpu_v3_queue_retire(LpuV3Queue *q, int64_t now)
     return true;
 }
 
-static void lpu_v3_queue_run(void *opaque)
+static void lpu_v3_queue_step(LpuV3Queue *q)
 {
-    LpuV3Queue *q = opaque;
     int64_t now = lpu_v3_now();
     unsigned budget = LPU_V3_RETIRE_BUDGET;
 
@@ -301,6 +300,32 @@ static void lpu_v3_queue_run(void *opaque)
         }
         lpu_v3_queue_start(q);
     }
+}
+
+/*
+ * Timer callback: all of the engine's DMA (descriptor fetches, fence
+ * records) and the MSI-X messages of completions and errors start here.
+ *
+ * QEMU's MemReentrancyGuard makes the memory core refuse an access to a
+ * device's MMIO regions while that device is already "in I/O". The core
+ * engages it for MMIO dispatch and for bottom halves made with
+ * qemu_bh_new_guarded(), but not for timers: without this, a ring, fence
+ * area or MSI-X address pointed at our own BAR 0 or MSI-X BAR would run
+ * our register handlers in the middle of retiring a descriptor (a fence
+ * record re-enabling a queue, an MSI-X message writing RESET). Engaging it
+ * turns every such access into a failed transaction, i.e. LPU_ERR_DMA for
+ * descriptor and fence traffic, and a dropped message for MSI-X. Memory
+ * that is RAM, including our own SRAM aperture, is not affected.
+ */
+static void lpu_v3_queue_run(void *opaque)
+{
+    LpuV3Queue *q = opaque;
+    MemReentrancyGuard *guard = &DEVICE(q->dev)->mem_reentrancy_guard;
+    bool was_engaged = guard->engaged_in_io;
+
+    guard->engaged_in_io = true;
+    lpu_v3_queue_step(q);
+    guard->engaged_in_io = was_engaged;
 }
 
 static void lpu_v3_queue_doorbell(LpuV3Queue *q)
@@ -502,31 +527,110 @@ void lpu_v3_queue_finalize(LpuV3Queue *q)
     q->timer = NULL;
 }
 
-/* A migration stream must not lead the engine outside its ring. */
-bool lpu_v3_queue_post_load(LpuV3Queue *q)
+static bool lpu_v3_time_ok(int64_t ns)
+{
+    return ns >= 0 && ns <= LPU_V3_TIME_MAX_NS;
+}
+
+/* Why a migrated descriptor on the engine is impossible, or NULL. */
+static const char *lpu_v3_inflight_check_state(const LpuV3Queue *q)
 {
     const LpuV3Inflight *f = &q->inflight;
 
+    if (!q->enabled || q->halted) {
+        return "descriptor in flight on a disabled or halted queue";
+    }
+    switch (f->opcode) {
+    case LPU_OP_NOP:
+        if (f->flags) {
+            return "in-flight NOP has flags";
+        }
+        break;
+    case LPU_OP_FENCE:
+        if (f->flags & ~LPU_DESC_F_IRQ) {
+            return "in-flight FENCE has undefined flags";
+        }
+        if (f->slot >= q->fence_count) {
+            return "in-flight FENCE slot beyond the fence area";
+        }
+        break;
+    default:
+        return "in-flight opcode is not NOP or FENCE";
+    }
+    if (!lpu_v3_time_ok(f->doorbell_ns) || !lpu_v3_time_ok(f->start_ns) ||
+        !lpu_v3_time_ok(f->done_ns)) {
+        return "in-flight time out of range";
+    }
+    /* No descriptor takes longer than the longest NOP. */
+    if (f->start_ns < f->doorbell_ns || f->done_ns < f->start_ns ||
+        f->done_ns - f->start_ns >
+        (LPU_NOP_BASE_CYCLES + (int64_t)LPU_NOP_MAX_CYCLES) * 1000 /
+        LPU_CLOCK_MHZ) {
+        return "in-flight times out of order";
+    }
+    return NULL;
+}
+
+/*
+ * Why migrated queue state is impossible, or NULL if it is fine. Checks
+ * everything the engine indexes with or computes from, so a crafted stream
+ * can neither lead it outside its ring or fence area nor overflow its
+ * device-time arithmetic.
+ */
+const char *lpu_v3_queue_check_state(const LpuV3Queue *q)
+{
+    unsigned i;
+
     if (q->head >= LPU_MAX_RING_ENTRIES || q->tail >= LPU_MAX_RING_ENTRIES ||
-        q->visible_tail >= LPU_MAX_RING_ENTRIES || q->error >= LPU_ERR_COUNT) {
-        return false;
+        q->visible_tail >= LPU_MAX_RING_ENTRIES ||
+        q->error_head >= LPU_MAX_RING_ENTRIES) {
+        return "ring index beyond LPU_MAX_RING_ENTRIES";
     }
-    if (!q->enabled) {
-        return !f->valid;
+    if (q->error >= LPU_ERR_COUNT) {
+        return "unknown error code";
     }
-    if (lpu_v3_queue_config_error(q) || q->head >= q->ring_size ||
-        q->tail >= q->ring_size || q->visible_tail >= q->ring_size) {
-        return false;
+    /* Only a halt sets Q_ERROR, and only a queue reset clears HALTED. */
+    if (q->halted != (q->error != LPU_ERR_OK)) {
+        return "halted state and error code disagree";
     }
-    if (f->valid) {
-        if (f->opcode != LPU_OP_NOP && f->opcode != LPU_OP_FENCE) {
-            return false;
+    if (!lpu_v3_time_ok(q->engine_ns)) {
+        return "engine time out of range";
+    }
+    for (i = 0; i < LPU_MAX_RING_ENTRIES; i++) {
+        if (!lpu_v3_time_ok(q->visible_ns[i])) {
+            return "doorbell time out of range";
         }
-        if (f->opcode == LPU_OP_FENCE && f->slot >= q->fence_count) {
-            return false;
+    }
+    if (q->enabled) {
+        if (lpu_v3_queue_config_error(q)) {
+            return "enabled with an invalid ring configuration";
+        }
+        if (q->head >= q->ring_size || q->tail >= q->ring_size ||
+            q->visible_tail >= q->ring_size) {
+            return "ring index beyond RING_SIZE";
         }
     }
-    return true;
+    if (q->inflight.valid) {
+        return lpu_v3_inflight_check_state(q);
+    }
+    return NULL;
+}
+
+/* Called once the state passed lpu_v3_queue_check_state(). */
+void lpu_v3_queue_post_load(LpuV3Queue *q)
+{
+    /*
+     * The engine only runs from its timer, and doorbells do not re-arm it
+     * while a descriptor is on the engine: a stream whose timer does not
+     * match the queue's work (not armed, or armed years ahead) would leave
+     * the queue stuck busy. The work alone says when the engine is due.
+     */
+    if (lpu_v3_queue_busy(q)) {
+        timer_mod(q->timer, q->inflight.valid ? q->inflight.done_ns :
+                                                lpu_v3_now());
+    } else {
+        timer_del(q->timer);
+    }
 }
 
 static const VMStateDescription vmstate_lpu_v3_inflight = {

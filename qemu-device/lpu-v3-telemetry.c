@@ -32,7 +32,7 @@ static int64_t lpu_v3_overlap(int64_t start, int64_t end,
 /* Move the window bookkeeping forward to the window holding @now. */
 static void lpu_v3_telemetry_roll(LpuV3State *s, int64_t now)
 {
-    int64_t index = now / LPU_V3_TELEMETRY_WINDOW_NS;
+    int64_t index = now / LPU_TELEMETRY_WINDOW_NS;
 
     if (index <= s->window_index) {
         return;
@@ -61,12 +61,12 @@ void lpu_v3_telemetry_retire(LpuV3State *s, int64_t start_ns, int64_t done_ns)
     int64_t win;
 
     lpu_v3_telemetry_roll(s, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
-    win = s->window_index * LPU_V3_TELEMETRY_WINDOW_NS;
+    win = s->window_index * LPU_TELEMETRY_WINDOW_NS;
     s->prev_window_busy_ns += lpu_v3_overlap(start_ns, done_ns,
-                                             win - LPU_V3_TELEMETRY_WINDOW_NS,
+                                             win - LPU_TELEMETRY_WINDOW_NS,
                                              win);
     s->window_busy_ns += lpu_v3_overlap(start_ns, done_ns, win,
-                                        win + LPU_V3_TELEMETRY_WINDOW_NS);
+                                        win + LPU_TELEMETRY_WINDOW_NS);
     s->busy_ns += done_ns - start_ns;
     s->desc_done++;
 }
@@ -79,7 +79,7 @@ static uint64_t lpu_v3_utilisation_ppm(LpuV3State *s)
     unsigned i;
 
     lpu_v3_telemetry_roll(s, now);
-    win = s->window_index * LPU_V3_TELEMETRY_WINDOW_NS;
+    win = s->window_index * LPU_TELEMETRY_WINDOW_NS;
     busy = s->prev_window_busy_ns;
     /* Descriptors still on an engine count for the time they have run. */
     for (i = 0; i < LPU_NUM_QUEUES; i++) {
@@ -87,11 +87,11 @@ static uint64_t lpu_v3_utilisation_ppm(LpuV3State *s)
 
         if (f->valid) {
             busy += lpu_v3_overlap(f->start_ns, MIN(f->done_ns, now),
-                                   win - LPU_V3_TELEMETRY_WINDOW_NS, win);
+                                   win - LPU_TELEMETRY_WINDOW_NS, win);
         }
     }
     return MIN((uint64_t)busy * LPU_V3_PPM /
-               (LPU_V3_TELEMETRY_WINDOW_NS * LPU_NUM_QUEUES), LPU_V3_PPM);
+               (LPU_TELEMETRY_WINDOW_NS * LPU_NUM_QUEUES), LPU_V3_PPM);
 }
 
 static bool lpu_v3_any_queue_busy(LpuV3State *s)
@@ -146,4 +146,28 @@ bool lpu_v3_telemetry_read(LpuV3State *s, hwaddr addr, uint32_t *val)
     default:
         return false;
     }
+}
+
+/*
+ * Why migrated telemetry state is impossible, or NULL if it is fine. The
+ * window arithmetic above relies on these bounds: a window index whose
+ * start (plus a window) overflows int64_t, or a negative busy time that
+ * turns into a huge unsigned one, must never reach it.
+ */
+const char *lpu_v3_telemetry_check_state(const LpuV3State *s)
+{
+    if (s->window_index < 0 ||
+        s->window_index > LPU_V3_TIME_MAX_NS / LPU_TELEMETRY_WINDOW_NS) {
+        return "window_index out of range";
+    }
+    /* Four engines are busy at most four windows' worth per window. */
+    if (s->window_busy_ns < 0 ||
+        s->window_busy_ns > LPU_NUM_QUEUES * LPU_TELEMETRY_WINDOW_NS) {
+        return "window_busy_ns out of range";
+    }
+    if (s->prev_window_busy_ns < 0 ||
+        s->prev_window_busy_ns > LPU_NUM_QUEUES * LPU_TELEMETRY_WINDOW_NS) {
+        return "prev_window_busy_ns out of range";
+    }
+    return NULL;
 }

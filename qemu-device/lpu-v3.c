@@ -10,6 +10,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/error-report.h"
 #include "qemu/host-utils.h"
 #include "qemu/log.h"
 #include "qemu/module.h"
@@ -408,22 +409,63 @@ static void lpu_v3_reset_hold(Object *obj, ResetType type)
     lpu_v3_reset_state(LPU_V3(obj));
 }
 
+/* Why migrated device-level state is impossible, or NULL if it is fine. */
+static const char *lpu_v3_check_state(const LpuV3State *s)
+{
+    if (s->error_code >= LPU_ERR_COUNT || s->fw_error >= LPU_ERR_COUNT) {
+        return "unknown error code";
+    }
+    if (s->error_queue >= LPU_NUM_QUEUES) {
+        return "ERROR_QUEUE beyond the last queue";
+    }
+    /* Only real errors latch, and ERROR_ACK clears all three together. */
+    if (s->error_latched != (s->error_code != LPU_ERR_OK) ||
+        (!s->error_latched && s->error_queue)) {
+        return "latched error state is inconsistent";
+    }
+    if ((s->irq_mask | s->irq_status) & ~LPU_IRQ_ALL) {
+        return "undefined interrupt bits";
+    }
+    return lpu_v3_telemetry_check_state(s);
+}
+
+/*
+ * A migration stream is untrusted input: every field is checked before the
+ * device runs with it, and a stream the device could never have produced
+ * fails the migration rather than the device.
+ */
 static int lpu_v3_post_load(void *opaque, int version_id)
 {
     LpuV3State *s = opaque;
+    const char *why;
     unsigned i;
 
-    if (s->error_code >= LPU_ERR_COUNT || s->error_queue >= LPU_NUM_QUEUES ||
-        s->fw_error >= LPU_ERR_COUNT || (s->irq_mask & ~LPU_IRQ_ALL) ||
-        (s->irq_status & ~LPU_IRQ_ALL)) {
-        return -EINVAL;
+    why = lpu_v3_check_state(s);
+    if (why) {
+        error_report("lpu-v3: invalid migration state: %s", why);
+        goto refuse;
     }
     for (i = 0; i < LPU_NUM_QUEUES; i++) {
-        if (!lpu_v3_queue_post_load(&s->queues[i])) {
-            return -EINVAL;
+        why = lpu_v3_queue_check_state(&s->queues[i]);
+        if (why) {
+            error_report("lpu-v3: invalid migration state: queue %u: %s",
+                         i, why);
+            goto refuse;
         }
     }
+    for (i = 0; i < LPU_NUM_QUEUES; i++) {
+        lpu_v3_queue_post_load(&s->queues[i]);
+    }
     return 0;
+
+refuse:
+    /*
+     * The fields are already overwritten (and the timers armed) by the
+     * refused stream; whatever might still run this device must not
+     * inherit any of it.
+     */
+    lpu_v3_reset_state(s);
+    return -EINVAL;
 }
 
 static const VMStateDescription vmstate_lpu_v3 = {

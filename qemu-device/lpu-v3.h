@@ -29,8 +29,12 @@ OBJECT_DECLARE_SIMPLE_TYPE(LpuV3State, LPU_V3)
  */
 #define LPU_V3_RETIRE_BUDGET        64
 
-/* Telemetry model, see lpu-v3-telemetry.c. */
-#define LPU_V3_TELEMETRY_WINDOW_NS  1000000     /* 1 ms */
+/*
+ * Largest device time (ns) a migration stream may carry: 146 years, which
+ * QEMU_CLOCK_VIRTUAL never reaches, and far enough from INT64_MAX that
+ * adding a descriptor's cost or a telemetry window cannot overflow.
+ */
+#define LPU_V3_TIME_MAX_NS          (INT64_MAX / 2)
 
 /* A descriptor that passed validation and occupies the queue's engine. */
 typedef struct LpuV3Inflight {
@@ -118,12 +122,14 @@ void lpu_v3_queue_reset(LpuV3Queue *q);
 bool lpu_v3_queue_busy(const LpuV3Queue *q);
 uint32_t lpu_v3_queue_read(LpuV3Queue *q, hwaddr offset);
 void lpu_v3_queue_write(LpuV3Queue *q, hwaddr offset, uint32_t val);
-bool lpu_v3_queue_post_load(LpuV3Queue *q);
+const char *lpu_v3_queue_check_state(const LpuV3Queue *q);
+void lpu_v3_queue_post_load(LpuV3Queue *q);
 extern const VMStateDescription vmstate_lpu_v3_queue;
 
 /* lpu-v3-telemetry.c */
 void lpu_v3_telemetry_reset(LpuV3State *s);
 void lpu_v3_telemetry_retire(LpuV3State *s, int64_t start_ns, int64_t done_ns);
 bool lpu_v3_telemetry_read(LpuV3State *s, hwaddr addr, uint32_t *val);
+const char *lpu_v3_telemetry_check_state(const LpuV3State *s);
 
 #endif

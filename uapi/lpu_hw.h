@@ -123,6 +123,13 @@
 #define LPU_REG_ERROR_COUNT		0x0220	/* errors latched since reset */
 
 /*
+ * TEMP_MC, POWER_MW and CLOCK_MHZ follow the engines' utilisation over the
+ * last complete window of this much device time (windows are aligned to
+ * multiples of it).
+ */
+#define LPU_TELEMETRY_WINDOW_NS		1000000	/* 1 ms */
+
+/*
  * Per-queue registers, at LPU_REG_QUEUE(q) + offset.
  *
  * RING_BASE, RING_SIZE and FENCE_* may only be written while the queue is

@@ -13,6 +13,7 @@
 #include "qemu/bswap.h"
 #include "qemu/units.h"
 #include "libqtest.h"
+#include "qobject/qdict.h"
 #include "libqos/pci.h"
 #include "libqos/pci-pc.h"
 #include "libqos/malloc-pc.h"
@@ -23,8 +24,6 @@
 #define NOP_NS(cycles)      ((int64_t)LPU_NOP_BASE_CYCLES + (cycles))
 #define FENCE_NS            ((int64_t)LPU_FENCE_CYCLES)
 #define MSI_DATA(vec)       (0x4c500000u + (vec))
-/* The device model's telemetry window (documented in uapi/lpu_hw.md). */
-#define LPU_TELEMETRY_WINDOW_NS 1000000
 #define NS_PER_SEC          1000000000LL
 
 typedef struct Lpu {
@@ -993,6 +992,618 @@ static void test_reset_mid_work(void)
     lpu_stop(&l);
 }
 
+/* ---- DMA protection ---------------------------------------------------- */
+
+/* Clear a halted queue, the device error and IRQ_STATUS for the next case. */
+static void clear_halt(Lpu *l, unsigned q)
+{
+    qwr(l, q, LPU_Q_CTRL, LPU_Q_CTRL_RESET);
+    wr(l, LPU_REG_ERROR_ACK, 1);
+    wr(l, LPU_REG_IRQ_STATUS, LPU_IRQ_ALL);
+    lpu_msi_fired(l, LPU_MSIX_VEC_QUEUE(q));
+    lpu_msi_fired(l, LPU_MSIX_VEC_DEVICE);
+}
+
+static uint32_t msix_entry_rd(Lpu *l, unsigned v, unsigned off)
+{
+    return qpci_io_readl(l->dev, l->dev->msix_table_bar,
+                         l->dev->msix_table_off + v * PCI_MSIX_ENTRY_SIZE +
+                         off);
+}
+
+/*
+ * The engine must never reach its own registers or MSI-X table: a ring, a
+ * fence area or an MSI-X address aimed at them fails (LPU_ERR_DMA, or the
+ * message is dropped) and changes nothing. The SRAM aperture is plain
+ * memory and stays a valid DMA target.
+ */
+static void test_dma_own_bars(void)
+{
+    Lpu l;
+    Ring r;
+    QPCIBar sram;
+    struct lpu_fence_record rec;
+    uint32_t table[4];
+    unsigned i;
+
+    lpu_start(&l, NULL);
+    lpu_msix_setup(&l);
+    wr(&l, LPU_REG_IRQ_MASK, LPU_IRQ_ALL);
+    wr(&l, LPU_REG_SCRATCH, 0xc0ffee00);
+
+    g_test_message("fence area on BAR 0");
+    r.q = 0;
+    r.size = 4;
+    r.count = 1;
+    r.tail = 0;
+    r.base = lpu_alloc(&l, r.size * LPU_DESC_SIZE);
+    r.fence = l.bar.addr;   /* the record would cover SCRATCH at 0x1c */
+    ring_config(&l, &r);
+    qwr(&l, 0, LPU_Q_CTRL, LPU_Q_CTRL_ENABLE);
+    put_fence(&l, &r, 0, 0xdeadbeefcafef00dULL, LPU_DESC_F_IRQ);
+    ring_doorbell(&l, &r);
+    step(&l, 10000);
+    assert_halted(&l, &r, LPU_ERR_DMA, 0, 1);
+    g_assert_cmpuint(qrd(&l, 0, LPU_Q_DONE), ==, 0);
+    g_assert_cmphex(rd(&l, LPU_REG_SCRATCH), ==, 0xc0ffee00);
+    clear_halt(&l, 0);
+
+    g_test_message("ring on BAR 0");
+    r.q = 1;
+    r.base = l.bar.addr + LPU_REG_QUEUE(1);
+    r.fence = lpu_alloc(&l, LPU_FENCE_RECORD_SIZE);
+    ring_config(&l, &r);
+    qwr(&l, 1, LPU_Q_CTRL, LPU_Q_CTRL_ENABLE);
+    qwr(&l, 1, LPU_Q_TAIL, 1);
+    qwr(&l, 1, LPU_Q_DOORBELL, 1);
+    step(&l, 10000);
+    assert_halted(&l, &r, LPU_ERR_DMA, 0, 2);
+    g_assert(fence_area_zero(&l, &r));
+    clear_halt(&l, 1);
+
+    g_test_message("fence area on the MSI-X table");
+    for (i = 0; i < 4; i++) {
+        table[i] = msix_entry_rd(&l, 0, 4 * i);
+    }
+    r.q = 2;
+    r.base = lpu_alloc(&l, r.size * LPU_DESC_SIZE);
+    r.fence = l.dev->msix_table_bar.addr + l.dev->msix_table_off;
+    r.tail = 0;
+    ring_config(&l, &r);
+    qwr(&l, 2, LPU_Q_CTRL, LPU_Q_CTRL_ENABLE);
+    put_fence(&l, &r, 0, 0x1111111111111111ULL, 0);
+    ring_doorbell(&l, &r);
+    step(&l, 10000);
+    assert_halted(&l, &r, LPU_ERR_DMA, 0, 3);
+    for (i = 0; i < 4; i++) {
+        g_assert_cmphex(msix_entry_rd(&l, 0, 4 * i), ==, table[i]);
+    }
+    clear_halt(&l, 2);
+
+    g_test_message("MSI-X message aimed at SCRATCH");
+    qpci_io_writel(l.dev, l.dev->msix_table_bar,
+                   l.dev->msix_table_off +
+                   LPU_MSIX_VEC_QUEUE(3) * PCI_MSIX_ENTRY_SIZE +
+                   PCI_MSIX_ENTRY_LOWER_ADDR, l.bar.addr + LPU_REG_SCRATCH);
+    qpci_io_writel(l.dev, l.dev->msix_table_bar,
+                   l.dev->msix_table_off +
+                   LPU_MSIX_VEC_QUEUE(3) * PCI_MSIX_ENTRY_SIZE +
+                   PCI_MSIX_ENTRY_UPPER_ADDR, 0);
+    ring_setup(&l, &r, 3, 4, 1);
+    put_fence(&l, &r, 0, 3, LPU_DESC_F_IRQ);
+    ring_doorbell(&l, &r);
+    step(&l, 10000);
+    read_fence(&l, &r, 0, &rec);
+    g_assert_cmphex(rec.seq, ==, 3);
+    g_assert_cmphex(rd(&l, LPU_REG_IRQ_STATUS), ==, LPU_IRQ_QUEUE(3));
+    g_assert_cmphex(rd(&l, LPU_REG_SCRATCH), ==, 0xc0ffee00);
+    qwr(&l, 3, LPU_Q_CTRL, 0);
+
+    g_test_message("fence area in the SRAM aperture");
+    sram = qpci_iomap(l.dev, LPU_BAR_SRAM, NULL);
+    r.q = 0;
+    r.base = lpu_alloc(&l, r.size * LPU_DESC_SIZE);
+    r.fence = sram.addr + 4096;
+    r.tail = 0;
+    ring_config(&l, &r);
+    qwr(&l, 0, LPU_Q_CTRL, LPU_Q_CTRL_ENABLE);
+    put_fence(&l, &r, 0, 0x5a5a0123, 0);
+    ring_doorbell(&l, &r);
+    step(&l, 10000);
+    g_assert_cmphex(qrd(&l, 0, LPU_Q_STATUS), ==, LPU_Q_STATUS_ENABLED);
+    g_assert_cmphex(qpci_io_readq(l.dev, sram, 4096), ==, 0x5a5a0123);
+    g_assert_cmpuint(rd(&l, LPU_REG_ERROR_COUNT), ==, 3);
+    lpu_stop(&l);
+}
+
+static void set_bus_master(Lpu *l, bool on)
+{
+    uint16_t cmd = qpci_config_readw(l->dev, PCI_COMMAND);
+
+    cmd = on ? cmd | PCI_COMMAND_MASTER : cmd & ~PCI_COMMAND_MASTER;
+    qpci_config_writew(l->dev, PCI_COMMAND, cmd);
+}
+
+/*
+ * Without bus mastering the function may not touch memory: descriptor
+ * fetches and fence writes fail with LPU_ERR_DMA, and (PCI) no MSI-X
+ * message goes out; IRQ_STATUS still records the error.
+ */
+static void test_bus_master_off(void)
+{
+    Lpu l;
+    Ring r;
+
+    lpu_start(&l, NULL);
+    lpu_msix_setup(&l);
+    wr(&l, LPU_REG_IRQ_MASK, LPU_IRQ_ALL);
+    ring_setup(&l, &r, 0, 8, 4);
+
+    g_test_message("descriptor fetch");
+    put_fence(&l, &r, 0, 1, LPU_DESC_F_IRQ);
+    set_bus_master(&l, false);
+    ring_doorbell(&l, &r);
+    step(&l, 10000);
+    g_assert_cmphex(qrd(&l, 0, LPU_Q_STATUS), ==,
+                    LPU_Q_STATUS_ENABLED | LPU_Q_STATUS_HALTED);
+    g_assert_cmpuint(qrd(&l, 0, LPU_Q_ERROR), ==, LPU_ERR_DMA);
+    g_assert_cmpuint(qrd(&l, 0, LPU_Q_ERROR_HEAD), ==, 0);
+    g_assert_cmpuint(qrd(&l, 0, LPU_Q_DONE), ==, 0);
+    g_assert_cmpuint(rd(&l, LPU_REG_ERROR_CODE), ==, LPU_ERR_DMA);
+    g_assert_cmphex(rd(&l, LPU_REG_IRQ_STATUS), ==,
+                    LPU_IRQ_QUEUE(0) | LPU_IRQ_ERROR);
+    g_assert(fence_area_zero(&l, &r));
+    g_assert_false(lpu_msi_fired(&l, LPU_MSIX_VEC_QUEUE(0)));
+    g_assert_false(lpu_msi_fired(&l, LPU_MSIX_VEC_DEVICE));
+    set_bus_master(&l, true);
+    recover(&l, &r);
+
+    g_test_message("fence write, bus mastering dropped mid-descriptor");
+    qwr(&l, 0, LPU_Q_CTRL, LPU_Q_CTRL_RESET | LPU_Q_CTRL_ENABLE);
+    r.tail = 0;
+    put_nop(&l, &r, 1000);
+    put_fence(&l, &r, 1, 2, LPU_DESC_F_IRQ);
+    ring_doorbell(&l, &r);
+    /* The NOP has retired and the FENCE has been fetched onto the engine. */
+    step(&l, NOP_NS(1000) + 1);
+    g_assert_cmpuint(qrd(&l, 0, LPU_Q_HEAD), ==, 1);
+    g_assert(qrd(&l, 0, LPU_Q_STATUS) & LPU_Q_STATUS_BUSY);
+    set_bus_master(&l, false);
+    step(&l, 10000);
+    g_assert_cmphex(qrd(&l, 0, LPU_Q_STATUS), ==,
+                    LPU_Q_STATUS_ENABLED | LPU_Q_STATUS_HALTED);
+    g_assert_cmpuint(qrd(&l, 0, LPU_Q_ERROR), ==, LPU_ERR_DMA);
+    g_assert_cmpuint(qrd(&l, 0, LPU_Q_ERROR_HEAD), ==, 1);
+    g_assert_cmpuint(qrd(&l, 0, LPU_Q_DONE), ==, 1);
+    g_assert(fence_area_zero(&l, &r));
+    g_assert_false(lpu_msi_fired(&l, LPU_MSIX_VEC_QUEUE(0)));
+    lpu_stop(&l);
+}
+
+/* ---- interrupts -------------------------------------------------------- */
+
+static void msix_function_mask(Lpu *l, bool masked)
+{
+    uint8_t cap = qpci_find_capability(l->dev, PCI_CAP_ID_MSIX, 0);
+    uint16_t flags = qpci_config_readw(l->dev, cap + PCI_MSIX_FLAGS);
+
+    flags = masked ? flags | PCI_MSIX_FLAGS_MASKALL :
+                     flags & ~PCI_MSIX_FLAGS_MASKALL;
+    qpci_config_writew(l->dev, cap + PCI_MSIX_FLAGS, flags);
+}
+
+/* One FENCE with F_IRQ on @r, run to completion. */
+static void fence_irq(Lpu *l, Ring *r, uint64_t seq)
+{
+    put_fence(l, r, 0, seq, LPU_DESC_F_IRQ);
+    ring_doorbell(l, r);
+    step(l, 1000);
+    g_assert_cmpuint(qrd(l, r->q, LPU_Q_HEAD), ==, r->tail);
+}
+
+static void test_irq_delivery(void)
+{
+    Lpu l;
+    Ring r, r2;
+    unsigned v;
+
+    lpu_start(&l, NULL);
+    lpu_msix_setup(&l);
+    ring_setup(&l, &r, 1, 16, 1);
+    ring_setup(&l, &r2, 2, 4, 1);
+
+    g_test_message("IRQ_MASK: masked causes are recorded, not sent");
+    wr(&l, LPU_REG_IRQ_MASK, LPU_IRQ_QUEUE(2));
+    fence_irq(&l, &r, 1);
+    fence_irq(&l, &r, 2);
+    g_assert_cmphex(rd(&l, LPU_REG_IRQ_STATUS), ==, LPU_IRQ_QUEUE(1));
+    for (v = 0; v < LPU_MSIX_NUM_VECTORS; v++) {
+        g_assert_false(lpu_msi_fired(&l, v));
+        g_assert_false(qpci_msix_pending(l.dev, v));
+    }
+    /* Another, unmasked cause is not held up by the masked one. */
+    fence_irq(&l, &r2, 3);
+    g_assert(lpu_msi_fired(&l, LPU_MSIX_VEC_QUEUE(2)));
+    g_assert_false(lpu_msi_fired(&l, LPU_MSIX_VEC_QUEUE(1)));
+    /* Unmasking the pending cause sends it once, and only it. */
+    wr(&l, LPU_REG_IRQ_MASK, LPU_IRQ_QUEUE(2) | LPU_IRQ_QUEUE(1));
+    g_assert(lpu_msi_fired(&l, LPU_MSIX_VEC_QUEUE(1)));
+    for (v = 0; v < LPU_MSIX_NUM_VECTORS; v++) {
+        g_assert_false(lpu_msi_fired(&l, v));
+    }
+    /* Rewriting the mask does not send it again. */
+    wr(&l, LPU_REG_IRQ_MASK, LPU_IRQ_QUEUE(2) | LPU_IRQ_QUEUE(1));
+    g_assert_false(lpu_msi_fired(&l, LPU_MSIX_VEC_QUEUE(1)));
+    /* Every event sends, even with its status bit still set. */
+    fence_irq(&l, &r, 4);
+    g_assert(lpu_msi_fired(&l, LPU_MSIX_VEC_QUEUE(1)));
+    /* A cause acknowledged while masked is not sent on unmask. */
+    wr(&l, LPU_REG_IRQ_MASK, 0);
+    fence_irq(&l, &r, 5);
+    wr(&l, LPU_REG_IRQ_STATUS, LPU_IRQ_ALL);
+    wr(&l, LPU_REG_IRQ_MASK, LPU_IRQ_ALL);
+    g_assert_false(lpu_msi_fired(&l, LPU_MSIX_VEC_QUEUE(1)));
+
+    g_test_message("MSI-X vector mask: pending, delivered on unmask");
+    lpu_msix_mask(&l, LPU_MSIX_VEC_QUEUE(1), true);
+    fence_irq(&l, &r, 6);
+    g_assert(qpci_msix_pending(l.dev, LPU_MSIX_VEC_QUEUE(1)));
+    g_assert_false(lpu_msi_fired(&l, LPU_MSIX_VEC_QUEUE(1)));
+    /* Acknowledging IRQ_STATUS does not withdraw the message. */
+    wr(&l, LPU_REG_IRQ_STATUS, LPU_IRQ_ALL);
+    lpu_msix_mask(&l, LPU_MSIX_VEC_QUEUE(1), false);
+    g_assert_false(qpci_msix_pending(l.dev, LPU_MSIX_VEC_QUEUE(1)));
+    g_assert(lpu_msi_fired(&l, LPU_MSIX_VEC_QUEUE(1)));
+
+    g_test_message("MSI-X function mask");
+    msix_function_mask(&l, true);
+    fence_irq(&l, &r, 7);
+    g_assert(qpci_msix_pending(l.dev, LPU_MSIX_VEC_QUEUE(1)));
+    g_assert_false(lpu_msi_fired(&l, LPU_MSIX_VEC_QUEUE(1)));
+    msix_function_mask(&l, false);
+    g_assert_false(qpci_msix_pending(l.dev, LPU_MSIX_VEC_QUEUE(1)));
+    g_assert(lpu_msi_fired(&l, LPU_MSIX_VEC_QUEUE(1)));
+
+    g_test_message("error causes: queue and device vectors separately");
+    wr(&l, LPU_REG_IRQ_STATUS, LPU_IRQ_ALL);
+    wr(&l, LPU_REG_IRQ_MASK, LPU_IRQ_QUEUE(1));
+    qwr(&l, 1, LPU_Q_TAIL, r.size);
+    g_assert_cmphex(rd(&l, LPU_REG_IRQ_STATUS), ==,
+                    LPU_IRQ_QUEUE(1) | LPU_IRQ_ERROR);
+    g_assert(lpu_msi_fired(&l, LPU_MSIX_VEC_QUEUE(1)));
+    g_assert_false(lpu_msi_fired(&l, LPU_MSIX_VEC_DEVICE));
+    wr(&l, LPU_REG_IRQ_MASK, LPU_IRQ_ALL);
+    g_assert(lpu_msi_fired(&l, LPU_MSIX_VEC_DEVICE));
+    /* Mailbox completion uses the device vector. */
+    wr(&l, LPU_REG_IRQ_STATUS, LPU_IRQ_ALL);
+    wr(&l, LPU_REG_FW_CMD, LPU_FW_CMD_BOOT);
+    g_assert_cmphex(rd(&l, LPU_REG_IRQ_STATUS), ==, LPU_IRQ_MAILBOX);
+    g_assert(lpu_msi_fired(&l, LPU_MSIX_VEC_DEVICE));
+
+    g_test_message("device reset drops pending messages");
+    lpu_msix_mask(&l, LPU_MSIX_VEC_DEVICE, true);
+    wr(&l, LPU_REG_FW_CMD, LPU_FW_CMD_BOOT);
+    g_assert(qpci_msix_pending(l.dev, LPU_MSIX_VEC_DEVICE));
+    wr(&l, LPU_REG_RESET, LPU_RESET_MAGIC);
+    g_assert_false(qpci_msix_pending(l.dev, LPU_MSIX_VEC_DEVICE));
+    lpu_msix_mask(&l, LPU_MSIX_VEC_DEVICE, false);
+    g_assert_false(lpu_msi_fired(&l, LPU_MSIX_VEC_DEVICE));
+    lpu_stop(&l);
+}
+
+/* ---- migration --------------------------------------------------------- */
+
+/*
+ * Migration goes through a file: the source saves with "migrate" to a
+ * file: URI, the destination loads it with "migrate-incoming". A file can
+ * be edited between the two, which is how the invalid-state cases make a
+ * stream the device could never have produced.
+ */
+
+static const char *migrate_status(QTestState *qts)
+{
+    static char status[32];
+    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-migrate' }");
+    QDict *ret = qdict_get_qdict(rsp, "return");
+
+    g_assert(ret);
+    g_strlcpy(status, qdict_haskey(ret, "status") ?
+              qdict_get_str(ret, "status") : "none", sizeof(status));
+    qobject_unref(rsp);
+    return status;
+}
+
+/* Wait for a migration to end; true if it completed, false if it failed. */
+static bool migrate_wait(QTestState *qts)
+{
+    int64_t end = g_get_monotonic_time() + 60 * G_TIME_SPAN_SECOND;
+    const char *st;
+
+    for (;;) {
+        st = migrate_status(qts);
+        if (!strcmp(st, "completed")) {
+            return true;
+        }
+        if (!strcmp(st, "failed")) {
+            return false;
+        }
+        g_assert_cmpint(g_get_monotonic_time(), <, end);
+        g_usleep(10 * 1000);
+    }
+}
+
+static void migrate_to_file(Lpu *l, const char *path)
+{
+    g_autofree char *uri = g_strdup_printf("file:%s", path);
+
+    qtest_qmp_assert_success(l->qts,
+                             "{ 'execute': 'migrate', 'arguments': "
+                             "{ 'uri': %s } }", uri);
+    g_assert_true(migrate_wait(l->qts));
+}
+
+/*
+ * Start a destination and load @path into it; its stderr goes to
+ * @errpath. On success @dst drives the migrated device like @src did.
+ */
+static bool migrate_from_file(Lpu *dst, const Lpu *src, const char *path,
+                              const char *errpath)
+{
+    g_autofree char *uri = g_strdup_printf("file:%s", path);
+    bool ok;
+
+    memset(dst, 0, sizeof(*dst));
+    /* libqtest starts QEMU through sh -c, so the redirection applies. */
+    dst->qts = qtest_initf("-M q35 -nodefaults -device lpu-v3,addr=04.0 "
+                           "-incoming defer 2>%s", errpath);
+    qtest_qmp_assert_success(dst->qts,
+                             "{ 'execute': 'migrate-incoming', 'arguments': "
+                             "{ 'uri': %s, 'exit-on-error': false } }", uri);
+    ok = migrate_wait(dst->qts);
+    pc_alloc_init(&dst->alloc, dst->qts, ALLOC_NO_FLAGS);
+    dst->bus = qpci_new_pc(dst->qts, &dst->alloc);
+    dst->dev = qpci_device_find(dst->bus, LPU_DEVFN);
+    g_assert(dst->dev);
+    /* The BARs and MSI-X setup came with the state: no re-enumeration. */
+    dst->bar = src->bar;
+    dst->dev->msix_enabled = src->dev->msix_enabled;
+    dst->dev->msix_table_bar = src->dev->msix_table_bar;
+    dst->dev->msix_pba_bar = src->dev->msix_pba_bar;
+    dst->dev->msix_table_off = src->dev->msix_table_off;
+    dst->dev->msix_pba_off = src->dev->msix_pba_off;
+    memcpy(dst->msi_addr, src->msi_addr, sizeof(dst->msi_addr));
+    dst->now = qtest_clock_step(dst->qts, 1);
+    return ok;
+}
+
+/* Queued and in-flight work survives migration and completes on time. */
+static void test_migrate_queued_work(void)
+{
+    const int64_t cost = NOP_NS(1000000) + FENCE_NS;
+    g_autofree char *dir = g_dir_make_tmp("lpu-v3-migrate-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "stream", NULL);
+    g_autofree char *errpath = g_build_filename(dir, "stderr", NULL);
+    Lpu src, dst;
+    Ring r, bad;
+    struct lpu_fence_record rec;
+    int64_t db;
+
+    lpu_start(&src, NULL);
+    lpu_msix_setup(&src);
+    wr(&src, LPU_REG_IRQ_MASK, LPU_IRQ_QUEUE(0) | LPU_IRQ_ERROR);
+    wr(&src, LPU_REG_SCRATCH, 0x600dcafe);
+    ring_setup(&src, &r, 0, 8, 4);
+    put_nop(&src, &r, 1000000);
+    put_fence(&src, &r, 2, 0x7777, LPU_DESC_F_IRQ);
+    db = ring_doorbell(&src, &r);
+    /* A latched error on another queue travels too. */
+    bad.q = 3;
+    bad.base = 0;
+    bad.size = 8;
+    bad.fence = 0;
+    bad.count = 1;
+    ring_config(&src, &bad);
+    qwr(&src, 3, LPU_Q_CTRL, LPU_Q_CTRL_ENABLE);
+    g_assert(lpu_msi_fired(&src, LPU_MSIX_VEC_DEVICE));
+    step(&src, 300000);
+    g_assert(qrd(&src, 0, LPU_Q_STATUS) & LPU_Q_STATUS_BUSY);
+    migrate_to_file(&src, path);
+
+    g_assert_true(migrate_from_file(&dst, &src, path, errpath));
+    lpu_stop(&src);
+    g_assert_cmphex(rd(&dst, LPU_REG_SCRATCH), ==, 0x600dcafe);
+    g_assert_cmphex(rd(&dst, LPU_REG_IRQ_MASK), ==,
+                    LPU_IRQ_QUEUE(0) | LPU_IRQ_ERROR);
+    g_assert_cmpuint(rd(&dst, LPU_REG_ERROR_CODE), ==, LPU_ERR_RING_CONFIG);
+    g_assert_cmpuint(rd(&dst, LPU_REG_ERROR_QUEUE), ==, 3);
+    g_assert_cmphex(qrd(&dst, 3, LPU_Q_STATUS), ==, LPU_Q_STATUS_HALTED);
+    g_assert_cmphex(qrd(&dst, 0, LPU_Q_STATUS), ==,
+                    LPU_Q_STATUS_ENABLED | LPU_Q_STATUS_BUSY);
+    g_assert_cmpuint(qrd(&dst, 0, LPU_Q_HEAD), ==, 0);
+    g_assert_cmpuint(qrd(&dst, 0, LPU_Q_TAIL), ==, 2);
+    read_fence(&dst, &r, 2, &rec);
+    g_assert_cmphex(rec.seq, ==, 0);
+
+    /* The destination's clock may differ: run well past completion. */
+    step(&dst, db + 2 * cost);
+    read_fence(&dst, &r, 2, &rec);
+    g_assert_cmphex(rec.seq, ==, 0x7777);
+    g_assert_cmpint(rec.doorbell_ns, ==, db);
+    g_assert_cmpint(rec.complete_ns, ==, db + cost);
+    g_assert_cmpuint(qrd(&dst, 0, LPU_Q_HEAD), ==, 2);
+    g_assert_cmpuint(qrd(&dst, 0, LPU_Q_DONE), ==, 2);
+    g_assert_cmpuint(rd(&dst, LPU_REG_DESC_DONE_LO), ==, 2);
+    g_assert(lpu_msi_fired(&dst, LPU_MSIX_VEC_QUEUE(0)));
+    lpu_stop(&dst);
+    unlink(path);
+    unlink(errpath);
+    rmdir(dir);
+}
+
+/* Offsets in the device's section, from the fw_addr marker on. */
+#define MIG_MARK_FW_ADDR        0x4c5055334d494752ULL  /* "LPU3MIGR" */
+#define MIG_MARK_FW_SIZE        0x5eedf00du
+#define MIG_OFF_FW_SIZE         8
+#define MIG_OFF_WINDOW_INDEX    40
+#define MIG_OFF_WINDOW_BUSY     48
+#define MIG_OFF_PREV_BUSY       56
+#define MIG_OFF_Q0              64      /* struct LpuV3Queue of queue 0 */
+#define MIG_Q_RING_SIZE         8
+#define MIG_Q_ENABLED           24
+#define MIG_Q_HEAD              26
+#define MIG_Q_ENGINE_NS         50
+#define MIG_Q_VALID             58
+#define MIG_Q_OPCODE            59
+#define MIG_Q_START_NS          81
+#define MIG_Q_DONE_NS           89
+#define MIG_Q_VISIBLE_NS        97
+
+typedef struct BadState {
+    const char *message;        /* what the destination must report */
+    size_t offset;              /* from the fw_addr marker */
+    unsigned size;              /* big-endian field of 1, 4 or 8 bytes */
+    uint64_t value;
+} BadState;
+
+static const BadState bad_states[] = {
+    { "window_index out of range", MIG_OFF_WINDOW_INDEX, 8, INT64_MAX },
+    { "window_index out of range", MIG_OFF_WINDOW_INDEX, 8, -1ULL },
+    { "window_busy_ns out of range", MIG_OFF_WINDOW_BUSY, 8, -1ULL },
+    { "window_busy_ns out of range", MIG_OFF_WINDOW_BUSY, 8,
+      4 * LPU_TELEMETRY_WINDOW_NS + 1 },
+    { "prev_window_busy_ns out of range", MIG_OFF_PREV_BUSY, 8,
+      (uint64_t)INT64_MIN },
+    { "queue 0: ring index beyond RING_SIZE", MIG_OFF_Q0 + MIG_Q_HEAD, 4, 8 },
+    { "queue 0: ring index beyond LPU_MAX_RING_ENTRIES",
+      MIG_OFF_Q0 + MIG_Q_HEAD, 4, LPU_MAX_RING_ENTRIES },
+    { "queue 0: engine time out of range", MIG_OFF_Q0 + MIG_Q_ENGINE_NS, 8,
+      -1ULL },
+    { "queue 0: in-flight opcode", MIG_OFF_Q0 + MIG_Q_OPCODE, 1,
+      LPU_OP_COPY },
+    { "queue 0: in-flight time out of range", MIG_OFF_Q0 + MIG_Q_DONE_NS, 8,
+      INT64_MAX },
+    { "queue 0: in-flight times out of order", MIG_OFF_Q0 + MIG_Q_START_NS,
+      8, 0 },
+    { "queue 0: doorbell time out of range",
+      MIG_OFF_Q0 + MIG_Q_VISIBLE_NS + 8 * 5, 8, (uint64_t)INT64_MIN },
+};
+
+static uint64_t be_get(const uint8_t *p, unsigned size)
+{
+    uint64_t v = 0;
+    unsigned i;
+
+    for (i = 0; i < size; i++) {
+        v = v << 8 | p[i];
+    }
+    return v;
+}
+
+static void be_put(uint8_t *p, unsigned size, uint64_t v)
+{
+    unsigned i;
+
+    for (i = size; i > 0; i--) {
+        p[i - 1] = v;
+        v >>= 8;
+    }
+}
+
+/* Where the device section's fw_addr is in @buf; the marker is unique. */
+static size_t find_marker(const uint8_t *buf, size_t len)
+{
+    uint8_t mark[8];
+    size_t i, at = 0;
+    unsigned found = 0;
+
+    be_put(mark, 8, MIG_MARK_FW_ADDR);
+    for (i = 0; i + 8 <= len; i++) {
+        if (!memcmp(buf + i, mark, 8)) {
+            at = i;
+            found++;
+        }
+    }
+    g_assert_cmpuint(found, ==, 1);
+    g_assert_cmpuint(at + MIG_OFF_Q0 + MIG_Q_VISIBLE_NS +
+                     8 * LPU_MAX_RING_ENTRIES, <=, len);
+    return at;
+}
+
+/* A stream the device could not have produced is refused, with a reason. */
+static void test_migrate_invalid_state(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("lpu-v3-migrate-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "stream", NULL);
+    g_autofree char *badpath = g_build_filename(dir, "bad", NULL);
+    g_autofree char *errpath = g_build_filename(dir, "stderr", NULL);
+    g_autofree uint8_t *buf = NULL;
+    g_autofree uint8_t *copy = NULL;
+    Lpu src, dst;
+    Ring r;
+    size_t len, at;
+    unsigned i;
+
+    /* Queue 0 holds a NOP on its engine and a FENCE behind it. */
+    lpu_start(&src, NULL);
+    wr(&src, LPU_REG_FW_ADDR_LO, (uint32_t)MIG_MARK_FW_ADDR);
+    wr(&src, LPU_REG_FW_ADDR_HI, MIG_MARK_FW_ADDR >> 32);
+    wr(&src, LPU_REG_FW_SIZE, MIG_MARK_FW_SIZE);
+    ring_setup(&src, &r, 0, 8, 4);
+    put_nop(&src, &r, 1000000);
+    put_fence(&src, &r, 0, 1, 0);
+    ring_doorbell(&src, &r);
+    step(&src, 1000);
+    migrate_to_file(&src, path);
+
+    g_assert(g_file_get_contents(path, (char **)&buf, &len, NULL));
+    at = find_marker(buf, len);
+    /* The layout this test edits is the one the device saved. */
+    g_assert_cmphex(be_get(buf + at + MIG_OFF_FW_SIZE, 4), ==,
+                    MIG_MARK_FW_SIZE);
+    g_assert_cmpuint(be_get(buf + at + MIG_OFF_Q0 + MIG_Q_RING_SIZE, 4), ==,
+                     8);
+    g_assert_cmpuint(buf[at + MIG_OFF_Q0 + MIG_Q_ENABLED], ==, 1);
+    g_assert_cmpuint(be_get(buf + at + MIG_OFF_Q0 + MIG_Q_HEAD, 4), ==, 0);
+    g_assert_cmpuint(buf[at + MIG_OFF_Q0 + MIG_Q_VALID], ==, 1);
+    g_assert_cmpuint(buf[at + MIG_OFF_Q0 + MIG_Q_OPCODE], ==, LPU_OP_NOP);
+    g_assert_cmpint(be_get(buf + at + MIG_OFF_Q0 + MIG_Q_DONE_NS, 8) -
+                    be_get(buf + at + MIG_OFF_Q0 + MIG_Q_START_NS, 8), ==,
+                    NOP_NS(1000000));
+
+    /* The unedited stream loads: any failure below is the edit's. */
+    g_assert_true(migrate_from_file(&dst, &src, path, errpath));
+    g_assert_cmpuint(rd(&dst, LPU_REG_FW_SIZE), ==, MIG_MARK_FW_SIZE);
+    lpu_stop(&dst);
+
+    for (i = 0; i < ARRAY_SIZE(bad_states); i++) {
+        const BadState *b = &bad_states[i];
+        g_autofree char *err = NULL;
+
+        g_test_message("invalid state: %s = 0x%" PRIx64, b->message,
+                       b->value);
+        copy = g_memdup2(buf, len);
+        be_put(copy + at + b->offset, b->size, b->value);
+        g_assert(g_file_set_contents(badpath, (char *)copy, len, NULL));
+        g_clear_pointer(&copy, g_free);
+
+        g_assert_false(migrate_from_file(&dst, &src, badpath, errpath));
+        /* Still alive, and nothing of the refused stream stayed. */
+        g_assert_cmphex(rd(&dst, LPU_REG_ID), ==, LPU_ID_MAGIC);
+        g_assert_cmphex(rd(&dst, LPU_REG_FW_SIZE), ==, 0);
+        g_assert_cmphex(qrd(&dst, 0, LPU_Q_STATUS), ==, 0);
+        g_assert_cmpuint(rd(&dst, LPU_REG_TEMP_MC), ==, 40000);
+        lpu_stop(&dst);
+        g_assert(g_file_get_contents(errpath, &err, NULL, NULL));
+        g_assert_nonnull(strstr(err, "lpu-v3: invalid migration state: "));
+        g_assert_nonnull(strstr(err, b->message));
+    }
+    lpu_stop(&src);
+    unlink(path);
+    unlink(badpath);
+    unlink(errpath);
+    rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1011,6 +1622,12 @@ int main(int argc, char **argv)
     qtest_add_func("lpu-v3/dma-error", test_dma_error);
     qtest_add_func("lpu-v3/bad-ring-config", test_bad_ring_config);
     qtest_add_func("lpu-v3/reset-mid-work", test_reset_mid_work);
+    qtest_add_func("lpu-v3/dma-own-bars", test_dma_own_bars);
+    qtest_add_func("lpu-v3/bus-master-off", test_bus_master_off);
+    qtest_add_func("lpu-v3/irq-delivery", test_irq_delivery);
+    qtest_add_func("lpu-v3/migrate-queued-work", test_migrate_queued_work);
+    qtest_add_func("lpu-v3/migrate-invalid-state",
+                   test_migrate_invalid_state);
 
     return g_test_run();
 }
