@@ -10,12 +10,13 @@
 #include <linux/nospec.h>
 #include <linux/pci.h>
 #include <linux/uaccess.h>
+#include <linux/wait_bit.h>
 
 #include <drm/drm_accel.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
-#include <drm/drm_gem.h>
 #include <drm/drm_ioctl.h>
+#include <drm/drm_managed.h>
 #include <drm/drm_print.h>
 
 #include "drm/lpu_accel.h"
@@ -36,6 +37,11 @@ unsigned int lpu_ring_entries = 256;
 module_param_named(ring_entries, lpu_ring_entries, uint, 0444);
 MODULE_PARM_DESC(ring_entries,
 		 "Descriptors per hardware ring, a power of two >= 4 (default 256)");
+
+struct workqueue_struct *lpu_wq;
+
+/* Devices whose DRM release has not run yet; module unload waits for 0. */
+static atomic_t lpu_devices = ATOMIC_INIT(0);
 
 static int lpu_ioctl_get_info(struct drm_device *drm, void *data,
 			      struct drm_file *file)
@@ -166,7 +172,10 @@ static long lpu_compat_ioctl(struct file *filp, unsigned int cmd,
 #define lpu_compat_ioctl NULL
 #endif
 
-/* DRM_ACCEL_FOPS with our ioctl wrapper and fdinfo. */
+/*
+ * DRM_ACCEL_FOPS with our ioctl wrapper and fdinfo. No mmap: there are no
+ * buffer objects yet, so the driver does not claim DRIVER_GEM either.
+ */
 static const struct file_operations lpu_fops = {
 	.owner = THIS_MODULE,
 	.open = accel_open,
@@ -176,7 +185,6 @@ static const struct file_operations lpu_fops = {
 	.poll = drm_poll,
 	.read = drm_read,
 	.llseek = noop_llseek,
-	.mmap = drm_gem_mmap,
 	.show_fdinfo = drm_show_fdinfo,
 	.fop_flags = FOP_UNSIGNED_OFFSET,
 };
@@ -192,14 +200,14 @@ static void lpu_drm_postclose(struct drm_device *drm, struct drm_file *file)
 }
 
 static const struct drm_driver lpu_drm_driver = {
-	.driver_features = DRIVER_GEM | DRIVER_COMPUTE_ACCEL,
+	.driver_features = DRIVER_COMPUTE_ACCEL,
 	.open = lpu_drm_open,
 	.postclose = lpu_drm_postclose,
 	.show_fdinfo = lpu_file_show_fdinfo,
 	.ioctls = lpu_drm_ioctls,
 	.num_ioctls = ARRAY_SIZE(lpu_drm_ioctls),
 	.fops = &lpu_fops,
-	.name = LPU_DRIVER_NAME,
+	.name = DRM_LPU_DRIVER_NAME,
 	.desc = LPU_DRIVER_DESC,
 	.major = LPU_DRIVER_MAJOR,
 	.minor = LPU_DRIVER_MINOR,
@@ -220,6 +228,13 @@ static int lpu_pick_ring_entries(struct lpu_device *ldev)
 	}
 	ldev->ring_entries = n;
 	return 0;
+}
+
+/* The last step of a device's DRM release (the first action registered). */
+static void lpu_device_released(struct drm_device *drm, void *unused)
+{
+	if (atomic_dec_and_test(&lpu_devices))
+		wake_up_var(&lpu_devices);
 }
 
 static int lpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
@@ -243,9 +258,10 @@ static int lpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	drm = &ldev->drm;
 	ldev->pdev = pdev;
 	pci_set_drvdata(pdev, ldev);
-	spin_lock_init(&ldev->jobs_lock);
-	atomic_set(&ldev->live_jobs, 0);
-	init_waitqueue_head(&ldev->jobs_idle);
+	atomic_inc(&lpu_devices);
+	ret = drmm_add_action_or_reset(drm, lpu_device_released, NULL);
+	if (ret)
+		return ret;
 
 	if (pci_resource_len(pdev, LPU_BAR_REGS) < LPU_REGS_SIZE) {
 		drm_err(drm, "BAR%d is %llu bytes, registers need %u\n",
@@ -254,7 +270,7 @@ static int lpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 			LPU_REGS_SIZE);
 		return -ENODEV;
 	}
-	ldev->regs = pcim_iomap_region(pdev, LPU_BAR_REGS, LPU_DRIVER_NAME);
+	ldev->regs = pcim_iomap_region(pdev, LPU_BAR_REGS, DRM_LPU_DRIVER_NAME);
 	if (IS_ERR(ldev->regs)) {
 		ret = PTR_ERR(ldev->regs);
 		drm_err(drm, "cannot map BAR%d: %d\n", LPU_BAR_REGS, ret);
@@ -326,6 +342,21 @@ static void lpu_remove(struct pci_dev *pdev)
 	/* devres now resets the card, then frees interrupts and rings. */
 }
 
+/*
+ * Reboot or kexec: the device stays bound, but no DMA may survive into the
+ * next kernel. Fail what is in flight, keep recovery from re-arming any
+ * queue, then reset the card and stop its bus mastering.
+ */
+static void lpu_shutdown(struct pci_dev *pdev)
+{
+	struct lpu_device *ldev = pci_get_drvdata(pdev);
+
+	lpu_hw_irq_disable(ldev);
+	lpu_queues_shutdown(ldev);
+	lpu_hw_quiesce(ldev);
+	pci_clear_master(pdev);
+}
+
 static const struct pci_device_id lpu_pci_ids[] = {
 	{ PCI_DEVICE(LPU_PCI_VENDOR_ID, LPU_PCI_DEVICE_ID_V3) },
 	{ }
@@ -333,12 +364,40 @@ static const struct pci_device_id lpu_pci_ids[] = {
 MODULE_DEVICE_TABLE(pci, lpu_pci_ids);
 
 static struct pci_driver lpu_pci_driver = {
-	.name = LPU_DRIVER_NAME,
+	.name = DRM_LPU_DRIVER_NAME,
 	.id_table = lpu_pci_ids,
 	.probe = lpu_probe,
 	.remove = lpu_remove,
+	.shutdown = lpu_shutdown,
 };
-module_pci_driver(lpu_pci_driver);
+
+static int __init lpu_init(void)
+{
+	int ret;
+
+	lpu_wq = alloc_workqueue("lpu", WQ_UNBOUND, 0);
+	if (!lpu_wq)
+		return -ENOMEM;
+	ret = pci_register_driver(&lpu_pci_driver);
+	if (ret)
+		destroy_workqueue(lpu_wq);
+	return ret;
+}
+module_init(lpu_init);
+
+static void __exit lpu_exit(void)
+{
+	pci_unregister_driver(&lpu_pci_driver);
+	/*
+	 * A job keeps its device past unbind until the scheduler has freed
+	 * it, which needs no hardware (remove() failed everything in flight)
+	 * and no open file (none can be open while the module unloads), so
+	 * this ends. Then drain the releases, which run driver code.
+	 */
+	wait_var_event(&lpu_devices, !atomic_read(&lpu_devices));
+	destroy_workqueue(lpu_wq);
+}
+module_exit(lpu_exit);
 
 MODULE_DESCRIPTION("DRM accel driver for the LPU v3 inference accelerator");
 MODULE_LICENSE("GPL");

@@ -5,24 +5,21 @@
 #ifndef __LPU_DRV_H__
 #define __LPU_DRV_H__
 
-#include <linux/atomic.h>
 #include <linux/pci.h>
-#include <linux/spinlock.h>
 #include <linux/types.h>
-#include <linux/wait.h>
+#include <linux/workqueue.h>
 
 #include <drm/drm_device.h>
 
 #include "lpu_hw.h"
 #include "lpu_queue.h"
 
-#define LPU_DRIVER_NAME		"lpu"
 #define LPU_DRIVER_DESC		"LPU v3 inference accelerator"
 
 /**
  * struct lpu_device - one bound LPU card
- * @drm: DRM device; its lifetime (refcounted, ends after the last close)
- *	is the lifetime of this structure.
+ * @drm: DRM device; its lifetime (refcounted: by the bound PCI device,
+ *	every open file and every job) is the lifetime of this structure.
  * @pdev: the PCI function.
  * @regs: BAR0 mapping; only valid while the device is bound, so every user
  *	runs inside drm_dev_enter()/drm_dev_exit().
@@ -32,12 +29,6 @@
  * @ring_entries: descriptors per ring, the same for every queue.
  * @sram_size: SRAM aperture in bytes.
  * @queues: per hardware queue state.
- * @jobs_lock: protects the last decrement of @live_jobs and its wake-up, so
- *	the final teardown, which checks @live_jobs under it, cannot free this
- *	structure while a releasing job still touches @jobs_idle.
- * @live_jobs: jobs allocated and not yet released; the final teardown waits
- *	for zero before it tears the schedulers down.
- * @jobs_idle: woken when @live_jobs drops to zero.
  * @debugfs_link: accel/<minor> symlink to the device's debugfs directory.
  */
 struct lpu_device {
@@ -53,10 +44,6 @@ struct lpu_device {
 
 	struct lpu_queue queues[LPU_NUM_QUEUES];
 
-	spinlock_t jobs_lock; /* see @jobs_lock above */
-	atomic_t live_jobs;
-	wait_queue_head_t jobs_idle;
-
 	struct dentry *debugfs_link;
 };
 
@@ -68,5 +55,8 @@ static inline struct lpu_device *to_lpu_device(struct drm_device *drm)
 /* Module parameters, read at probe time. */
 extern unsigned int lpu_job_timeout_ms;
 extern unsigned int lpu_ring_entries;
+
+/* Releases that may drop a device's last reference; drained at unload. */
+extern struct workqueue_struct *lpu_wq;
 
 #endif /* __LPU_DRV_H__ */

@@ -3,12 +3,18 @@
  * LPU v3 jobs: SUBMIT and WAIT, per-file contexts and sequence numbers.
  *
  * Every open file numbers its jobs 1, 2, 3, ... and maps each number to the
- * job while it is alive. A job that succeeded leaves the map when the
- * scheduler frees it (its device time stays in a small history ring), so
- * memory stays bounded however many jobs a file runs; a job that failed
- * stays in the map as a bare error value until the file is closed, so a
- * WAIT never reports a failed job as successful. A number at most the last
- * one handed out and absent from the map therefore completed without error.
+ * job while it is unfinished. When the scheduler frees a job it leaves the
+ * map: a success leaves its device time in a small history ring, a failure
+ * its status in a ring of the file's last LPU_FILE_FAILURES failures. Memory
+ * per file is therefore bounded however many jobs it runs or fails. A
+ * failure pushed out of the ring is not forgotten silently: WAIT on any
+ * finished job at or below the newest such seq reports -ENODATA instead of
+ * 0, so a WAIT never reports a failed job as successful.
+ *
+ * Lifetime: every job holds a reference on the DRM device, so the device
+ * (its queues, schedulers and everything a job points at) outlives every
+ * job by construction; the final DRM release then finds the schedulers
+ * idle. The hardware fences point at nothing of the device at all.
  */
 
 #include <linux/slab.h>
@@ -38,11 +44,19 @@ static void lpu_file_put(struct lpu_file *lfile)
 	kref_put(&lfile->ref, lpu_file_release);
 }
 
+static void lpu_job_release_work(struct work_struct *work)
+{
+	struct lpu_job *job = container_of(work, struct lpu_job, release_work);
+	struct drm_device *drm = &job->lfile->ldev->drm;
+
+	lpu_file_put(job->lfile);
+	kfree(job);
+	drm_dev_put(drm);
+}
+
 static void lpu_job_release(struct kref *ref)
 {
 	struct lpu_job *job = container_of(ref, struct lpu_job, ref);
-	struct lpu_device *ldev = job->lfile->ldev;
-	unsigned long flags;
 
 	dma_fence_put(job->done);
 	/* Until run_job() initialised it, the hardware fence is plain memory. */
@@ -50,14 +64,15 @@ static void lpu_job_release(struct kref *ref)
 		dma_fence_put(&job->hw->base);
 	else
 		kfree(job->hw);
-	lpu_file_put(job->lfile);
-	kfree(job);
 
-	/* The final teardown checks the count under the same lock. */
-	spin_lock_irqsave(&ldev->jobs_lock, flags);
-	if (atomic_dec_and_test(&ldev->live_jobs))
-		wake_up_all(&ldev->jobs_idle);
-	spin_unlock_irqrestore(&ldev->jobs_lock, flags);
+	/*
+	 * The device reference may be the last one, and the DRM release runs
+	 * drm_sched_fini(), which cancels the scheduler's work items
+	 * synchronously: it must not run inside one of them (free_job()).
+	 * lpu_wq is drained at module unload.
+	 */
+	INIT_WORK(&job->release_work, lpu_job_release_work);
+	queue_work(lpu_wq, &job->release_work);
 }
 
 static void lpu_job_put(struct lpu_job *job)
@@ -81,10 +96,10 @@ static struct lpu_job *lpu_job_alloc(struct lpu_file *lfile,
 	INIT_LIST_HEAD(&job->hw->link);
 	kref_init(&job->ref);
 	kref_get(&lfile->ref);
+	drm_dev_get(&lfile->ldev->drm);
 	job->lfile = lfile;
 	job->q = q;
 	job->nop_cycles = nop_cycles;
-	atomic_inc(&lfile->ldev->live_jobs);
 	return job;
 }
 
@@ -96,6 +111,52 @@ static u64 lpu_job_device_ns(struct lpu_job *job)
 	/* Written before the fence signaled, which the caller observed. */
 	smp_rmb();
 	return READ_ONCE(job->hw->device_ns);
+}
+
+static void lpu_file_note_success(struct lpu_file *lfile, u64 seq,
+				  u64 device_ns)
+{
+	struct lpu_job_result *res = &lfile->history[seq % LPU_FILE_HISTORY];
+
+	res->seq = seq;
+	res->device_ns = device_ns;
+}
+
+static void lpu_file_note_failure(struct lpu_file *lfile, u64 seq, int status)
+{
+	struct lpu_job_failure *f = &lfile->failures[lfile->failures_next];
+
+	lockdep_assert_held(&lfile->lock);
+
+	if (f->seq > lfile->failures_forgotten)
+		lfile->failures_forgotten = f->seq;
+	f->seq = seq;
+	f->status = status;
+	lfile->failures_next = (lfile->failures_next + 1) % LPU_FILE_FAILURES;
+}
+
+/* WAIT's answer for a job of @lfile that finished and was freed. */
+static void lpu_file_finished_status(struct lpu_file *lfile, u64 seq,
+				     struct drm_lpu_wait *args)
+{
+	const struct lpu_job_result *res = &lfile->history[seq % LPU_FILE_HISTORY];
+	u32 i;
+
+	lockdep_assert_held(&lfile->lock);
+
+	for (i = 0; i < LPU_FILE_FAILURES; i++) {
+		if (lfile->failures[i].seq == seq) {
+			args->status = lfile->failures[i].status;
+			return;
+		}
+	}
+	if (seq <= lfile->failures_forgotten) {
+		/* It may be one of the failures pushed out of the ring. */
+		args->status = -ENODATA;
+		return;
+	}
+	if (res->seq == seq)
+		args->device_ns = res->device_ns;
 }
 
 /* The scheduler's free_job(): the job finished and left the hardware. */
@@ -113,16 +174,12 @@ void lpu_job_free(struct drm_sched_job *sched_job)
 	lfile->busy_ns[job->q->index] += device_ns;
 	/* close() may have emptied the map already. */
 	listed = xa_load(&lfile->jobs, job->seq) == job;
-	if (listed && status < 0) {
-		/* Replacing a present entry needs no memory and cannot fail. */
-		xa_store(&lfile->jobs, job->seq, xa_mk_value(-status), GFP_KERNEL);
-	} else if (listed) {
-		struct lpu_job_result *res =
-			&lfile->history[job->seq % LPU_FILE_HISTORY];
-
+	if (listed) {
 		xa_erase(&lfile->jobs, job->seq);
-		res->seq = job->seq;
-		res->device_ns = device_ns;
+		if (status < 0)
+			lpu_file_note_failure(lfile, job->seq, status);
+		else
+			lpu_file_note_success(lfile, job->seq, device_ns);
 	}
 	mutex_unlock(&lfile->lock);
 
@@ -154,8 +211,8 @@ int lpu_file_open(struct lpu_device *ldev, struct drm_file *file)
 void lpu_file_close(struct drm_file *file)
 {
 	struct lpu_file *lfile = file->driver_priv;
+	struct lpu_job *job;
 	unsigned long index;
-	void *entry;
 	u32 i;
 
 	/*
@@ -168,10 +225,9 @@ void lpu_file_close(struct drm_file *file)
 			drm_sched_entity_destroy(&lfile->entities[i]);
 
 	mutex_lock(&lfile->lock);
-	xa_for_each(&lfile->jobs, index, entry) {
+	xa_for_each(&lfile->jobs, index, job) {
 		xa_erase(&lfile->jobs, index);
-		if (!xa_is_value(entry))
-			lpu_job_put(entry);
+		lpu_job_put(job);
 	}
 	xa_destroy(&lfile->jobs);
 	mutex_unlock(&lfile->lock);
@@ -319,17 +375,24 @@ out_slot:
 /* Wait for @job until the absolute CLOCK_MONOTONIC @deadline_ns. */
 static int lpu_job_wait(struct lpu_job *job, s64 deadline_ns)
 {
-	long timeout = drm_timeout_abs_to_jiffies(deadline_ns);
-	long ret;
+	for (;;) {
+		long timeout = drm_timeout_abs_to_jiffies(deadline_ns);
+		long ret;
 
-	if (!timeout)
-		return dma_fence_is_signaled(job->done) ? 0 : -ETIME;
+		if (!timeout)
+			return dma_fence_is_signaled(job->done) ? 0 : -ETIME;
 
-	/* -ERESTARTSYS restarts the ioctl with the same absolute deadline. */
-	ret = dma_fence_wait_timeout(job->done, true, timeout);
-	if (ret < 0)
-		return ret;
-	return ret ? 0 : -ETIME;
+		/* -ERESTARTSYS restarts the ioctl with the same deadline. */
+		ret = dma_fence_wait_timeout(job->done, true, timeout);
+		if (ret < 0)
+			return ret;
+		if (ret)
+			return 0;
+		/*
+		 * A jiffy-based sleep can end a little before the deadline;
+		 * -ETIME promises it passed, so check the clock again.
+		 */
+	}
 }
 
 int lpu_ioctl_wait(struct drm_device *drm, void *data, struct drm_file *file)
@@ -337,7 +400,6 @@ int lpu_ioctl_wait(struct drm_device *drm, void *data, struct drm_file *file)
 	struct lpu_file *lfile = file->driver_priv;
 	struct drm_lpu_wait *args = data;
 	struct lpu_job *job = NULL;
-	void *entry;
 	int ret, idx;
 
 	if (args->flags) {
@@ -360,19 +422,11 @@ int lpu_ioctl_wait(struct drm_device *drm, void *data, struct drm_file *file)
 	ret = 0;
 	args->status = 0;
 	args->device_ns = 0;
-	entry = xa_load(&lfile->jobs, args->seq);
-	if (xa_is_value(entry)) {
-		args->status = -(s32)xa_to_value(entry);
-	} else if (entry) {
-		job = entry;
+	job = xa_load(&lfile->jobs, args->seq);
+	if (job)
 		kref_get(&job->ref);
-	} else {
-		const struct lpu_job_result *res =
-			&lfile->history[args->seq % LPU_FILE_HISTORY];
-
-		if (res->seq == args->seq)
-			args->device_ns = res->device_ns;
-	}
+	else
+		lpu_file_finished_status(lfile, args->seq, args);
 out_unlock:
 	mutex_unlock(&lfile->lock);
 	drm_dev_exit(idx);

@@ -10,6 +10,7 @@
 #include <linux/mutex.h>
 #include <linux/types.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 #include <drm/gpu_scheduler.h>
@@ -27,6 +28,13 @@ struct lpu_queue;
 #define LPU_FILE_HISTORY	256
 
 /*
+ * Recent failed jobs a file remembers for WAIT's status. Older failures are
+ * forgotten (only the newest forgotten seq is kept), so a file's memory is
+ * bounded however many of its jobs fail; see DRM_IOCTL_LPU_WAIT.
+ */
+#define LPU_FILE_FAILURES	64
+
+/*
  * Unfinished jobs one file may have; SUBMIT blocks (interruptibly) beyond
  * it. Bounds the kernel memory a file pins and the time close() can spend
  * handing queued jobs to the hardware.
@@ -36,6 +44,11 @@ struct lpu_queue;
 struct lpu_job_result {
 	u64 seq;
 	u64 device_ns;
+};
+
+struct lpu_job_failure {
+	u64 seq;
+	s32 status;
 };
 
 /**
@@ -50,9 +63,13 @@ struct lpu_job_result {
  * @entities: one scheduler entity per hardware queue, set up on first use.
  * @entity_ready: bitmap of initialised @entities.
  * @last_seq: last sequence number handed out (0: none yet).
- * @jobs: seq -> live &struct lpu_job, or xa_mk_value(-errno) for a job
- *	that failed; successful jobs leave when they are freed.
+ * @jobs: seq -> &struct lpu_job while the job is unfinished; every job
+ *	leaves when the scheduler frees it. At most LPU_FILE_MAX_JOBS.
  * @history: device time of recent successful jobs, by seq modulo size.
+ * @failures: the last LPU_FILE_FAILURES failed jobs, oldest overwritten.
+ * @failures_next: slot of @failures the next failure takes.
+ * @failures_forgotten: highest seq of a failure overwritten in @failures
+ *	(0: none); a finished job at or below it may have failed.
  * @busy_ns: device time of this file's finished jobs, per queue (fdinfo).
  */
 struct lpu_file {
@@ -66,6 +83,9 @@ struct lpu_file {
 	u64 last_seq;
 	struct xarray jobs;
 	struct lpu_job_result history[LPU_FILE_HISTORY];
+	struct lpu_job_failure failures[LPU_FILE_FAILURES];
+	u32 failures_next;
+	u64 failures_forgotten;
 	u64 busy_ns[LPU_NUM_QUEUES];
 };
 
@@ -74,6 +94,7 @@ struct lpu_file {
  * @base: scheduler job.
  * @ref: held by the scheduler (until free_job), by @lfile's map while the
  *	job is listed there, and by each waiter.
+ * @release_work: puts the job's DRM device reference, see lpu_job_release().
  * @lfile: submitting file.
  * @q: hardware queue.
  * @seq: the file's sequence number of the job.
@@ -86,6 +107,7 @@ struct lpu_file {
 struct lpu_job {
 	struct drm_sched_job base;
 	struct kref ref;
+	struct work_struct release_work;
 	struct lpu_file *lfile;
 	struct lpu_queue *q;
 	u64 seq;

@@ -8,14 +8,16 @@
  * MSI-X vector signals the job's hardware fence once the device wrote the
  * matching fence record. Jobs retire in ring order.
  *
- * Recovery. When the device rejects a descriptor it halts the queue; the
- * interrupt handler fails the job owning that descriptor with -EIO, resets
- * the queue and re-emits the jobs that were behind it, which never ran and
- * so are innocent. A job that does not complete within the scheduler timeout
- * is failed with -ETIMEDOUT the same way. Neither path goes through
- * drm_sched_stop()/drm_sched_start(): the scheduler keeps its callbacks on
- * the re-emitted jobs' fences, which stay unsignaled, so nothing but the
- * guilty job sees an error.
+ * Recovery. When the device rejects a descriptor it halts the queue and
+ * raises the queue's vector; the interrupt handler only queues @halt_work,
+ * so the queue reset (a register poll) runs in process context. A job that
+ * makes no progress within the scheduler timeout reaches timedout_job().
+ * Both paths share lpu_queue_recover() under @recover_lock: with the
+ * scheduler's submission parked (drm_sched_wqueue_stop(), or drm_sched_stop()
+ * on a timeout) they reset the queue, retire again what the device finished
+ * before it stopped, fail only the guilty job (-EIO for a rejected
+ * descriptor, -ETIMEDOUT for a hang) and re-emit the jobs still unfinished
+ * behind it, which never ran to their fence and so are innocent.
  */
 
 #include <linux/dma-mapping.h>
@@ -27,6 +29,7 @@
 #include <drm/drm_managed.h>
 #include <drm/drm_print.h>
 
+#include "drm/lpu_accel.h"
 #include "lpu_drv.h"
 #include "lpu_job.h"
 #include "lpu_queue.h"
@@ -35,21 +38,32 @@
 /* Q_CTRL_RESET self-clears; the model does it within the register write. */
 #define LPU_Q_RESET_TIMEOUT_US	1000
 
-/* How long the final teardown waits for jobs the scheduler still owns. */
-#define LPU_TEARDOWN_TIMEOUT	(10 * HZ)
+/* Poll interval while a queue reset completes (process context). */
+#define LPU_Q_RESET_POLL_US	10
 
 static_assert(offsetof(struct lpu_hw_fence, base) == 0);
 static_assert(sizeof(union lpu_desc) == LPU_DESC_SIZE);
 static_assert(sizeof(struct lpu_fence_record) == LPU_FENCE_RECORD_SIZE);
 
+/*
+ * Fence names are static strings: a hardware fence may be released (and
+ * traced) after the device it ran on is gone, so it must not point into it.
+ */
+static const char * const lpu_timeline_names[] = {
+	"lpu-q0", "lpu-q1", "lpu-q2", "lpu-q3",
+};
+
+static_assert(ARRAY_SIZE(lpu_timeline_names) == LPU_NUM_QUEUES);
+
 static const char *lpu_fence_get_driver_name(struct dma_fence *fence)
 {
-	return LPU_DRIVER_NAME;
+	return DRM_LPU_DRIVER_NAME;
 }
 
 static const char *lpu_fence_get_timeline_name(struct dma_fence *fence)
 {
-	return container_of(fence, struct lpu_hw_fence, base)->q->name;
+	return lpu_timeline_names[container_of(fence, struct lpu_hw_fence,
+					       base)->qidx];
 }
 
 static const struct dma_fence_ops lpu_hw_fence_ops = {
@@ -92,24 +106,36 @@ static void lpu_queue_kick_locked(struct lpu_queue *q)
 	lpu_q_write(q, LPU_Q_DOORBELL, 1);
 }
 
-/* Reset the queue and program ring and fence area; the queue ends enabled. */
-static int lpu_queue_hw_start_locked(struct lpu_queue *q)
+/*
+ * Reset the queue: the device stops it and forgets ring and fence area.
+ * Sleeps while polling, so only probe and the recovery paths (which hold
+ * @recover_lock and have run_job() parked) call it; nothing else writes
+ * the queue's CTRL register, and the interrupt handler only reads.
+ */
+static int lpu_queue_hw_reset(struct lpu_queue *q)
 {
-	struct lpu_device *ldev = q->ldev;
 	u32 val;
 	int ret;
 
 	lpu_q_write(q, LPU_Q_CTRL, LPU_Q_CTRL_RESET);
-	ret = readl_poll_timeout_atomic(q->regs + LPU_Q_CTRL, val,
-					!(val & LPU_Q_CTRL_RESET), 1,
-					LPU_Q_RESET_TIMEOUT_US);
-	if (ret) {
-		drm_err(&ldev->drm, "queue %u: reset did not complete (ctrl 0x%08x)\n",
+	ret = readl_poll_timeout(q->regs + LPU_Q_CTRL, val,
+				 !(val & LPU_Q_CTRL_RESET), LPU_Q_RESET_POLL_US,
+				 LPU_Q_RESET_TIMEOUT_US);
+	if (ret)
+		drm_err(&q->ldev->drm, "queue %u: reset did not complete (ctrl 0x%08x)\n",
 			q->index, val);
-		return ret;
-	}
-	q->tail = 0;
+	return ret;
+}
 
+/* Program ring and fence area of a freshly reset queue and enable it. */
+static int lpu_queue_hw_enable_locked(struct lpu_queue *q)
+{
+	struct lpu_device *ldev = q->ldev;
+	u32 val;
+
+	lockdep_assert_held(&q->lock);
+
+	q->tail = 0;
 	lpu_q_write(q, LPU_Q_RING_BASE_LO, lower_32_bits(q->ring_dma));
 	lpu_q_write(q, LPU_Q_RING_BASE_HI, upper_32_bits(q->ring_dma));
 	lpu_q_write(q, LPU_Q_RING_SIZE, ldev->ring_entries);
@@ -143,7 +169,7 @@ static void lpu_queue_complete_locked(struct lpu_queue *q,
 	} else {
 		q->jobs_done++;
 	}
-	dma_fence_signal_locked(&hw->base);
+	dma_fence_signal(&hw->base);
 	dma_fence_put(&hw->base);
 }
 
@@ -181,19 +207,23 @@ static void lpu_queue_retire_locked(struct lpu_queue *q)
 					    q->index, hw->base.seqno,
 					    lpu_hw_err_name(status), status);
 		lpu_queue_complete_locked(q, hw, status == LPU_ERR_OK ? 0 : -EIO);
+		q->progress = jiffies;
 	}
 }
 
 /*
- * Bring the queue back after a halt or hang: reset it and emit again, from
- * ring slot 0, the jobs still in flight (they never ran to their fence).
+ * Bring a reset queue back: program it and emit again, from ring slot 0,
+ * the jobs still in flight (none of them reached its fence).
  */
-static void lpu_queue_restart_locked(struct lpu_queue *q)
+static void lpu_queue_restart_locked(struct lpu_queue *q, int reset_ret)
 {
 	struct lpu_hw_fence *hw;
 
+	lockdep_assert_held(&q->lock);
+
 	q->resets++;
-	if (lpu_queue_hw_start_locked(q)) {
+	q->progress = jiffies;
+	if (reset_ret || lpu_queue_hw_enable_locked(q)) {
 		lpu_queue_fail_all_locked(q, -EIO);
 		return;
 	}
@@ -206,39 +236,114 @@ static void lpu_queue_restart_locked(struct lpu_queue *q)
 	lpu_queue_kick_locked(q);
 }
 
-static void lpu_queue_handle_halt_locked(struct lpu_queue *q)
+/* The job owning ring slot @at, or the oldest one: where the device stopped. */
+static struct lpu_hw_fence *lpu_queue_job_at_locked(struct lpu_queue *q,
+						    u32 at)
 {
-	u32 err = lpu_q_read(q, LPU_Q_ERROR);
-	u32 at = lpu_q_read(q, LPU_Q_ERROR_HEAD);
-	struct lpu_hw_fence *hw, *bad = NULL;
+	struct lpu_hw_fence *hw;
 
-	list_for_each_entry(hw, &q->inflight, link) {
-		if (at >= hw->ring_index && at < hw->ring_index + LPU_DESCS_PER_JOB) {
-			bad = hw;
-			break;
+	list_for_each_entry(hw, &q->inflight, link)
+		if (at >= hw->ring_index && at < hw->ring_index + LPU_DESCS_PER_JOB)
+			return hw;
+	return list_first_entry_or_null(&q->inflight, struct lpu_hw_fence, link);
+}
+
+/*
+ * Recover the queue if it is halted, or if @suspect (the job the scheduler
+ * timed out, NULL from the halt work) is still stuck on it. The caller holds
+ * @recover_lock, has the scheduler's submission parked, so run_job() cannot
+ * touch the ring, and is inside drm_dev_enter(). Never waits for the device
+ * beyond the bounded reset poll.
+ */
+static void lpu_queue_recover(struct lpu_queue *q, struct lpu_hw_fence *suspect)
+{
+	struct lpu_device *ldev = q->ldev;
+	struct lpu_hw_fence *bad;
+	u32 err = 0, at = 0;
+	bool halted;
+	int ret;
+
+	lockdep_assert_held(&q->recover_lock);
+
+	spin_lock_irq(&q->lock);
+	if (q->dead)
+		goto out_unlock;
+	lpu_queue_retire_locked(q);
+	halted = lpu_q_read(q, LPU_Q_STATUS) & LPU_Q_STATUS_HALTED;
+	if (halted) {
+		/* The reset below clears them. */
+		err = lpu_q_read(q, LPU_Q_ERROR);
+		at = lpu_q_read(q, LPU_Q_ERROR_HEAD);
+	} else if (!suspect || list_empty(&suspect->link) ||
+		   time_before(jiffies, q->progress + q->sched.timeout)) {
+		/*
+		 * The suspect finished, or the queue completed something
+		 * within the last timeout (the scheduler's timer is re-armed
+		 * by submissions and frees, so it can fire for a job that
+		 * only just reached the head): nothing is hung.
+		 */
+		goto out_unlock;
+	}
+	spin_unlock_irq(&q->lock);
+
+	ret = lpu_queue_hw_reset(q);
+
+	spin_lock_irq(&q->lock);
+	/*
+	 * The queue is stopped now, so every fence record the device will
+	 * ever write for these jobs is written: retire those that finished
+	 * between the check above and the reset, so that only jobs that
+	 * really did not finish are failed or emitted again.
+	 */
+	lpu_queue_retire_locked(q);
+	if (halted) {
+		bad = lpu_queue_job_at_locked(q, at);
+		if (bad) {
+			drm_err(&ldev->drm,
+				"queue %u halted at descriptor %u: %s (%u); job with fence %llu failed, queue reset\n",
+				q->index, at, lpu_hw_err_name(err), err,
+				bad->base.seqno);
+			lpu_queue_complete_locked(q, bad, -EIO);
+		} else {
+			drm_err(&ldev->drm,
+				"queue %u halted at descriptor %u: %s (%u) with no job in flight; queue reset\n",
+				q->index, at, lpu_hw_err_name(err), err);
 		}
-	}
-	/* The device stops at the first bad descriptor: the oldest job. */
-	if (!bad)
-		bad = list_first_entry_or_null(&q->inflight, struct lpu_hw_fence, link);
-
-	if (bad) {
-		drm_err(&q->ldev->drm,
-			"queue %u halted at descriptor %u: %s (%u); job with fence %llu failed, queue reset\n",
-			q->index, at, lpu_hw_err_name(err), err, bad->base.seqno);
-		lpu_queue_complete_locked(q, bad, -EIO);
+	} else if (!list_empty(&suspect->link)) {
+		drm_err(&ldev->drm, "queue %u: job with fence %llu timed out after %u ms; failed, queue reset\n",
+			q->index, suspect->base.seqno, lpu_job_timeout_ms);
+		lpu_queue_complete_locked(q, suspect, -ETIMEDOUT);
 	} else {
-		drm_err(&q->ldev->drm,
-			"queue %u halted at descriptor %u: %s (%u) with no job in flight; queue reset\n",
-			q->index, at, lpu_hw_err_name(err), err);
+		drm_dbg_driver(&ldev->drm,
+			       "queue %u: job with fence %llu finished while the queue was reset\n",
+			       q->index, suspect->base.seqno);
 	}
-	lpu_queue_restart_locked(q);
+	lpu_queue_restart_locked(q, ret);
+out_unlock:
+	spin_unlock_irq(&q->lock);
+}
+
+static void lpu_queue_halt_work(struct work_struct *work)
+{
+	struct lpu_queue *q = container_of(work, struct lpu_queue, halt_work);
+	int idx;
+
+	if (!drm_dev_enter(&q->ldev->drm, &idx))
+		return;
+	mutex_lock(&q->recover_lock);
+	/* Only parks run_job(): the jobs keep their fence callbacks. */
+	drm_sched_wqueue_stop(&q->sched);
+	lpu_queue_recover(q, NULL);
+	drm_sched_wqueue_start(&q->sched);
+	mutex_unlock(&q->recover_lock);
+	drm_dev_exit(idx);
 }
 
 static irqreturn_t lpu_queue_irq(int irq, void *arg)
 {
 	struct lpu_queue *q = arg;
 	struct lpu_device *ldev = q->ldev;
+	bool halted;
 	int idx;
 
 	if (!drm_dev_enter(&ldev->drm, &idx))
@@ -249,9 +354,12 @@ static irqreturn_t lpu_queue_irq(int irq, void *arg)
 
 	spin_lock(&q->lock);
 	lpu_queue_retire_locked(q);
-	if (lpu_q_read(q, LPU_Q_STATUS) & LPU_Q_STATUS_HALTED)
-		lpu_queue_handle_halt_locked(q);
 	spin_unlock(&q->lock);
+
+	/* Recovery resets the queue, which polls: not in hard-IRQ context. */
+	halted = lpu_q_read(q, LPU_Q_STATUS) & LPU_Q_STATUS_HALTED;
+	if (halted)
+		queue_work(system_unbound_wq, &q->halt_work);
 
 	drm_dev_exit(idx);
 	return IRQ_HANDLED;
@@ -264,6 +372,16 @@ static struct dma_fence *lpu_sched_run_job(struct drm_sched_job *sched_job)
 	struct lpu_hw_fence *hw = job->hw;
 	struct dma_fence *fence;
 	int idx;
+
+	/*
+	 * Called again by drm_sched_resubmit_jobs() after a timeout: the
+	 * recovery already emitted the job again (or failed it), so hand
+	 * back the same hardware fence. No new fence is made and a signaled
+	 * one is never re-armed, which is what the dma_fence rules need.
+	 * Needs no device access, so it works after unplug too.
+	 */
+	if (job->hw_armed)
+		return dma_fence_get(&hw->base);
 
 	if (!drm_dev_enter(&q->ldev->drm, &idx))
 		return ERR_PTR(-ENODEV);
@@ -281,9 +399,11 @@ static struct dma_fence *lpu_sched_run_job(struct drm_sched_job *sched_job)
 		goto out;
 	}
 
-	dma_fence_init(&hw->base, &lpu_hw_fence_ops, &q->lock,
+	spin_lock_init(&hw->lock);
+	dma_fence_init(&hw->base, &lpu_hw_fence_ops, &hw->lock,
 		       q->fence_context, ++q->last_seqno);
 	WRITE_ONCE(job->hw_armed, true);
+	hw->qidx = q->index;
 	hw->q = q;
 	/*
 	 * Fewer jobs than records are ever in flight and seqnos are
@@ -293,6 +413,9 @@ static struct dma_fence *lpu_sched_run_job(struct drm_sched_job *sched_job)
 	hw->nop_cycles = job->nop_cycles;
 	hw->bad_opcode = job->bad_opcode;
 
+	/* An idle queue starts its hang clock now. */
+	if (list_empty(&q->inflight))
+		q->progress = jiffies;
 	/* The in-flight list holds its own reference until signaled. */
 	dma_fence_get(&hw->base);
 	list_add_tail(&hw->link, &q->inflight);
@@ -308,72 +431,47 @@ out:
 	return fence;
 }
 
-/* Give a job back to the scheduler, which took it off its list to call us. */
-static void lpu_sched_requeue(struct drm_sched_job *sched_job)
-{
-	struct drm_gpu_scheduler *sched = sched_job->sched;
-
-	spin_lock(&sched->job_list_lock);
-	list_add(&sched_job->list, &sched->pending_list);
-	spin_unlock(&sched->job_list_lock);
-}
-
+/*
+ * The scheduler's timeout, with the 6.12 drm_sched semantics in mind: its
+ * timer is (re)armed with mod_delayed_work() whenever a job starts
+ * (drm_sched_job_begin()) and whenever a finished job is freed, so it fires
+ * only after a whole timeout without either; a steady stream of submissions
+ * on a busy queue therefore delays the detection of a hang. The handler
+ * gets the oldest job the scheduler handed us, taken off its pending list.
+ *
+ * Recovery follows the sequence documented for timedout_job() and used by
+ * v3d, etnaviv and panfrost: drm_sched_stop() parks the scheduler, puts the
+ * job back and detaches the scheduler from every hardware fence;
+ * lpu_queue_recover() resets the queue if it really is stuck;
+ * drm_sched_resubmit_jobs() reattaches the jobs' fences (run_job() hands
+ * back the existing one, see there) and drm_sched_start() resumes, which
+ * completes at once every job whose fence was signaled meanwhile.
+ *
+ * This also runs after unplug: the fences stay attached, and remove()
+ * fails them with -ENODEV; nothing here waits for the device.
+ */
 static enum drm_gpu_sched_stat
 lpu_sched_timedout_job(struct drm_sched_job *sched_job)
 {
 	struct lpu_job *job = to_lpu_job(sched_job);
-	struct lpu_hw_fence *hw = job->hw;
 	struct lpu_queue *q = job->q;
-	struct lpu_device *ldev = q->ldev;
-	bool hung = false;
-	u64 seqno = 0;
+	enum drm_gpu_sched_stat stat = DRM_GPU_SCHED_STAT_NOMINAL;
 	int idx;
 
-	/* Off the pending list, a finished job is ours to free. */
-	if (dma_fence_is_signaled(job->done)) {
-		lpu_job_free(sched_job);
-		return DRM_GPU_SCHED_STAT_NOMINAL;
+	mutex_lock(&q->recover_lock);
+	drm_sched_stop(&q->sched, sched_job);
+
+	if (drm_dev_enter(&q->ldev->drm, &idx)) {
+		lpu_queue_recover(q, job->hw_armed ? job->hw : NULL);
+		drm_dev_exit(idx);
+	} else {
+		stat = DRM_GPU_SCHED_STAT_ENODEV;
 	}
 
-	if (!drm_dev_enter(&ldev->drm, &idx)) {
-		/* remove() fails every job in flight with -ENODEV. */
-		dma_fence_wait(job->done, false);
-		lpu_job_free(sched_job);
-		return DRM_GPU_SCHED_STAT_ENODEV;
-	}
-
-	spin_lock_irq(&q->lock);
-	lpu_queue_retire_locked(q);
-	if (!list_empty(&hw->link)) {
-		/* Keep the in-flight reference until we signaled below. */
-		hung = true;
-		seqno = hw->base.seqno;
-		list_del_init(&hw->link);
-		q->inflight_count--;
-		q->jobs_failed++;
-		lpu_queue_restart_locked(q);
-	}
-	spin_unlock_irq(&q->lock);
-	drm_dev_exit(idx);
-
-	if (!hung) {
-		/* It completed meanwhile, or run_job() is still emitting it. */
-		if (dma_fence_is_signaled(job->done))
-			lpu_job_free(sched_job);
-		else
-			lpu_sched_requeue(sched_job);
-		return DRM_GPU_SCHED_STAT_NOMINAL;
-	}
-
-	drm_err(&ldev->drm, "queue %u: job with fence %llu timed out after %u ms; failed, queue reset\n",
-		q->index, seqno, lpu_job_timeout_ms);
-
-	/* Requeue first: signaling lets the scheduler free the job at once. */
-	lpu_sched_requeue(sched_job);
-	dma_fence_set_error(&hw->base, -ETIMEDOUT);
-	dma_fence_signal(&hw->base);
-	dma_fence_put(&hw->base);
-	return DRM_GPU_SCHED_STAT_NOMINAL;
+	drm_sched_resubmit_jobs(&q->sched);
+	drm_sched_start(&q->sched);
+	mutex_unlock(&q->recover_lock);
+	return stat;
 }
 
 static const struct drm_sched_backend_ops lpu_sched_ops = {
@@ -406,13 +504,9 @@ static int lpu_queue_init(struct lpu_device *ldev, u32 index)
 	};
 	int ret;
 
-	q->ldev = ldev;
-	q->index = index;
 	q->regs = ldev->regs + LPU_REG_QUEUE(index);
 	snprintf(q->name, sizeof(q->name), "lpu-q%u", index);
 	snprintf(q->irq_name, sizeof(q->irq_name), "lpu-q%u", index);
-	spin_lock_init(&q->lock);
-	INIT_LIST_HEAD(&q->inflight);
 	q->fence_context = dma_fence_context_alloc(1);
 
 	/* One record per job the ring can hold, plus one spare. */
@@ -444,8 +538,12 @@ static int lpu_queue_init(struct lpu_device *ldev, u32 index)
 	}
 	q->sched_ready = true;
 
+	/* Nothing else touches the queue yet: its interrupt comes below. */
+	ret = lpu_queue_hw_reset(q);
+	if (ret)
+		return ret;
 	spin_lock_irq(&q->lock);
-	ret = lpu_queue_hw_start_locked(q);
+	ret = lpu_queue_hw_enable_locked(q);
 	spin_unlock_irq(&q->lock);
 	if (ret)
 		return ret;
@@ -459,36 +557,43 @@ static int lpu_queue_init(struct lpu_device *ldev, u32 index)
 	return ret;
 }
 
-/* Final teardown, after the last file is closed and the card unbound. */
+/*
+ * Final teardown, when the DRM device is released. Every job holds a
+ * reference on the DRM device (see lpu_job.c), so by the time this runs
+ * every job is gone: the schedulers are idle and drm_sched_fini() has
+ * nothing to leak. Every file is closed too, so no entity uses them.
+ */
 static void lpu_queues_fini(struct drm_device *drm, void *arg)
 {
 	struct lpu_device *ldev = arg;
-	long left;
 	u32 i;
 
-	/*
-	 * remove() failed every job in flight and run_job() fails the rest,
-	 * so the scheduler frees them all promptly; 6.12's drm_sched_fini()
-	 * would leak any it still holds.
-	 */
-	spin_lock_irq(&ldev->jobs_lock);
-	left = wait_event_lock_irq_timeout(ldev->jobs_idle,
-					   !atomic_read(&ldev->live_jobs),
-					   ldev->jobs_lock, LPU_TEARDOWN_TIMEOUT);
-	spin_unlock_irq(&ldev->jobs_lock);
-	if (!left)
-		drm_warn(drm, "%d jobs still held by the scheduler at teardown\n",
-			 atomic_read(&ldev->live_jobs));
+	for (i = 0; i < LPU_NUM_QUEUES; i++) {
+		struct lpu_queue *q = &ldev->queues[i];
 
-	for (i = 0; i < LPU_NUM_QUEUES; i++)
-		if (ldev->queues[i].sched_ready)
-			drm_sched_fini(&ldev->queues[i].sched);
+		cancel_work_sync(&q->halt_work);
+		if (q->sched_ready)
+			drm_sched_fini(&q->sched);
+		mutex_destroy(&q->recover_lock);
+	}
 }
 
 int lpu_queues_init(struct lpu_device *ldev)
 {
 	u32 i;
 	int ret;
+
+	/* Everything lpu_queues_fini() touches, for every queue. */
+	for (i = 0; i < LPU_NUM_QUEUES; i++) {
+		struct lpu_queue *q = &ldev->queues[i];
+
+		q->ldev = ldev;
+		q->index = i;
+		mutex_init(&q->recover_lock);
+		INIT_WORK(&q->halt_work, lpu_queue_halt_work);
+		spin_lock_init(&q->lock);
+		INIT_LIST_HEAD(&q->inflight);
+	}
 
 	ret = drmm_add_action_or_reset(&ldev->drm, lpu_queues_fini, ldev);
 	if (ret)
@@ -503,9 +608,11 @@ int lpu_queues_init(struct lpu_device *ldev)
 }
 
 /*
- * Device removal, after drm_dev_unplug(): no ioctl, interrupt or run_job()
- * is inside the device any more, and none will enter. Fail what the device
- * still holds.
+ * Stop every queue for good and fail what the device still holds with
+ * -ENODEV: on removal after drm_dev_unplug(), and on shutdown (reboot,
+ * kexec) while everything still runs. Taking @recover_lock waits for a
+ * recovery in progress (which is bounded); later ones see @dead and leave
+ * the queue alone, and run_job() fails every job not yet emitted.
  */
 void lpu_queues_shutdown(struct lpu_device *ldev)
 {
@@ -514,11 +621,13 @@ void lpu_queues_shutdown(struct lpu_device *ldev)
 	for (i = 0; i < ldev->num_queues; i++) {
 		struct lpu_queue *q = &ldev->queues[i];
 
+		mutex_lock(&q->recover_lock);
 		spin_lock_irq(&q->lock);
 		q->dead = true;
 		lpu_q_write(q, LPU_Q_CTRL, 0);
 		lpu_queue_fail_all_locked(q, -ENODEV);
 		spin_unlock_irq(&q->lock);
+		mutex_unlock(&q->recover_lock);
 	}
 }
 

@@ -8,8 +8,10 @@
 
 #include <linux/dma-fence.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 
 #include <drm/gpu_scheduler.h>
 
@@ -25,7 +27,12 @@ struct seq_file;
  * struct lpu_hw_fence - completion of one job on the device
  * @base: the fence; first member, so the default dma_fence release frees
  *	the whole structure.
- * @q: queue the job runs on.
+ * @lock: the fence's own lock. A fence may outlive the device (whoever
+ *	holds it decides), so it points at nothing of the device: this lock,
+ *	static names and static ops only.
+ * @qidx: index of the queue, for the timeline name.
+ * @q: queue the job runs on; only the driver follows it, while the job
+ *	(which keeps the device alive) exists.
  * @link: entry in &lpu_queue.inflight while the device owns the job.
  * @ring_index: ring slot of the job's first descriptor.
  * @slot: fence record the job's FENCE descriptor writes.
@@ -35,6 +42,8 @@ struct seq_file;
  */
 struct lpu_hw_fence {
 	struct dma_fence base;
+	spinlock_t lock; /* see @lock above */
+	u32 qidx;
 	struct lpu_queue *q;
 	struct list_head link;
 	u32 ring_index;
@@ -51,9 +60,12 @@ struct lpu_hw_fence {
  * @index: queue number.
  * @name: "lpu-qN", the scheduler and fence timeline name.
  * @irq_name: interrupt name shown in /proc/interrupts.
- * @lock: protects everything below it, the ring and the device's queue
- *	registers; also the lock of every hardware fence of this queue.
- *	Taken from the queue's interrupt handler.
+ * @recover_lock: serialises the two recovery paths (halt work, scheduler
+ *	timeout); whoever holds it owns the queue's CTRL register and resets.
+ * @halt_work: recovers the queue after the device halted it; queued by the
+ *	interrupt handler, so the reset (which polls) runs in process context.
+ * @lock: protects everything below it, the ring and the TAIL/DOORBELL
+ *	registers. Taken from the queue's interrupt handler.
  * @ring: descriptor ring (coherent DMA memory).
  * @ring_dma: bus address of @ring.
  * @tail: next ring slot the driver writes.
@@ -67,6 +79,9 @@ struct lpu_hw_fence {
  * @fence_context: dma_fence context of the hardware fences.
  * @last_seqno: seqno of the last emitted hardware fence (starts at 1, so
  *	a zeroed fence record never matches).
+ * @progress: jiffies of the last sign of life: a job completed, or the
+ *	device got work while idle, or the queue was restarted. A job counts
+ *	as hung only if the queue made no progress for a whole timeout.
  * @jobs_done: jobs the device completed.
  * @jobs_failed: jobs failed by a halt or a timeout.
  * @resets: queue resets done for recovery.
@@ -82,6 +97,9 @@ struct lpu_queue {
 	char name[16];
 	char irq_name[24];
 
+	struct mutex recover_lock; /* see @recover_lock above */
+	struct work_struct halt_work;
+
 	spinlock_t lock; /* see @lock above */
 	union lpu_desc *ring;
 	dma_addr_t ring_dma;
@@ -94,6 +112,7 @@ struct lpu_queue {
 	u32 inflight_count;
 	u64 fence_context;
 	u64 last_seqno;
+	unsigned long progress;
 	u64 jobs_done;
 	u64 jobs_failed;
 	u32 resets;

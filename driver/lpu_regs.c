@@ -176,19 +176,21 @@ void lpu_hw_irq_disable(struct lpu_device *ldev)
 	lpu_write(ldev, LPU_REG_IRQ_MASK, 0);
 }
 
-static void lpu_hw_quiesce(void *arg)
+/* Mask interrupts and reset: the card forgets every host address it knows. */
+void lpu_hw_quiesce(struct lpu_device *ldev)
 {
-	struct lpu_device *ldev = arg;
-
-	/*
-	 * Runs on unbind (and on a failed probe) before the ring memory is
-	 * freed: a reset makes the card forget every host address it knows.
-	 */
 	lpu_hw_irq_disable(ldev);
 	lpu_write(ldev, LPU_REG_RESET, LPU_RESET_MAGIC);
 }
 
+/* Runs on unbind (and on a failed probe) before the ring memory is freed. */
+static void lpu_hw_quiesce_action(void *arg)
+{
+	lpu_hw_quiesce(arg);
+}
+
 int lpu_hw_quiesce_on_unbind(struct lpu_device *ldev)
 {
-	return devm_add_action_or_reset(&ldev->pdev->dev, lpu_hw_quiesce, ldev);
+	return devm_add_action_or_reset(&ldev->pdev->dev, lpu_hw_quiesce_action,
+					ldev);
 }

@@ -36,6 +36,7 @@ int lpu_hw_init(struct lpu_device *ldev);
 int lpu_hw_request_irq(struct lpu_device *ldev);
 void lpu_hw_irq_enable(struct lpu_device *ldev);
 void lpu_hw_irq_disable(struct lpu_device *ldev);
+void lpu_hw_quiesce(struct lpu_device *ldev);
 int lpu_hw_quiesce_on_unbind(struct lpu_device *ldev);
 
 #endif /* __LPU_REGS_H__ */

@@ -101,14 +101,33 @@ struct drm_lpu_submit {
  * @seq: in, a sequence number returned by DRM_IOCTL_LPU_SUBMIT on this file.
  * @timeout_ns: in, absolute CLOCK_MONOTONIC deadline in ns; 0 only polls.
  * @flags: in, must be 0.
- * @status: out, 0 if the job completed, or the negative errno it failed
- *	with (-EIO device error, -ETIMEDOUT hang, -ECANCELED reset).
+ * @status: out, once the job is done: 0 if it completed, otherwise the
+ *	negative errno it failed with:
+ *	-EIO       the device rejected one of its descriptors (or its queue
+ *	           could not be reset after a fault);
+ *	-ETIMEDOUT it made no progress within the driver's job timeout (module
+ *	           parameter job_timeout_ms) and its queue was reset;
+ *	-ENODEV    the device was removed (or the system shut down) before the
+ *	           job completed;
+ *	-ENODATA   the job finished long ago and its own outcome is no longer
+ *	           known: the driver remembers the status of each file's last
+ *	           64 failed jobs, and a finished job at or below the newest
+ *	           failure it had to forget may have been one of them. A job
+ *	           that failed is never reported as 0.
+ *	Jobs queued behind a failed job on the same queue are not affected.
+ *	(Jobs still queued when their file is closed are dropped with
+ *	-ESRCH, but no WAIT can observe that: WAIT needs the file.)
  * @device_ns: out, the device's own doorbell-to-completion time of the job,
- *	from the timestamps it writes with each completion; 0 if unknown.
+ *	from the timestamps it writes with each completion; 0 if unknown
+ *	(failed jobs, and successful jobs more than 256 jobs old).
  *
  * Returns 0 once the job is done (whatever @status says), -ETIME if the
  * deadline passed first, -EINTR if a signal arrived first, -EINVAL for a
  * @seq this file never returned.
+ *
+ * After the device is removed, WAIT fails with -ENODEV. A WAIT already
+ * sleeping when the device goes away returns 0 with @status -ENODEV, as
+ * every unfinished job fails with -ENODEV on removal.
  */
 struct drm_lpu_wait {
 	__u64 seq;
