@@ -96,13 +96,49 @@ static const u16 lpu_ioctl_min_size[] = {
 static_assert(ARRAY_SIZE(lpu_ioctl_min_size) == ARRAY_SIZE(lpu_drm_ioctls));
 
 /*
+ * DRM core ioctls an accel client may use. DRM core hands every core ioctl
+ * to accel nodes too, and on 6.12 some of them assume a DRM master, which
+ * accel files never have: DRM_IOCTL_GET_MAGIC and DRM_IOCTL_GET_UNIQUE
+ * dereference a NULL file_priv->master, an oops any user of the node can
+ * trigger (found by selftests/lpu/fuzz_lpu.c). Only what makes sense on a
+ * compute node goes through; DRM core still gates GEM, PRIME and syncobj
+ * ioctls on the driver's features.
+ */
+static bool lpu_core_ioctl_allowed(unsigned int nr)
+{
+	switch (nr) {
+	case _IOC_NR(DRM_IOCTL_VERSION):
+	case _IOC_NR(DRM_IOCTL_GET_CAP):
+	case _IOC_NR(DRM_IOCTL_SET_CLIENT_CAP):
+	case _IOC_NR(DRM_IOCTL_GEM_CLOSE):
+	case _IOC_NR(DRM_IOCTL_PRIME_HANDLE_TO_FD):
+	case _IOC_NR(DRM_IOCTL_PRIME_FD_TO_HANDLE):
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_CREATE):
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_DESTROY):
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD):
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE):
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_WAIT):
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_RESET):
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_SIGNAL):
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT):
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_QUERY):
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_TRANSFER):
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL):
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_EVENTFD):
+		return true;
+	}
+	return false;
+}
+
+/*
  * The size rules of uapi/drm/lpu_accel.h, checked before DRM core copies
  * the arguments: too small is -EINVAL, larger than the kernel's struct is
  * fine only if the extra bytes are zero (-E2BIG otherwise). DRM core then
- * copies min(user, kernel) bytes and zero-fills the rest. Anything that is
- * not one of our ioctls is left to DRM core.
+ * copies min(user, kernel) bytes and zero-fills the rest. DRM core ioctls
+ * pass only if lpu_core_ioctl_allowed(); other driver numbers are left to
+ * DRM core, which rejects them.
  */
-static int lpu_ioctl_check_size(struct file *filp, unsigned int cmd,
+static int lpu_ioctl_check(struct file *filp, unsigned int cmd,
 				void __user *uarg)
 {
 	struct drm_file *file = filp->private_data;
@@ -111,8 +147,15 @@ static int lpu_ioctl_check_size(struct file *filp, unsigned int cmd,
 	unsigned int index, usize, ksize, kcmd;
 	int ret;
 
-	if (_IOC_TYPE(cmd) != DRM_IOCTL_BASE || nr < DRM_COMMAND_BASE ||
-	    nr >= DRM_COMMAND_BASE + ARRAY_SIZE(lpu_drm_ioctls))
+	if (_IOC_TYPE(cmd) != DRM_IOCTL_BASE)
+		return 0;
+	if (nr < DRM_COMMAND_BASE || nr >= DRM_COMMAND_END) {
+		if (lpu_core_ioctl_allowed(nr))
+			return 0;
+		drm_dbg_driver(drm, "DRM core ioctl 0x%02x is not for accel nodes\n", nr);
+		return -EINVAL;
+	}
+	if (nr >= DRM_COMMAND_BASE + ARRAY_SIZE(lpu_drm_ioctls))
 		return 0;
 
 	index = array_index_nospec(nr - DRM_COMMAND_BASE,
@@ -151,7 +194,7 @@ static long lpu_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 {
 	int ret;
 
-	ret = lpu_ioctl_check_size(filp, cmd, (void __user *)arg);
+	ret = lpu_ioctl_check(filp, cmd, (void __user *)arg);
 	if (ret)
 		return ret;
 	return drm_ioctl(filp, cmd, arg);
@@ -163,7 +206,7 @@ static long lpu_compat_ioctl(struct file *filp, unsigned int cmd,
 {
 	int ret;
 
-	ret = lpu_ioctl_check_size(filp, cmd, compat_ptr(arg));
+	ret = lpu_ioctl_check(filp, cmd, compat_ptr(arg));
 	if (ret)
 		return ret;
 	return drm_compat_ioctl(filp, cmd, arg);
