@@ -23,7 +23,7 @@ KSRC = $(shell $(TOP)/tools/fetch-kernel-source.sh)
 
 USER_DIRS := libruntime tools/lpu-smi tools/lpu-bench tools/lpu-run selftests/lpu
 
-.PHONY: all deps qemu module userspace guest demo check bench clean lint check-debug \
+.PHONY: all deps qemu module userspace guest demo check bench clean lint check-debug fuzz \
 	check-host check-qtest check-guest
 
 all: deps
@@ -86,6 +86,22 @@ check-guest:
 # KASAN/UBSAN/lockdep kernel. Builds that kernel the first time (~25 min).
 check-debug: all
 	@$(TOP)/tools/check-debug.sh | awk -f $(TOP)/tools/tap-summary.awk
+
+# `make fuzz N` (or `make fuzz N=100000`): N fuzzer calls per process, on
+# the debug kernel when it is built (its detectors see what the calls break),
+# else on Debian's kernel. SEED=S replays a run.
+ifneq ($(filter fuzz,$(MAKECMDGOALS)),)
+FUZZ_GOAL_N := $(filter-out fuzz,$(MAKECMDGOALS))
+ifneq ($(FUZZ_GOAL_N),)
+N := $(FUZZ_GOAL_N)
+$(FUZZ_GOAL_N):
+	@:
+endif
+endif
+N ?= 20000
+fuzz: all
+	@LPU_FUZZ_ARGS="--calls $(N) $(if $(SEED),--seed $(SEED))" $(TOP)/tools/fuzz.sh | \
+		awk -f $(TOP)/tools/tap-summary.awk
 
 bench: all
 	@$(TOP)/tools/vm-run.sh --timeout $(GUEST_TIMEOUT) --quiet-boot \

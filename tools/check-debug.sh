@@ -3,6 +3,7 @@
 # the debug kernel (KASAN, UBSAN, lockdep, kmemleak, DEBUG_OBJECTS, ...).
 # Prints framed TAP suites for tools/tap-summary.awk.
 #   --if-cached   run only if the debug kernel is already built (make check)
+# LPU_DEBUG_CMD replaces the guest command (tools/fuzz.sh uses it).
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$TOP/build
@@ -31,7 +32,7 @@ LPU_MODROOT=$DK/modroot LPU_KO=$MOD/lpu.ko \
 
 "$TOP/tools/vm-run.sh" --timeout "$TIMEOUT" --mem 2048 \
 	--kernel "$DK/bzImage" --initrd "$BUILD/guest/initramfs-debug.cpio" \
-	--log "$BUILD/guest/check-debug.log" --cmd 'sh /opt/lpu/run-debug.sh'
+	--log "$BUILD/guest/check-debug.log" --cmd "${LPU_DEBUG_CMD:-sh /opt/lpu/run-debug.sh}"
 rc=$?
 echo "# LPU-SUITE debug-vm"
 echo "1..1"

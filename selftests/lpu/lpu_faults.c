@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * LPU error-path tests: waits interrupted by signals, closing a file with
- * jobs in flight, and a device error provoked through the debugfs
- * inject_bad_descriptor hook.
+ * jobs in flight, device errors provoked through the debugfs
+ * inject_bad_descriptor hook (recovery of the jobs behind them, and the
+ * bounded memory of failures), and SUBMIT blocking at the per-file job
+ * limit.
  */
 #include <errno.h>
 #include <limits.h>
@@ -85,21 +87,51 @@ TEST_F(lpu, restarted_wait_keeps_its_deadline)
 	EXPECT_EQ(0, wait_ms(self->fd, seq, 20000, NULL));
 }
 
+/* Each queue's backlog when a file is closed, in 1 s jobs. */
+#define CLOSE_LONG_JOBS		3
+
 TEST_F_TIMEOUT(lpu, close_with_jobs_in_flight, 60)
 {
+	int64_t t0, end, elapsed;
+	unsigned int i, q, left = 0;
 	int32_t status = 1;
 	uint64_t seq;
-	unsigned int i, q;
-	int fd2;
+	int fd2, ret;
 
 	fd2 = open_card(&self->card);
 	ASSERT_LE(0, fd2);
 	for (q = 0; q < self->info.num_queues; q++) {
-		ASSERT_EQ(0, raw_submit(fd2, q, DRM_LPU_NOP_MAX_CYCLES / 2, &seq));
+		for (i = 0; i < CLOSE_LONG_JOBS; i++)
+			ASSERT_EQ(0, raw_submit(fd2, q, DRM_LPU_NOP_MAX_CYCLES,
+						&seq));
 		for (i = 0; i < 16; i++)
 			ASSERT_EQ(0, raw_submit(fd2, q, 1000, &seq));
 	}
+	/* The scheduler hands jobs to the device asynchronously. */
+	end = now_ns() + NSEC_PER_SEC;
+	for (;;) {
+		ASSERT_EQ(0, queues_inflight(&self->card,
+					     self->info.num_queues, &left));
+		if (left || now_ns() > end)
+			break;
+		usleep(10000);
+	}
+	EXPECT_LT(0, left) TH_LOG("debugfs shows no job in flight");
+
+	/*
+	 * close() must not wait for the backlog (CLOSE_LONG_JOBS seconds per
+	 * queue): half of it is a generous bound for a busy emulator.
+	 */
+	t0 = now_ns();
 	EXPECT_EQ(0, close(fd2));
+	elapsed = now_ns() - t0;
+	EXPECT_GT(CLOSE_LONG_JOBS * NSEC_PER_SEC / 2, elapsed)
+		TH_LOG("close() took %lld ms", (long long)(elapsed / NSEC_PER_MSEC));
+
+	/* Whatever the device still runs drains in bounded time. */
+	ret = wait_queues_idle(&self->card, self->info.num_queues,
+			       (CLOSE_LONG_JOBS + 10) * 1000, &left);
+	EXPECT_EQ(0, ret) TH_LOG("%u jobs still in flight after close", left);
 
 	/* A new file works on every queue the closed one left busy. */
 	fd2 = open_card(&self->card);
@@ -115,62 +147,122 @@ TEST_F_TIMEOUT(lpu, close_with_jobs_in_flight, 60)
 	close(fd2);
 }
 
-/* Does kmsg record @line name queue @q ("queue 2", "queue=2", "queue: 2")? */
-static bool names_queue(const char *line, unsigned int q)
-{
-	const char *p = line;
-	char *end;
-
-	while ((p = strstr(p, "queue"))) {
-		p += 5;
-		while (*p == ' ' || *p == '=' || *p == ':' || *p == '#')
-			p++;
-		if (*p >= '0' && *p <= '9' && strtoul(p, &end, 10) == q)
-			return true;
-	}
-	return false;
-}
+/* Good jobs queued on the faulting queue behind the bad one. */
+#define GOOD_BEHIND_BAD		4
 
 TEST_F_TIMEOUT(lpu, bad_descriptor_fails_job_with_eio, 60)
 {
 	const unsigned int q = 2 % self->info.num_queues;
 	const unsigned int other = (q + 1) % self->info.num_queues;
-	char path[PATH_MAX], text[16], line[2048];
-	uint64_t bad, good_other, next;
+	uint64_t head, bad, good[GOOD_BEHIND_BAD], good_other, next;
+	char path[PATH_MAX], text[16];
 	int32_t status = 0;
-	int kmsg, ret;
+	unsigned int i;
+	int kmsg;
 
 	kmsg = kmsg_open_at_end();
 	ASSERT_LE(0, kmsg);
+	/*
+	 * A 200 ms job ahead of the bad one keeps the queue busy until every
+	 * job below is on the ring, so recovery has to re-emit the good
+	 * jobs the device never reached.
+	 */
+	ASSERT_EQ(0, raw_submit(self->fd, q, 200 * NSEC_PER_MSEC, &head));
 	debugfs_path(&self->card, "inject_bad_descriptor", path, sizeof(path));
 	snprintf(text, sizeof(text), "%u\n", q);
 	ASSERT_EQ(0, write_text(path, text)) TH_LOG("write %s", path);
-
 	ASSERT_EQ(0, raw_submit(self->fd, q, 0, &bad));
+	for (i = 0; i < GOOD_BEHIND_BAD; i++)
+		ASSERT_EQ(0, raw_submit(self->fd, q, 1000, &good[i]));
 	ASSERT_EQ(0, raw_submit(self->fd, other, 0, &good_other));
+
 	/* WAIT succeeds; the job's own status carries the device error. */
 	ASSERT_EQ(0, wait_ms(self->fd, bad, 20000, &status));
 	EXPECT_EQ(-EIO, status);
 
 	/* One dmesg line from this card naming the queue. */
-	ret = -ENOENT;
-	while (ret && !kmsg_find(kmsg, self->card.pci_addr, NULL, line,
-				 sizeof(line), 5000)) {
-		if (names_queue(line, q))
-			ret = 0;
-	}
-	EXPECT_EQ(0, ret) TH_LOG("no kernel message from %s naming queue %u",
-				 self->card.pci_addr, q);
+	EXPECT_EQ(0, kmsg_find_queue(kmsg, &self->card, q, NULL, 5000))
+		TH_LOG("no kernel message from %s naming queue %u",
+		       self->card.pci_addr, q);
 	close(kmsg);
 
+	/* The job before it and those behind it are innocent. */
+	status = 1;
+	EXPECT_EQ(0, wait_ms(self->fd, head, 20000, &status));
+	EXPECT_EQ(0, status);
+	for (i = 0; i < GOOD_BEHIND_BAD; i++) {
+		status = 1;
+		EXPECT_EQ(0, wait_ms(self->fd, good[i], 20000, &status));
+		EXPECT_EQ(0, status) TH_LOG("job %u behind the bad one", i);
+	}
 	/* Other queues never noticed; the faulted queue recovered. */
 	status = 1;
 	EXPECT_EQ(0, wait_ms(self->fd, good_other, 20000, &status));
 	EXPECT_EQ(0, status);
-	ASSERT_EQ(0, raw_submit(self->fd, q, 0, &next));
+	for (i = 0; i < 16; i++)
+		ASSERT_EQ(0, raw_submit(self->fd, q, 0, &next));
 	status = 1;
 	EXPECT_EQ(0, wait_ms(self->fd, next, 20000, &status));
 	EXPECT_EQ(0, status);
+
+	/*
+	 * The scheduler frees a queue's jobs in order, so with later jobs
+	 * done (and a moment for its free work) the failed job has been
+	 * freed. Its failure must still be reported, never success.
+	 */
+	usleep(100000);
+	status = 0;
+	EXPECT_EQ(0, raw_wait(self->fd, bad, 0, &status, NULL));
+	EXPECT_EQ(-EIO, status);
+}
+
+/*
+ * Failed jobs whose status a file remembers (DRM_IOCTL_LPU_WAIT in
+ * uapi/drm/lpu_accel.h), and more failures than that.
+ */
+#define FAILURES_KEPT		64
+#define MANY_FAILURES		(FAILURES_KEPT + 36)
+
+TEST_F_TIMEOUT(lpu, many_failures_never_read_as_success, 120)
+{
+	const unsigned int q = 1 % self->info.num_queues;
+	const unsigned int newest_forgotten = MANY_FAILURES - FAILURES_KEPT - 1;
+	uint64_t bad[MANY_FAILURES], good[MANY_FAILURES];
+	char path[PATH_MAX], text[16];
+	int32_t status, want;
+	unsigned int i;
+
+	debugfs_path(&self->card, "inject_bad_descriptor", path, sizeof(path));
+	snprintf(text, sizeof(text), "%u\n", q);
+	for (i = 0; i < MANY_FAILURES; i++) {
+		ASSERT_EQ(0, write_text(path, text));
+		ASSERT_EQ(0, raw_submit(self->fd, q, 0, &bad[i]));
+		/* A good job after each failure, so they are not adjacent. */
+		ASSERT_EQ(0, raw_submit(self->fd, q, 0, &good[i]));
+		status = 1;
+		ASSERT_EQ(0, wait_ms(self->fd, good[i], 20000, &status));
+		ASSERT_EQ(0, status) TH_LOG("good job after failure %u", i);
+	}
+	usleep(100000);	/* let the scheduler free the last jobs */
+
+	/*
+	 * Memory per file is bounded: the newest FAILURES_KEPT failures
+	 * report -EIO, older ones are forgotten, and every finished job at
+	 * or below the newest forgotten one reads as unknown (-ENODATA),
+	 * never as 0. Jobs above it report their own success.
+	 */
+	for (i = 0; i < MANY_FAILURES; i++) {
+		want = i > newest_forgotten ? -EIO : -ENODATA;
+		status = 1;
+		ASSERT_EQ(0, raw_wait(self->fd, bad[i], 0, &status, NULL));
+		EXPECT_EQ(want, status) TH_LOG("failed job %u (seq %llu)", i,
+					       (unsigned long long)bad[i]);
+		want = i >= newest_forgotten ? 0 : -ENODATA;
+		status = 1;
+		ASSERT_EQ(0, raw_wait(self->fd, good[i], 0, &status, NULL));
+		EXPECT_EQ(want, status) TH_LOG("good job %u (seq %llu)", i,
+					       (unsigned long long)good[i]);
+	}
 }
 
 TEST_F(lpu, inject_bad_descriptor_rejects_bad_queue)
@@ -195,6 +287,49 @@ TEST_F(lpu, inject_bad_descriptor_rejects_bad_queue)
 		EXPECT_EQ(0, wait_ms(self->fd, seq, 10000, &status));
 		EXPECT_EQ(0, status) TH_LOG("queue %u", q);
 	}
+}
+
+/* Unfinished jobs a file may have before SUBMIT blocks (back-pressure). */
+#define FILE_MAX_JOBS		1024
+/* 1 s jobs at the head of the queue that keep SUBMIT blocked. */
+#define BLOCK_LONG_JOBS		5
+
+TEST_F_TIMEOUT(lpu, submit_blocks_at_job_limit_and_signal_interrupts, 120)
+{
+	const unsigned int q = 3 % self->info.num_queues;
+	int64_t t0, elapsed;
+	int32_t status = 1;
+	uint64_t seq, last = 0;
+	unsigned int i;
+	int ret;
+
+	/* Every job waits behind the long ones, so none finishes soon. */
+	for (i = 0; i < FILE_MAX_JOBS; i++) {
+		ret = raw_submit(self->fd, q, i < BLOCK_LONG_JOBS ?
+				 DRM_LPU_NOP_MAX_CYCLES : 0, &last);
+		ASSERT_EQ(0, ret) TH_LOG("submit %u: %d", i, ret);
+	}
+	ASSERT_EQ(FILE_MAX_JOBS, last);
+
+	/* One more blocks, until a signal without SA_RESTART ends it. */
+	ASSERT_EQ(0, arm_alarm(300, false));
+	t0 = now_ns();
+	ret = raw_submit(self->fd, q, 0, &seq);
+	elapsed = now_ns() - t0;
+	EXPECT_EQ(-EINTR, ret) TH_LOG("SUBMIT over the limit returned %d", ret);
+	EXPECT_EQ(1, alarms);
+	EXPECT_LE(250 * NSEC_PER_MSEC, elapsed)
+		TH_LOG("SUBMIT returned after %lld ms, before the signal",
+		       (long long)(elapsed / NSEC_PER_MSEC));
+
+	/* The interrupted SUBMIT queued nothing and took no number. */
+	ASSERT_EQ(0, wait_ms(self->fd, last, 60000, &status));
+	EXPECT_EQ(0, status);
+	ASSERT_EQ(0, raw_submit(self->fd, q, 0, &seq));
+	EXPECT_EQ(last + 1, seq);
+	status = 1;
+	EXPECT_EQ(0, wait_ms(self->fd, seq, 20000, &status));
+	EXPECT_EQ(0, status);
 }
 
 TEST_F(lpu, kernel_not_tainted)

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Destructive LPU tests, run last: PCI removal with an open file, then a
- * rescan; module unload refused while a file is open, then unload and
- * reload. Each test leaves the card bound and /dev/lpu0 present again.
+ * Destructive LPU tests, run last: PCI removal with an open file, and with
+ * threads blocked in WAIT and in SUBMIT, then a rescan; module unload
+ * refused while a file is open, then unload and reload; a reload with a
+ * short job_timeout_ms to provoke the hang recovery. Each test leaves the
+ * card bound, /dev/lpu0 present and the module at its default parameters.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,15 +27,69 @@ static int sys_delete_module(const char *name, unsigned int flags)
 	return syscall(__NR_delete_module, name, flags) ? -errno : 0;
 }
 
-static int sys_finit_module(const char *path)
+static int sys_finit_module(const char *path, const char *params)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
 
 	if (fd < 0)
 		return -errno;
-	ret = syscall(__NR_finit_module, fd, "", 0) ? -errno : 0;
+	ret = syscall(__NR_finit_module, fd, params, 0) ? -errno : 0;
 	close(fd);
 	return ret;
+}
+
+static const char *module_path(void)
+{
+	return getenv("LPU_MODULE") ?: "/opt/lpu/lpu.ko";
+}
+
+/*
+ * Unload lpu.ko (no file may be open) and load it again with @params;
+ * 0 once the card is back with its node, or a step-specific -errno.
+ */
+static int reload_module(const char *params, struct lpu_card *card)
+{
+	int ret;
+
+	ret = sys_delete_module("lpu", O_NONBLOCK);
+	if (ret)
+		return ret;
+	ret = wait_for_path("/sys/module/lpu", false, UDEV_TIMEOUT_MS);
+	if (ret)
+		return ret;
+	ret = sys_finit_module(module_path(), params);
+	if (ret)
+		return ret;
+	return wait_for_card(card, UDEV_TIMEOUT_MS);
+}
+
+static int module_param_ulong(const char *name, unsigned long *val)
+{
+	char path[PATH_MAX], text[32];
+	int ret;
+
+	snprintf(path, sizeof(path), "/sys/module/lpu/parameters/%s", name);
+	ret = read_text(path, text, sizeof(text));
+	if (ret < 0)
+		return ret;
+	*val = strtoul(text, NULL, 10);
+	return 0;
+}
+
+static int pci_remove(const struct lpu_card *card)
+{
+	char path[PATH_MAX];
+	int ret = pci_path(card, "remove", path, sizeof(path));
+
+	return ret ?: write_text(path, "1\n");
+}
+
+static int pci_rescan(void)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/bus/pci/rescan", lpu_sysfs_root());
+	return write_text(path, "1\n");
 }
 
 /* The card answers GET_INFO and runs a job on a fresh file. */
@@ -60,7 +118,6 @@ TEST_F_TIMEOUT(lpu, pci_remove_with_open_fd_then_rescan, 120)
 {
 	struct drm_lpu_info info;
 	struct lpu_card again;
-	char path[PATH_MAX];
 	uint64_t done, busy, seq;
 	int32_t status;
 
@@ -69,9 +126,7 @@ TEST_F_TIMEOUT(lpu, pci_remove_with_open_fd_then_rescan, 120)
 	/* Leave a long job running across the removal. */
 	ASSERT_EQ(0, raw_submit(self->fd, 1, DRM_LPU_NOP_MAX_CYCLES, &busy));
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/remove",
-		 self->card.pci_addr);
-	ASSERT_EQ(0, write_text(path, "1\n"));
+	ASSERT_EQ(0, pci_remove(&self->card));
 	EXPECT_EQ(0, wait_for_path(self->card.dev_path, false, UDEV_TIMEOUT_MS));
 
 	/* The open file outlives the device; every ioctl says so. */
@@ -82,16 +137,126 @@ TEST_F_TIMEOUT(lpu, pci_remove_with_open_fd_then_rescan, 120)
 	EXPECT_EQ(0, close(self->fd));
 	self->fd = -1;
 
-	ASSERT_EQ(0, write_text("/sys/bus/pci/rescan", "1\n"));
+	ASSERT_EQ(0, pci_rescan());
 	ASSERT_EQ(0, wait_for_card(&again, UDEV_TIMEOUT_MS));
 	EXPECT_STREQ(self->card.pci_addr, again.pci_addr);
 	EXPECT_EQ(0, wait_for_path(LPU_SYMLINK, true, UDEV_TIMEOUT_MS));
 	EXPECT_EQ(0, card_works(&again));
 }
 
+/* One ioctl run on its own thread, so the test can see it block. */
+struct blocked_call {
+	pthread_t thread;
+	int fd;
+	uint32_t queue;
+	uint64_t seq;
+	int32_t status;
+	int ret;
+	atomic_bool done;
+};
+
+static void *blocked_wait(void *arg)
+{
+	struct blocked_call *c = arg;
+
+	c->status = 1;
+	c->ret = raw_wait(c->fd, c->seq, now_ns() + 60 * NSEC_PER_SEC,
+			  &c->status, NULL);
+	atomic_store(&c->done, true);
+	return NULL;
+}
+
+static void *blocked_submit(void *arg)
+{
+	struct blocked_call *c = arg;
+
+	c->ret = raw_submit(c->fd, c->queue, 0, &c->seq);
+	atomic_store(&c->done, true);
+	return NULL;
+}
+
+/* Poll until @c returned; 0, or -ETIMEDOUT if it is still blocked. */
+static int call_returned(struct blocked_call *c, int timeout_ms)
+{
+	int64_t end = now_ns() + timeout_ms * NSEC_PER_MSEC;
+
+	while (!atomic_load(&c->done)) {
+		if (now_ns() > end)
+			return -ETIMEDOUT;
+		usleep(10000);
+	}
+	return 0;
+}
+
+/* Unfinished jobs a file may have before SUBMIT blocks (back-pressure). */
+#define FILE_MAX_JOBS		1024
+/* 1 s jobs ahead of everything else, so nothing finishes before removal. */
+#define REMOVE_LONG_JOBS	5
+
+TEST_F_TIMEOUT(lpu, pci_remove_unblocks_wait_and_submit, 120)
+{
+	const unsigned int wq = 1 % self->info.num_queues;
+	const unsigned int sq = 2 % self->info.num_queues;
+	struct blocked_call waiter = { .fd = self->fd };
+	struct blocked_call submitter = { .queue = sq };
+	struct lpu_card again;
+	uint64_t seq;
+	unsigned int i;
+	int full, ret;
+
+	/* The waiter's job is the last of several 1 s jobs. */
+	for (i = 0; i < REMOVE_LONG_JOBS; i++)
+		ASSERT_EQ(0, raw_submit(self->fd, wq, DRM_LPU_NOP_MAX_CYCLES,
+					&waiter.seq));
+	/* A second file at its job limit, all behind long jobs. */
+	full = open_card(&self->card);
+	ASSERT_LE(0, full);
+	submitter.fd = full;
+	for (i = 0; i < FILE_MAX_JOBS; i++) {
+		ret = raw_submit(full, sq, i < REMOVE_LONG_JOBS ?
+				 DRM_LPU_NOP_MAX_CYCLES : 0, &seq);
+		ASSERT_EQ(0, ret) TH_LOG("submit %u: %d", i, ret);
+	}
+
+	ASSERT_EQ(0, pthread_create(&waiter.thread, NULL, blocked_wait,
+				    &waiter));
+	ASSERT_EQ(0, pthread_create(&submitter.thread, NULL, blocked_submit,
+				    &submitter));
+	usleep(300000);
+	ASSERT_FALSE(atomic_load(&waiter.done))
+		TH_LOG("WAIT returned %d, status %d before removal", waiter.ret,
+		       waiter.status);
+	ASSERT_FALSE(atomic_load(&submitter.done))
+		TH_LOG("SUBMIT over the limit returned %d", submitter.ret);
+
+	ASSERT_EQ(0, pci_remove(&self->card));
+
+	/* Both return promptly instead of waiting for work that is gone. */
+	ret = call_returned(&waiter, 10000);
+	ASSERT_EQ(0, ret) TH_LOG("WAIT still blocked after removal");
+	ret = call_returned(&submitter, 10000);
+	ASSERT_EQ(0, ret) TH_LOG("SUBMIT still blocked after removal");
+	pthread_join(waiter.thread, NULL);
+	pthread_join(submitter.thread, NULL);
+	/* A WAIT asleep at removal sees its job fail with -ENODEV. */
+	EXPECT_EQ(0, waiter.ret);
+	EXPECT_EQ(-ENODEV, waiter.status);
+	EXPECT_EQ(-ENODEV, submitter.ret);
+
+	EXPECT_EQ(0, wait_for_path(self->card.dev_path, false, UDEV_TIMEOUT_MS));
+	EXPECT_EQ(0, close(full));
+	EXPECT_EQ(0, close(self->fd));
+	self->fd = -1;
+
+	ASSERT_EQ(0, pci_rescan());
+	ASSERT_EQ(0, wait_for_card(&again, UDEV_TIMEOUT_MS));
+	EXPECT_EQ(0, wait_for_path(LPU_SYMLINK, true, UDEV_TIMEOUT_MS));
+	EXPECT_EQ(0, card_works(&again));
+}
+
 TEST_F_TIMEOUT(lpu, rmmod_refused_while_open_then_reload, 120)
 {
-	const char *module = getenv("LPU_MODULE") ?: "/opt/lpu/lpu.ko";
+	const char *module = module_path();
 	unsigned long refcnt = 0;
 	struct lpu_card again;
 	char text[32];
@@ -121,12 +286,162 @@ TEST_F_TIMEOUT(lpu, rmmod_refused_while_open_then_reload, 120)
 	/* Unloading twice is an error, not a crash. */
 	EXPECT_EQ(-ENOENT, sys_delete_module("lpu", O_NONBLOCK));
 
-	ASSERT_EQ(0, sys_finit_module(module));
+	ASSERT_EQ(0, sys_finit_module(module, ""));
 	ASSERT_EQ(0, wait_for_card(&again, UDEV_TIMEOUT_MS));
 	EXPECT_EQ(0, wait_for_path(LPU_SYMLINK, true, UDEV_TIMEOUT_MS));
 	EXPECT_EQ(0, card_works(&again));
 	/* Loading it again while loaded is refused. */
-	EXPECT_EQ(-EEXIST, sys_finit_module(module));
+	EXPECT_EQ(-EEXIST, sys_finit_module(module, ""));
+}
+
+/* Short enough that a 1 s NOP is a hang; long enough for anything else. */
+#define SHORT_JOB_TIMEOUT_MS	200
+
+/*
+ * A fixture for tests that reload the module with other parameters: it
+ * starts with no file open and, even if the test fails, ends with lpu.ko
+ * loaded again with its defaults so later tests see a normal driver.
+ */
+FIXTURE(lpu_reload) {
+	struct lpu_card card;
+	struct drm_lpu_info info;
+	int fd;
+};
+
+FIXTURE_SETUP(lpu_reload)
+{
+	self->fd = -1;
+	ASSERT_EQ(0, access(module_path(), R_OK)) TH_LOG("LPU_MODULE %s",
+							 module_path());
+	ASSERT_EQ(0, find_card(&self->card));
+}
+
+FIXTURE_TEARDOWN(lpu_reload)
+{
+	unsigned long timeout_ms = 0;
+	struct lpu_card card;
+
+	if (self->fd >= 0)
+		close(self->fd);
+	EXPECT_EQ(0, reload_module("", &card));
+	EXPECT_EQ(0, module_param_ulong("job_timeout_ms", &timeout_ms));
+	EXPECT_NE(SHORT_JOB_TIMEOUT_MS, timeout_ms);
+	EXPECT_EQ(0, card_works(&card));
+}
+
+/* Reload lpu.ko with SHORT_JOB_TIMEOUT_MS, open the card, read its info. */
+static void load_short_timeout(struct __test_metadata *_metadata,
+			       struct lpu_card *card, int *fd,
+			       struct drm_lpu_info *info)
+{
+	unsigned long timeout_ms = 0;
+	char params[64];
+
+	snprintf(params, sizeof(params), "job_timeout_ms=%u",
+		 SHORT_JOB_TIMEOUT_MS);
+	ASSERT_EQ(0, reload_module(params, card));
+	ASSERT_EQ(0, module_param_ulong("job_timeout_ms", &timeout_ms));
+	ASSERT_EQ(SHORT_JOB_TIMEOUT_MS, timeout_ms);
+	*fd = open_card(card);
+	ASSERT_LE(0, *fd);
+	ASSERT_EQ(0, raw_info(*fd, info));
+	ASSERT_LT(1, info->num_queues);
+}
+
+TEST_F_TIMEOUT(lpu_reload, hung_job_times_out_and_queue_recovers, 120)
+{
+	uint64_t hung, behind[4], later, other;
+	int64_t t0, elapsed;
+	int32_t status = 0;
+	unsigned int i;
+	int kmsg;
+
+	load_short_timeout(_metadata, &self->card, &self->fd, &self->info);
+	kmsg = kmsg_open_at_end();
+	ASSERT_LE(0, kmsg);
+
+	t0 = now_ns();
+	ASSERT_EQ(0, raw_submit(self->fd, 0, DRM_LPU_NOP_MAX_CYCLES, &hung));
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, raw_submit(self->fd, 0, 1000, &behind[i]));
+	ASSERT_EQ(0, raw_submit(self->fd, 1, 1000, &other));
+
+	/* WAIT succeeds; the job's status says the driver gave up on it. */
+	ASSERT_EQ(0, wait_ms(self->fd, hung, 20000, &status));
+	EXPECT_EQ(-ETIMEDOUT, status);
+	EXPECT_EQ(0, kmsg_find_queue(kmsg, &self->card, 0, "timed out", 5000))
+		TH_LOG("no kernel message from %s on queue 0 timing out",
+		       self->card.pci_addr);
+	close(kmsg);
+
+	/* The jobs queued behind it never ran late enough to be guilty. */
+	for (i = 0; i < 4; i++) {
+		status = 1;
+		EXPECT_EQ(0, wait_ms(self->fd, behind[i], 20000, &status));
+		EXPECT_EQ(0, status) TH_LOG("job %u behind the hung one", i);
+	}
+	/*
+	 * ...and ran once the reset took the hung job off the device, not
+	 * after its full second.
+	 */
+	elapsed = now_ns() - t0;
+	EXPECT_GT(900 * NSEC_PER_MSEC, elapsed)
+		TH_LOG("jobs behind the hung one done after %lld ms",
+		       (long long)(elapsed / NSEC_PER_MSEC));
+	status = 1;
+	EXPECT_EQ(0, wait_ms(self->fd, other, 20000, &status));
+	EXPECT_EQ(0, status);
+	/* The reset queue runs new work. */
+	ASSERT_EQ(0, raw_submit(self->fd, 0, 1000, &later));
+	status = 1;
+	EXPECT_EQ(0, wait_ms(self->fd, later, 20000, &status));
+	EXPECT_EQ(0, status);
+	/* Teardown restores the default timeout. */
+}
+
+TEST_F_TIMEOUT(lpu_reload, back_to_back_hangs_on_two_queues, 120)
+{
+	uint64_t hung[3], behind[4], later;
+	int64_t t0, elapsed;
+	int32_t status;
+	unsigned int i;
+
+	load_short_timeout(_metadata, &self->card, &self->fd, &self->info);
+	/*
+	 * Two hangs in a row on queue 0, the second one re-emitted by the
+	 * recovery from the first, while queue 1 hangs at the same time.
+	 */
+	t0 = now_ns();
+	ASSERT_EQ(0, raw_submit(self->fd, 0, DRM_LPU_NOP_MAX_CYCLES, &hung[0]));
+	ASSERT_EQ(0, raw_submit(self->fd, 0, DRM_LPU_NOP_MAX_CYCLES, &hung[1]));
+	ASSERT_EQ(0, raw_submit(self->fd, 0, 1000, &behind[0]));
+	ASSERT_EQ(0, raw_submit(self->fd, 0, 1000, &behind[1]));
+	ASSERT_EQ(0, raw_submit(self->fd, 1, DRM_LPU_NOP_MAX_CYCLES,
+				&hung[2]));
+	ASSERT_EQ(0, raw_submit(self->fd, 1, 1000, &behind[2]));
+	ASSERT_EQ(0, raw_submit(self->fd, 1, 1000, &behind[3]));
+
+	for (i = 0; i < 3; i++) {
+		status = 1;
+		EXPECT_EQ(0, wait_ms(self->fd, hung[i], 20000, &status));
+		EXPECT_EQ(-ETIMEDOUT, status) TH_LOG("hung job %u", i);
+	}
+	for (i = 0; i < 4; i++) {
+		status = 1;
+		EXPECT_EQ(0, wait_ms(self->fd, behind[i], 20000, &status));
+		EXPECT_EQ(0, status) TH_LOG("innocent job %u", i);
+	}
+	/* Two resets, not two full seconds of hung jobs. */
+	elapsed = now_ns() - t0;
+	EXPECT_GT(1800 * NSEC_PER_MSEC, elapsed)
+		TH_LOG("innocent jobs done after %lld ms",
+		       (long long)(elapsed / NSEC_PER_MSEC));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, raw_submit(self->fd, i, 0, &later));
+		status = 1;
+		EXPECT_EQ(0, wait_ms(self->fd, later, 20000, &status));
+		EXPECT_EQ(0, status) TH_LOG("new job on queue %u", i);
+	}
 }
 
 TEST_F(lpu, kernel_not_tainted)

@@ -107,6 +107,23 @@ TEST_F(lpu, unknown_ioctl_is_einval)
 				     LPU_IOC_SIZED(0x5f, sizeof(buf)), &buf));
 }
 
+/*
+ * DRM core ioctls that assume a DRM master (accel files never have one)
+ * oops a stock 6.12 kernel through a NULL file_priv->master; the driver
+ * must reject them, and keep the core ioctls accel clients need.
+ */
+TEST_F(lpu, core_ioctls_needing_a_master_are_einval)
+{
+	struct drm_unique unique = { 0 };
+	struct drm_auth auth = { 0 };
+	struct drm_get_cap cap = { .capability = DRM_CAP_SYNCOBJ };
+
+	EXPECT_EQ(-EINVAL, raw_ioctl(self->fd, DRM_IOCTL_GET_MAGIC, &auth));
+	EXPECT_EQ(-EINVAL, raw_ioctl(self->fd, DRM_IOCTL_GET_UNIQUE, &unique));
+	EXPECT_EQ(-EINVAL, raw_ioctl(self->fd, DRM_IOCTL_SET_MASTER, NULL));
+	EXPECT_EQ(0, raw_ioctl(self->fd, DRM_IOCTL_GET_CAP, &cap));
+}
+
 TEST_F(lpu, struct_too_short_is_einval)
 {
 	struct drm_lpu_info info = { 0 };

@@ -78,12 +78,12 @@ int wait_ms(int fd, uint64_t seq, int64_t ms, int32_t *status)
 	return raw_wait(fd, seq, now_ns() + ms * NSEC_PER_MSEC, status, NULL);
 }
 
-static int pci_path(const struct lpu_card *card, const char *attr,
-		    char *buf, size_t len)
+int pci_path(const struct lpu_card *card, const char *attr, char *buf,
+	     size_t len)
 {
+	/* The same root liblpu discovered @card under, so both agree. */
 	int n = snprintf(buf, len, "%s/bus/pci/devices/%s/%s",
-			 getenv("LPU_SYSFS_ROOT") ?: "/sys", card->pci_addr,
-			 attr);
+			 lpu_sysfs_root(), card->pci_addr, attr);
 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
@@ -184,6 +184,65 @@ void debugfs_path(const struct lpu_card *card, const char *name, char *buf,
 	snprintf(buf, len, "/sys/kernel/debug/accel/%u/%s", card->minor, name);
 }
 
+/* The number after "inflight=" in one debugfs queues line, or -EINVAL. */
+static int parse_inflight(const char *line)
+{
+	const char *p = strstr(line, "inflight=");
+	unsigned long val;
+	char *end;
+
+	if (!p)
+		return -EINVAL;
+	p += strlen("inflight=");
+	errno = 0;
+	val = strtoul(p, &end, 10);
+	if (errno || end == p || val > INT_MAX)
+		return -EINVAL;
+	return val;
+}
+
+int queues_inflight(const struct lpu_card *card, unsigned int num_queues,
+		    unsigned int *total)
+{
+	char path[PATH_MAX], buf[4096], *line, *save, *end;
+	unsigned int seen = 0;
+	int ret;
+
+	debugfs_path(card, "queues", path, sizeof(path));
+	ret = read_text(path, buf, sizeof(buf));
+	if (ret < 0)
+		return ret;
+	*total = 0;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		/* Queue lines start with their index; skip any header. */
+		strtoul(line, &end, 10);
+		if (end == line)
+			continue;
+		ret = parse_inflight(line);
+		if (ret < 0)
+			return ret;
+		*total += ret;
+		seen++;
+	}
+	return seen == num_queues ? 0 : -EINVAL;
+}
+
+int wait_queues_idle(const struct lpu_card *card, unsigned int num_queues,
+		     int timeout_ms, unsigned int *left)
+{
+	int64_t end = now_ns() + timeout_ms * NSEC_PER_MSEC;
+	int ret;
+
+	do {
+		ret = queues_inflight(card, num_queues, left);
+		if (ret || !*left)
+			return ret;
+		usleep(20000);
+	} while (now_ns() < end);
+	return -ETIMEDOUT;
+}
+
 int wait_for_path(const char *path, bool want, int timeout_ms)
 {
 	int64_t end = now_ns() + timeout_ms * NSEC_PER_MSEC;
@@ -245,6 +304,34 @@ int kmsg_find(int fd, const char *n1, const char *n2, char *line,
 			return 0;
 		}
 	}
+}
+
+bool names_queue(const char *line, unsigned int q)
+{
+	const char *p = line;
+	char *end;
+
+	while ((p = strstr(p, "queue"))) {
+		p += 5;
+		while (*p == ' ' || *p == '=' || *p == ':' || *p == '#')
+			p++;
+		if (*p >= '0' && *p <= '9' && strtoul(p, &end, 10) == q)
+			return true;
+	}
+	return false;
+}
+
+int kmsg_find_queue(int fd, const struct lpu_card *card, unsigned int q,
+		    const char *needle, int timeout_ms)
+{
+	char line[2048];
+
+	while (!kmsg_find(fd, card->pci_addr, needle, line, sizeof(line),
+			  timeout_ms)) {
+		if (names_queue(line, q))
+			return 0;
+	}
+	return -ENOENT;
 }
 
 int read_taint(unsigned long *taint)

@@ -42,6 +42,9 @@ int raw_wait(int fd, uint64_t seq, int64_t deadline, int32_t *status,
 /* Wait with a relative timeout of @ms milliseconds. */
 int wait_ms(int fd, uint64_t seq, int64_t ms, int32_t *status);
 
+/* Path of sysfs attribute @attr of the card's PCI function. */
+int pci_path(const struct lpu_card *card, const char *attr, char *buf,
+	     size_t len);
 /* sysfs attribute of the card's PCI function as a number (base 0). */
 int pci_attr_ulong(const struct lpu_card *card, const char *attr,
 		   unsigned long *val);
@@ -54,6 +57,16 @@ int read_text(const char *path, char *buf, size_t len);
 /* Path of debugfs file @name of the card's accel minor. */
 void debugfs_path(const struct lpu_card *card, const char *name, char *buf,
 		  size_t len);
+
+/*
+ * Sum of the inflight= counters of the debugfs queues file, which must list
+ * exactly @num_queues queues; 0 or -errno.
+ */
+int queues_inflight(const struct lpu_card *card, unsigned int num_queues,
+		    unsigned int *total);
+/* Poll until no queue has a job in flight; 0, -ETIMEDOUT or -errno. */
+int wait_queues_idle(const struct lpu_card *card, unsigned int num_queues,
+		     int timeout_ms, unsigned int *left);
 
 /* Poll until @path exists (@want) or is gone (!@want); 0 or -ETIMEDOUT. */
 int wait_for_path(const char *path, bool want, int timeout_ms);
@@ -68,6 +81,15 @@ int kmsg_open_at_end(void);
  */
 int kmsg_find(int fd, const char *n1, const char *n2, char *line,
 	      size_t len, int timeout_ms);
+
+/* Does kmsg record @line name queue @q ("queue 2", "queue=2", "queue: 2")? */
+bool names_queue(const char *line, unsigned int q);
+/*
+ * Read new records until one from @card (its PCI address) contains @needle
+ * (if not NULL) and names queue @q; 0 if found, -ENOENT if not.
+ */
+int kmsg_find_queue(int fd, const struct lpu_card *card, unsigned int q,
+		    const char *needle, int timeout_ms);
 
 /* Taint bits that mean a test broke the kernel: W, D, B, L. */
 #define LPU_BAD_TAINT	((1UL << 9) | (1UL << 7) | (1UL << 5) | (1UL << 14))

@@ -18,6 +18,9 @@ run_suite() {
 
 sh /opt/lpu/run-selftests.sh || rc_all=1
 run_suite debug-failslab sh /opt/lpu/failslab.sh
+# A fixed budget of fuzzed calls (make fuzz N runs longer); the seed is
+# printed so any failure replays.
+run_suite debug-fuzz /opt/lpu/selftests/fuzz_lpu --calls 2500 --procs 4
 run_suite debug-kmemleak sh /opt/lpu/kmemleak-check.sh
 run_suite debug-kernel-log sh /opt/lpu/check-kernel-log.sh
 exit $rc_all

@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Seeded ioctl fuzzer for the lpu driver.
+ *
+ * Several processes share the card. Each draws, from its own PRNG seeded by
+ * (seed, process index), either a malformed call (random ioctl number,
+ * direction, struct size, flags, handles and pointers, including NULL,
+ * unmapped and kernel addresses and buffers that end at an inaccessible page)
+ * or a step of a valid sequence (open, info, submit, wait, close) in random
+ * order. The run passes if no process crashed or hung, and the card still
+ * runs a job afterwards; the debug lane then reads the kernel's own detectors
+ * (KASAN, UBSAN, lockdep, kmemleak) for anything the calls broke.
+ *
+ * Replay a failure with the seed it printed:
+ *   fuzz_lpu --seed S --calls N --procs P
+ *
+ * New ioctls must be added to fuzz_ioctl_nrs[] and to valid_step().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <drm/lpu_accel.h>
+#include <lpu.h>
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define MAX_FDS		8
+#define MAX_SEQS	64
+/* A single call may legitimately block for at most a 1 s NOP and a wait. */
+#define CALL_WATCHDOG_S	20
+
+struct fuzz_state {
+	uint64_t rng;
+	int fds[MAX_FDS];
+	uint64_t seqs[MAX_FDS][MAX_SEQS];
+	unsigned int nseqs[MAX_FDS];
+	unsigned char *buf;	/* two pages; the second one is PROT_NONE */
+	size_t page;
+	const char *node;
+	unsigned long calls, valid, rejected;
+};
+
+/* xorshift64*: tiny, seedable, and the same sequence on every machine. */
+static uint64_t rnd(struct fuzz_state *s)
+{
+	s->rng ^= s->rng >> 12;
+	s->rng ^= s->rng << 25;
+	s->rng ^= s->rng >> 27;
+	return s->rng * 0x2545f4914f6cdd1dULL;
+}
+
+static uint64_t rnd_below(struct fuzz_state *s, uint64_t n)
+{
+	return n ? rnd(s) % n : 0;
+}
+
+/* Values that tend to find edge cases in size and range checks. */
+static uint64_t interesting(struct fuzz_state *s)
+{
+	static const uint64_t v[] = {
+		0, 1, 2, 3, 4, 7, 8, 63, 64, 255, 256, 4095, 4096,
+		0x7fffffff, 0x80000000, 0xffffffff, 0x100000000ULL,
+		DRM_LPU_NOP_MAX_CYCLES, DRM_LPU_NOP_MAX_CYCLES + 1ULL,
+		INT64_MAX, (uint64_t)INT64_MIN, UINT64_MAX,
+	};
+
+	if (rnd_below(s, 3) == 0)
+		return rnd(s);
+	return v[rnd_below(s, ARRAY_SIZE(v))];
+}
+
+static int pick_fd(struct fuzz_state *s, unsigned int *slot)
+{
+	unsigned int i, start = rnd_below(s, MAX_FDS);
+
+	for (i = 0; i < MAX_FDS; i++) {
+		unsigned int k = (start + i) % MAX_FDS;
+
+		if (s->fds[k] >= 0) {
+			*slot = k;
+			return s->fds[k];
+		}
+	}
+	return -1;
+}
+
+/* A pointer argument: mostly a valid buffer, sometimes hostile. */
+static void *pick_ptr(struct fuzz_state *s, size_t size)
+{
+	switch (rnd_below(s, 8)) {
+	case 0:
+		return NULL;
+	case 1:
+		return (void *)(uintptr_t)interesting(s);
+	case 2:
+		return (void *)0xffff888000000000ULL;	/* kernel direct map */
+	case 3:
+		/* Ends inside the PROT_NONE page: a partial copy must fault. */
+		return s->buf + s->page - (size ? rnd_below(s, size) + 1 : 1);
+	default:
+		return s->buf + s->page - (size < s->page ? size : s->page);
+	}
+}
+
+static const unsigned int fuzz_ioctl_nrs[] = {
+	DRM_LPU_GET_INFO, DRM_LPU_SUBMIT, DRM_LPU_WAIT,
+};
+
+/* One malformed call: number, direction, size, contents and pointer. */
+static void hostile_step(struct fuzz_state *s)
+{
+	static const unsigned int dirs[] = {
+		_IOC_NONE, _IOC_READ, _IOC_WRITE, _IOC_READ | _IOC_WRITE,
+	};
+	unsigned int slot, nr, dir, size, i;
+	unsigned long cmd;
+	void *arg;
+	int fd = pick_fd(s, &slot);
+
+	if (fd < 0)
+		return;
+	switch (rnd_below(s, 4)) {
+	case 0:	/* any number in DRM's space, core ioctls included */
+		nr = rnd_below(s, 256);
+		break;
+	default:
+		nr = DRM_COMMAND_BASE +
+		     fuzz_ioctl_nrs[rnd_below(s, ARRAY_SIZE(fuzz_ioctl_nrs))];
+		if (rnd_below(s, 8) == 0)
+			nr = DRM_COMMAND_BASE + rnd_below(s, 0x60);
+		break;
+	}
+	dir = rnd_below(s, 4) ? (_IOC_READ | _IOC_WRITE) : dirs[rnd_below(s, 4)];
+	size = rnd_below(s, 2) ? rnd_below(s, 64) : rnd_below(s, _IOC_SIZEMASK + 1);
+	if (size > s->page)
+		size = rnd_below(s, 2) ? size : s->page;
+	cmd = _IOC(dir, DRM_IOCTL_BASE, nr, size);
+
+	for (i = 0; i < s->page; i += 8) {
+		uint64_t v = rnd_below(s, 2) ? 0 : interesting(s);
+
+		memcpy(s->buf + i, &v, 8);
+	}
+	/* Sometimes a plausible struct with a few hostile fields. */
+	if (rnd_below(s, 2)) {
+		struct drm_lpu_submit sub = {
+			.queue = rnd_below(s, 2) ? rnd_below(s, 6) : interesting(s),
+			.job_type = rnd_below(s, 2) ? LPU_JOB_NOP : interesting(s),
+			.nop_cycles = rnd_below(s, 4) ? rnd_below(s, 5000) : interesting(s),
+			.flags = rnd_below(s, 4) ? 0 : interesting(s),
+		};
+
+		memcpy(s->buf + s->page - sizeof(sub), &sub, sizeof(sub));
+	}
+	arg = pick_ptr(s, size);
+	if (ioctl(fd, cmd, arg))
+		s->rejected++;
+}
+
+/* One step of a valid sequence, in random order with the others. */
+static void valid_step(struct fuzz_state *s)
+{
+	unsigned int slot, i;
+	int fd;
+
+	switch (rnd_below(s, 6)) {
+	case 0:	/* open another fd */
+		for (i = 0; i < MAX_FDS; i++) {
+			if (s->fds[i] < 0) {
+				s->fds[i] = open(s->node, O_RDWR | O_CLOEXEC);
+				s->nseqs[i] = 0;
+				break;
+			}
+		}
+		break;
+	case 1:	/* close one, possibly with jobs in flight */
+		fd = pick_fd(s, &slot);
+		if (fd >= 0 && rnd_below(s, 3) == 0) {
+			close(fd);
+			s->fds[slot] = -1;
+		}
+		break;
+	case 2: {
+		struct drm_lpu_info info = { 0 };
+
+		fd = pick_fd(s, &slot);
+		if (fd >= 0)
+			ioctl(fd, DRM_IOCTL_LPU_GET_INFO, &info);
+		break;
+	}
+	case 3:
+	case 4: {
+		struct drm_lpu_submit sub = {
+			.queue = rnd_below(s, 4),
+			.job_type = LPU_JOB_NOP,
+			.nop_cycles = rnd_below(s, 16) ? rnd_below(s, 20000) :
+				      rnd_below(s, 50000000),
+		};
+
+		fd = pick_fd(s, &slot);
+		if (fd >= 0 && !ioctl(fd, DRM_IOCTL_LPU_SUBMIT, &sub))
+			s->seqs[slot][s->nseqs[slot]++ % MAX_SEQS] = sub.seq;
+		break;
+	}
+	default: {
+		struct drm_lpu_wait w = { 0 };
+		struct timespec ts;
+
+		fd = pick_fd(s, &slot);
+		if (fd < 0 || !s->nseqs[slot])
+			break;
+		w.seq = s->seqs[slot][rnd_below(s, s->nseqs[slot] < MAX_SEQS ?
+						   s->nseqs[slot] : MAX_SEQS)];
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		/* Poll, or wait at most 100 ms. */
+		w.timeout_ns = rnd_below(s, 2) ? 0 :
+			(int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec +
+			rnd_below(s, 100000000);
+		ioctl(fd, DRM_IOCTL_LPU_WAIT, &w);
+		break;
+	}
+	}
+	s->valid++;
+}
+
+static void on_watchdog(int sig)
+{
+	(void)sig;
+	/* async-signal-safe: a hung call ends the process with a clear mark */
+	static const char msg[] = "# fuzz_lpu: a call blocked too long (hang)\n";
+
+	if (write(2, msg, sizeof(msg) - 1) < 0)
+		_exit(3);
+	_exit(3);
+}
+
+static int fuzz_process(const char *node, uint64_t seed, unsigned int idx,
+			unsigned long calls)
+{
+	struct fuzz_state s = { .node = node };
+	unsigned int i;
+
+	s.rng = seed ^ (0x9e3779b97f4a7c15ULL * (idx + 1));
+	if (!s.rng)
+		s.rng = 1;
+	s.page = (size_t)sysconf(_SC_PAGESIZE);
+	s.buf = mmap(NULL, 2 * s.page, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (s.buf == MAP_FAILED || mprotect(s.buf + s.page, s.page, PROT_NONE))
+		return 2;
+	for (i = 0; i < MAX_FDS; i++)
+		s.fds[i] = -1;
+	s.fds[0] = open(node, O_RDWR | O_CLOEXEC);
+	if (s.fds[0] < 0)
+		return 2;
+
+	signal(SIGALRM, on_watchdog);
+	for (s.calls = 0; s.calls < calls; s.calls++) {
+		alarm(CALL_WATCHDOG_S);
+		if (rnd_below(&s, 10) < 4)
+			hostile_step(&s);
+		else
+			valid_step(&s);
+	}
+	alarm(0);
+	for (i = 0; i < MAX_FDS; i++)
+		if (s.fds[i] >= 0)
+			close(s.fds[i]);
+	return 0;
+}
+
+/* After the storm, a fresh open must still run a job to completion. */
+static int card_still_works(const char *node)
+{
+	struct lpu_job_result res;
+	struct lpu_device *dev;
+	uint64_t seq;
+	int ret;
+
+	ret = lpu_open_path(node, &dev);
+	if (ret)
+		return ret;
+	ret = lpu_submit_nop(dev, 0, 0, &seq);
+	if (!ret)
+		ret = lpu_wait(dev, seq, 10LL * 1000000000LL, &res);
+	if (!ret)
+		ret = res.status;
+	lpu_close(dev);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "seed", required_argument, NULL, 's' },
+		{ "calls", required_argument, NULL, 'n' },
+		{ "procs", required_argument, NULL, 'p' },
+		{ "device", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned long calls = 4000, procs = 4, i, bad = 0;
+	const char *node = "/dev/lpu0";
+	uint64_t seed;
+	struct timespec ts;
+	int c, ret;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	seed = (uint64_t)ts.tv_sec * 1000003ULL ^ (uint64_t)ts.tv_nsec;
+	while ((c = getopt_long(argc, argv, "s:n:p:d:", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'n':
+			calls = strtoul(optarg, NULL, 0);
+			break;
+		case 'p':
+			procs = strtoul(optarg, NULL, 0);
+			break;
+		case 'd':
+			node = optarg;
+			break;
+		default:
+			fprintf(stderr,
+				"usage: fuzz_lpu [--seed S] [--calls N] [--procs P] [--device NODE]\n");
+			return 2;
+		}
+	}
+	if (!procs || procs > 64 || !calls) {
+		fprintf(stderr, "fuzz_lpu: --procs must be 1..64 and --calls > 0\n");
+		return 2;
+	}
+
+	printf("TAP version 13\n1..2\n");
+	printf("# fuzz_lpu --seed %" PRIu64 " --calls %lu --procs %lu --device %s\n",
+	       seed, calls, procs, node);
+	fflush(stdout);
+	for (i = 0; i < procs; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			perror("fork");
+			return 1;
+		}
+		if (pid == 0)
+			_exit(fuzz_process(node, seed, i, calls));
+	}
+	for (i = 0; i < procs; i++) {
+		int status;
+		pid_t pid = wait(&status);
+
+		if (pid < 0)
+			break;
+		if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+			printf("# process %d ended with %s %d\n", pid,
+			       WIFEXITED(status) ? "status" : "signal",
+			       WIFEXITED(status) ? WEXITSTATUS(status) :
+						   WTERMSIG(status));
+			bad++;
+		}
+	}
+	printf("%s 1 fuzz: %lu calls in %lu processes, seed %" PRIu64 ", none crashed or hung\n",
+	       bad ? "not ok" : "ok", calls * procs, procs, seed);
+	ret = card_still_works(node);
+	if (ret)
+		printf("not ok 2 the card runs a job after fuzzing: %s\n",
+		       lpu_strerror(ret));
+	else
+		printf("ok 2 the card runs a job after fuzzing\n");
+	return bad || ret ? 1 : 0;
+}
