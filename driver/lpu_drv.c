@@ -139,7 +139,7 @@ static bool lpu_core_ioctl_allowed(unsigned int nr)
  * DRM core, which rejects them.
  */
 static int lpu_ioctl_check(struct file *filp, unsigned int cmd,
-				void __user *uarg)
+			   void __user *uarg)
 {
 	struct drm_file *file = filp->private_data;
 	struct drm_device *drm = file->minor->dev;

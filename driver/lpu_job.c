@@ -5,7 +5,7 @@
  * Every open file numbers its jobs 1, 2, 3, ... and maps each number to the
  * job while it is unfinished. When the scheduler frees a job it leaves the
  * map: a success leaves its device time in a small history ring, a failure
- * its status in a ring of the file's last LPU_FILE_FAILURES failures. Memory
+ * its status in a ring of the file's last DRM_LPU_FAILURES_KEPT failures. Memory
  * per file is therefore bounded however many jobs it runs or fails. A
  * failure pushed out of the ring is not forgotten silently: WAIT on any
  * finished job at or below the newest such seq reports -ENODATA instead of
@@ -132,7 +132,7 @@ static void lpu_file_note_failure(struct lpu_file *lfile, u64 seq, int status)
 		lfile->failures_forgotten = f->seq;
 	f->seq = seq;
 	f->status = status;
-	lfile->failures_next = (lfile->failures_next + 1) % LPU_FILE_FAILURES;
+	lfile->failures_next = (lfile->failures_next + 1) % DRM_LPU_FAILURES_KEPT;
 }
 
 /* WAIT's answer for a job of @lfile that finished and was freed. */
@@ -144,7 +144,7 @@ static void lpu_file_finished_status(struct lpu_file *lfile, u64 seq,
 
 	lockdep_assert_held(&lfile->lock);
 
-	for (i = 0; i < LPU_FILE_FAILURES; i++) {
+	for (i = 0; i < DRM_LPU_FAILURES_KEPT; i++) {
 		if (lfile->failures[i].seq == seq) {
 			args->status = lfile->failures[i].status;
 			return;
@@ -311,7 +311,7 @@ int lpu_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 	/* Back-pressure, outside drm_dev_enter() so removal never waits on it. */
 	ret = wait_event_interruptible(lfile->unfinished_wq,
 				       atomic_add_unless(&lfile->unfinished, 1,
-							 LPU_FILE_MAX_JOBS));
+							 DRM_LPU_MAX_UNFINISHED_JOBS));
 	if (ret)
 		return ret;
 

@@ -27,20 +27,6 @@ struct lpu_queue;
 /* Recent successful completions a file remembers for WAIT's device_ns. */
 #define LPU_FILE_HISTORY	256
 
-/*
- * Recent failed jobs a file remembers for WAIT's status. Older failures are
- * forgotten (only the newest forgotten seq is kept), so a file's memory is
- * bounded however many of its jobs fail; see DRM_IOCTL_LPU_WAIT.
- */
-#define LPU_FILE_FAILURES	64
-
-/*
- * Unfinished jobs one file may have; SUBMIT blocks (interruptibly) beyond
- * it. Bounds the kernel memory a file pins and the time close() can spend
- * handing queued jobs to the hardware.
- */
-#define LPU_FILE_MAX_JOBS	1024
-
 struct lpu_job_result {
 	u64 seq;
 	u64 device_ns;
@@ -64,9 +50,9 @@ struct lpu_job_failure {
  * @entity_ready: bitmap of initialised @entities.
  * @last_seq: last sequence number handed out (0: none yet).
  * @jobs: seq -> &struct lpu_job while the job is unfinished; every job
- *	leaves when the scheduler frees it. At most LPU_FILE_MAX_JOBS.
+ *	leaves when the scheduler frees it. At most DRM_LPU_MAX_UNFINISHED_JOBS.
  * @history: device time of recent successful jobs, by seq modulo size.
- * @failures: the last LPU_FILE_FAILURES failed jobs, oldest overwritten.
+ * @failures: the last DRM_LPU_FAILURES_KEPT failed jobs, oldest overwritten.
  * @failures_next: slot of @failures the next failure takes.
  * @failures_forgotten: highest seq of a failure overwritten in @failures
  *	(0: none); a finished job at or below it may have failed.
@@ -83,7 +69,7 @@ struct lpu_file {
 	u64 last_seq;
 	struct xarray jobs;
 	struct lpu_job_result history[LPU_FILE_HISTORY];
-	struct lpu_job_failure failures[LPU_FILE_FAILURES];
+	struct lpu_job_failure failures[DRM_LPU_FAILURES_KEPT];
 	u32 failures_next;
 	u64 failures_forgotten;
 	u64 busy_ns[LPU_NUM_QUEUES];

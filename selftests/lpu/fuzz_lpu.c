@@ -283,7 +283,7 @@ static int fuzz_process(const char *node, uint64_t seed, unsigned int idx,
 /* After the storm, a fresh open must still run a job to completion. */
 static int card_still_works(const char *node)
 {
-	struct lpu_job_result res;
+	struct lpu_job_result res = { 0 };
 	struct lpu_device *dev;
 	uint64_t seq;
 	int ret;

@@ -220,13 +220,12 @@ TEST_F_TIMEOUT(lpu, bad_descriptor_fails_job_with_eio, 60)
  * Failed jobs whose status a file remembers (DRM_IOCTL_LPU_WAIT in
  * uapi/drm/lpu_accel.h), and more failures than that.
  */
-#define FAILURES_KEPT		64
-#define MANY_FAILURES		(FAILURES_KEPT + 36)
+#define MANY_FAILURES		(DRM_LPU_FAILURES_KEPT + 36)
 
 TEST_F_TIMEOUT(lpu, many_failures_never_read_as_success, 120)
 {
 	const unsigned int q = 1 % self->info.num_queues;
-	const unsigned int newest_forgotten = MANY_FAILURES - FAILURES_KEPT - 1;
+	const unsigned int newest_forgotten = MANY_FAILURES - DRM_LPU_FAILURES_KEPT - 1;
 	uint64_t bad[MANY_FAILURES], good[MANY_FAILURES];
 	char path[PATH_MAX], text[16];
 	int32_t status, want;
@@ -246,7 +245,7 @@ TEST_F_TIMEOUT(lpu, many_failures_never_read_as_success, 120)
 	usleep(100000);	/* let the scheduler free the last jobs */
 
 	/*
-	 * Memory per file is bounded: the newest FAILURES_KEPT failures
+	 * Memory per file is bounded: the newest DRM_LPU_FAILURES_KEPT failures
 	 * report -EIO, older ones are forgotten, and every finished job at
 	 * or below the newest forgotten one reads as unknown (-ENODATA),
 	 * never as 0. Jobs above it report their own success.
@@ -290,7 +289,6 @@ TEST_F(lpu, inject_bad_descriptor_rejects_bad_queue)
 }
 
 /* Unfinished jobs a file may have before SUBMIT blocks (back-pressure). */
-#define FILE_MAX_JOBS		1024
 /* 1 s jobs at the head of the queue that keep SUBMIT blocked. */
 #define BLOCK_LONG_JOBS		5
 
@@ -304,12 +302,12 @@ TEST_F_TIMEOUT(lpu, submit_blocks_at_job_limit_and_signal_interrupts, 120)
 	int ret;
 
 	/* Every job waits behind the long ones, so none finishes soon. */
-	for (i = 0; i < FILE_MAX_JOBS; i++) {
+	for (i = 0; i < DRM_LPU_MAX_UNFINISHED_JOBS; i++) {
 		ret = raw_submit(self->fd, q, i < BLOCK_LONG_JOBS ?
 				 DRM_LPU_NOP_MAX_CYCLES : 0, &last);
 		ASSERT_EQ(0, ret) TH_LOG("submit %u: %d", i, ret);
 	}
-	ASSERT_EQ(FILE_MAX_JOBS, last);
+	ASSERT_EQ(DRM_LPU_MAX_UNFINISHED_JOBS, last);
 
 	/* One more blocks, until a signal without SA_RESTART ends it. */
 	ASSERT_EQ(0, arm_alarm(300, false));

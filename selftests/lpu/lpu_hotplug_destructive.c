@@ -189,7 +189,6 @@ static int call_returned(struct blocked_call *c, int timeout_ms)
 }
 
 /* Unfinished jobs a file may have before SUBMIT blocks (back-pressure). */
-#define FILE_MAX_JOBS		1024
 /* 1 s jobs ahead of everything else, so nothing finishes before removal. */
 #define REMOVE_LONG_JOBS	5
 
@@ -212,7 +211,7 @@ TEST_F_TIMEOUT(lpu, pci_remove_unblocks_wait_and_submit, 120)
 	full = open_card(&self->card);
 	ASSERT_LE(0, full);
 	submitter.fd = full;
-	for (i = 0; i < FILE_MAX_JOBS; i++) {
+	for (i = 0; i < DRM_LPU_MAX_UNFINISHED_JOBS; i++) {
 		ret = raw_submit(full, sq, i < REMOVE_LONG_JOBS ?
 				 DRM_LPU_NOP_MAX_CYCLES : 0, &seq);
 		ASSERT_EQ(0, ret) TH_LOG("submit %u: %d", i, ret);

@@ -77,6 +77,14 @@ struct drm_lpu_info {
 #define LPU_JOB_NOP			1
 #define DRM_LPU_NOP_MAX_CYCLES		1000000000U	/* 1 s */
 
+/*
+ * Unfinished jobs one open file may have: SUBMIT blocks, interruptibly,
+ * until one finishes. Bounds the kernel memory a file pins.
+ */
+#define DRM_LPU_MAX_UNFINISHED_JOBS	1024
+/* Failed jobs per open file whose status WAIT still reports. */
+#define DRM_LPU_FAILURES_KEPT		64
+
 /**
  * struct drm_lpu_submit - queue a job (DRM_IOCTL_LPU_SUBMIT)
  * @queue: in, hardware queue, below drm_lpu_info.num_queues.
@@ -87,6 +95,10 @@ struct drm_lpu_info {
  *	it to make a job slow on purpose.
  * @seq: out, the job's sequence number for DRM_IOCTL_LPU_WAIT. Numbers are
  *	per open file, start at 1 and increase by one per job.
+ *
+ * With DRM_LPU_MAX_UNFINISHED_JOBS jobs of this file unfinished, SUBMIT
+ * sleeps until one finishes; a signal ends the sleep with -EINTR (or a
+ * restart), and no sequence number is used up.
  */
 struct drm_lpu_submit {
 	__u32 queue;
@@ -111,7 +123,8 @@ struct drm_lpu_submit {
  *	           job completed;
  *	-ENODATA   the job finished long ago and its own outcome is no longer
  *	           known: the driver remembers the status of each file's last
- *	           64 failed jobs, and a finished job at or below the newest
+ *	           DRM_LPU_FAILURES_KEPT failed jobs, and a finished job at or
+ *	           below the newest
  *	           failure it had to forget may have been one of them. A job
  *	           that failed is never reported as 0.
  *	Jobs queued behind a failed job on the same queue are not affected.
