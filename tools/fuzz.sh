@@ -5,7 +5,7 @@
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$TOP/build
-CMD="echo '# LPU-SUITE fuzz'; /opt/lpu/selftests/fuzz_lpu ${LPU_FUZZ_ARGS:-}; echo \"# LPU-SUITE-END fuzz rc=\$?\"; echo '# LPU-SUITE fuzz-kernel-log'; sh /opt/lpu/check-kernel-log.sh; echo '# LPU-SUITE-END fuzz-kernel-log rc=0'"
+CMD="sh /opt/lpu/tap-suite.sh fuzz /opt/lpu/selftests/fuzz_lpu ${LPU_FUZZ_ARGS:-}; sh /opt/lpu/tap-suite.sh fuzz-kernel-log sh /opt/lpu/check-kernel-log.sh"
 if DK=$("$TOP/tools/build-debug-kernel.sh" --print-path 2>/dev/null); then
 	LPU_DEBUG_CMD=$CMD exec "$TOP/tools/check-debug.sh" --if-cached
 fi

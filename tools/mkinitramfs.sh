@@ -108,6 +108,7 @@ fi
 [ -d "$TOP/firmware" ] && cp -a "$TOP/firmware/." "$STAGE/opt/lpu/firmware/"
 
 install -m 0755 "$TOP/tools/guest/init" "$STAGE/init"
+install -m 0755 "$TOP/tools/tap-suite.sh" "$STAGE/opt/lpu/tap-suite.sh"
 for f in run-selftests.sh check-kernel-log.sh demo.sh run-debug.sh failslab.sh kmemleak-check.sh; do
 	install -m 0755 "$TOP/tools/guest/$f" "$STAGE/opt/lpu/$f"
 done
