@@ -13,6 +13,7 @@ echo scan > $K
 sleep 6
 echo scan > $K
 report=$(cat $K)
+echo "# kmemleak scan: $(echo "$report" | grep -c '^unreferenced object') unreferenced objects"
 if [ -z "$report" ]; then
 	echo "ok 1 kmemleak found no leak"
 else
