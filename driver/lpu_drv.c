@@ -101,18 +101,21 @@ static_assert(ARRAY_SIZE(lpu_ioctl_min_size) == ARRAY_SIZE(lpu_drm_ioctls));
  * accel files never have: DRM_IOCTL_GET_MAGIC and DRM_IOCTL_GET_UNIQUE
  * dereference a NULL file_priv->master, an oops any user of the node can
  * trigger (found by selftests/lpu/fuzz_lpu.c). Only what makes sense on a
- * compute node goes through; DRM core still gates GEM, PRIME and syncobj
- * ioctls on the driver's features.
+ * compute node goes through. GEM and PRIME ioctls need DRIVER_GEM: without
+ * it DRM core never initialises the file's GEM handle table, yet 6.12's
+ * PRIME ioctl still takes its lock (lockdep caught that, also through the
+ * fuzzer). Syncobj ioctls are gated on DRIVER_SYNCOBJ by DRM core itself.
  */
-static bool lpu_core_ioctl_allowed(unsigned int nr)
+static bool lpu_core_ioctl_allowed(struct drm_device *drm, unsigned int nr)
 {
 	switch (nr) {
-	case _IOC_NR(DRM_IOCTL_VERSION):
-	case _IOC_NR(DRM_IOCTL_GET_CAP):
-	case _IOC_NR(DRM_IOCTL_SET_CLIENT_CAP):
 	case _IOC_NR(DRM_IOCTL_GEM_CLOSE):
 	case _IOC_NR(DRM_IOCTL_PRIME_HANDLE_TO_FD):
 	case _IOC_NR(DRM_IOCTL_PRIME_FD_TO_HANDLE):
+		return drm_core_check_feature(drm, DRIVER_GEM);
+	case _IOC_NR(DRM_IOCTL_VERSION):
+	case _IOC_NR(DRM_IOCTL_GET_CAP):
+	case _IOC_NR(DRM_IOCTL_SET_CLIENT_CAP):
 	case _IOC_NR(DRM_IOCTL_SYNCOBJ_CREATE):
 	case _IOC_NR(DRM_IOCTL_SYNCOBJ_DESTROY):
 	case _IOC_NR(DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD):
@@ -150,7 +153,7 @@ static int lpu_ioctl_check(struct file *filp, unsigned int cmd,
 	if (_IOC_TYPE(cmd) != DRM_IOCTL_BASE)
 		return 0;
 	if (nr < DRM_COMMAND_BASE || nr >= DRM_COMMAND_END) {
-		if (lpu_core_ioctl_allowed(nr))
+		if (lpu_core_ioctl_allowed(drm, nr))
 			return 0;
 		drm_dbg_driver(drm, "DRM core ioctl 0x%02x is not for accel nodes\n", nr);
 		return -EINVAL;

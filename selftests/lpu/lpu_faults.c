@@ -288,26 +288,35 @@ TEST_F(lpu, inject_bad_descriptor_rejects_bad_queue)
 	}
 }
 
-/* Unfinished jobs a file may have before SUBMIT blocks (back-pressure). */
-/* 1 s jobs at the head of the queue that keep SUBMIT blocked. */
-#define BLOCK_LONG_JOBS		5
+/* At most this many 1 s jobs keep the queue busy while it fills. */
+#define MAX_LONG_JOBS		60
 
-TEST_F_TIMEOUT(lpu, submit_blocks_at_job_limit_and_signal_interrupts, 120)
+TEST_F_TIMEOUT(lpu, submit_blocks_at_job_limit_and_signal_interrupts, 300)
 {
 	const unsigned int q = 3 % self->info.num_queues;
+	unsigned int i, long_jobs;
 	int64_t t0, elapsed;
 	int32_t status = 1;
-	uint64_t seq, last = 0;
-	unsigned int i;
+	uint64_t seq, first = 0, last = 0;
 	int ret;
 
-	/* Every job waits behind the long ones, so none finishes soon. */
+	/*
+	 * Every job waits behind 1 s jobs at the head of the queue, so none
+	 * finishes before the queue is full.
+	 */
+	ret = long_jobs_to_outlast(self->fd, q, DRM_LPU_MAX_UNFINISHED_JOBS);
+	ASSERT_LT(0, ret) TH_LOG("calibration failed: %d", ret);
+	long_jobs = ret;
+	ASSERT_GE(MAX_LONG_JOBS, long_jobs);
+
 	for (i = 0; i < DRM_LPU_MAX_UNFINISHED_JOBS; i++) {
-		ret = raw_submit(self->fd, q, i < BLOCK_LONG_JOBS ?
+		ret = raw_submit(self->fd, q, i < long_jobs ?
 				 DRM_LPU_NOP_MAX_CYCLES : 0, &last);
 		ASSERT_EQ(0, ret) TH_LOG("submit %u: %d", i, ret);
+		if (!i)
+			first = last;
 	}
-	ASSERT_EQ(DRM_LPU_MAX_UNFINISHED_JOBS, last);
+	ASSERT_EQ(first + DRM_LPU_MAX_UNFINISHED_JOBS - 1, last);
 
 	/* One more blocks, until a signal without SA_RESTART ends it. */
 	ASSERT_EQ(0, arm_alarm(300, false));
@@ -321,7 +330,8 @@ TEST_F_TIMEOUT(lpu, submit_blocks_at_job_limit_and_signal_interrupts, 120)
 		       (long long)(elapsed / NSEC_PER_MSEC));
 
 	/* The interrupted SUBMIT queued nothing and took no number. */
-	ASSERT_EQ(0, wait_ms(self->fd, last, 60000, &status));
+	status = 1;
+	ASSERT_EQ(0, wait_ms(self->fd, last, (long_jobs + 60) * 1000, &status));
 	EXPECT_EQ(0, status);
 	ASSERT_EQ(0, raw_submit(self->fd, q, 0, &seq));
 	EXPECT_EQ(last + 1, seq);

@@ -188,9 +188,8 @@ static int call_returned(struct blocked_call *c, int timeout_ms)
 	return 0;
 }
 
-/* Unfinished jobs a file may have before SUBMIT blocks (back-pressure). */
-/* 1 s jobs ahead of everything else, so nothing finishes before removal. */
-#define REMOVE_LONG_JOBS	5
+/* At most this many 1 s jobs keep the queues busy until the removal. */
+#define MAX_LONG_JOBS		60
 
 TEST_F_TIMEOUT(lpu, pci_remove_unblocks_wait_and_submit, 120)
 {
@@ -199,20 +198,30 @@ TEST_F_TIMEOUT(lpu, pci_remove_unblocks_wait_and_submit, 120)
 	struct blocked_call waiter = { .fd = self->fd };
 	struct blocked_call submitter = { .queue = sq };
 	struct lpu_card again;
+	unsigned int i, long_jobs;
 	uint64_t seq;
-	unsigned int i;
 	int full, ret;
 
-	/* The waiter's job is the last of several 1 s jobs. */
-	for (i = 0; i < REMOVE_LONG_JOBS; i++)
-		ASSERT_EQ(0, raw_submit(self->fd, wq, DRM_LPU_NOP_MAX_CYCLES,
-					&waiter.seq));
-	/* A second file at its job limit, all behind long jobs. */
 	full = open_card(&self->card);
 	ASSERT_LE(0, full);
 	submitter.fd = full;
+	/*
+	 * Nothing may finish before the removal: 1 s jobs go ahead of
+	 * everything, as many as outlast filling the second file on this
+	 * kernel (a debug kernel takes submissions far slower).
+	 */
+	ret = long_jobs_to_outlast(full, sq, DRM_LPU_MAX_UNFINISHED_JOBS);
+	ASSERT_LT(0, ret) TH_LOG("calibration failed: %d", ret);
+	long_jobs = ret;
+	ASSERT_GE(MAX_LONG_JOBS, long_jobs);
+
+	/* The waiter's job is the last of the 1 s jobs. */
+	for (i = 0; i < long_jobs; i++)
+		ASSERT_EQ(0, raw_submit(self->fd, wq, DRM_LPU_NOP_MAX_CYCLES,
+					&waiter.seq));
+	/* A second file at its job limit, all behind long jobs. */
 	for (i = 0; i < DRM_LPU_MAX_UNFINISHED_JOBS; i++) {
-		ret = raw_submit(full, sq, i < REMOVE_LONG_JOBS ?
+		ret = raw_submit(full, sq, i < long_jobs ?
 				 DRM_LPU_NOP_MAX_CYCLES : 0, &seq);
 		ASSERT_EQ(0, ret) TH_LOG("submit %u: %d", i, ret);
 	}

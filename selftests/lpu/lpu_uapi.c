@@ -116,11 +116,14 @@ TEST_F(lpu, core_ioctls_needing_a_master_are_einval)
 {
 	struct drm_unique unique = { 0 };
 	struct drm_auth auth = { 0 };
+	struct drm_prime_handle prime = { .handle = 1 };
 	struct drm_get_cap cap = { .capability = DRM_CAP_SYNCOBJ };
 
 	EXPECT_EQ(-EINVAL, raw_ioctl(self->fd, DRM_IOCTL_GET_MAGIC, &auth));
 	EXPECT_EQ(-EINVAL, raw_ioctl(self->fd, DRM_IOCTL_GET_UNIQUE, &unique));
 	EXPECT_EQ(-EINVAL, raw_ioctl(self->fd, DRM_IOCTL_SET_MASTER, NULL));
+	/* No buffer objects yet: GEM and PRIME ioctls are not for this node. */
+	EXPECT_EQ(-EINVAL, raw_ioctl(self->fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime));
 	EXPECT_EQ(0, raw_ioctl(self->fd, DRM_IOCTL_GET_CAP, &cap));
 }
 

@@ -344,3 +344,27 @@ int read_taint(unsigned long *taint)
 	*taint = strtoul(text, NULL, 10);
 	return 0;
 }
+
+int long_jobs_to_outlast(int fd, unsigned int queue, unsigned int jobs)
+{
+	const unsigned int samples = 64;
+	int64_t t0, per_submit;
+	uint64_t seq = 0;
+	int32_t status = 1;
+	unsigned int i;
+	int ret;
+
+	t0 = now_ns();
+	for (i = 0; i < samples; i++) {
+		ret = raw_submit(fd, queue, 0, &seq);
+		if (ret)
+			return ret;
+	}
+	per_submit = (now_ns() - t0) / samples;
+	ret = wait_ms(fd, seq, 20000, &status);
+	if (ret)
+		return ret;
+	if (status)
+		return status;
+	return 3 + 2 * per_submit * jobs / NSEC_PER_SEC;
+}

@@ -42,6 +42,15 @@ int raw_wait(int fd, uint64_t seq, int64_t deadline, int32_t *status,
 /* Wait with a relative timeout of @ms milliseconds. */
 int wait_ms(int fd, uint64_t seq, int64_t ms, int32_t *status);
 
+/*
+ * How many 1 s NOPs at the head of a queue outlast submitting @jobs more
+ * jobs on this kernel (twice the measured time, plus 3 s), or -errno. A
+ * KASAN + lockdep kernel under TCG takes submissions many times slower than
+ * Debian's, so tests that need work to stay unfinished measure it first.
+ * Uses (and waits for) a few jobs on @queue of @fd.
+ */
+int long_jobs_to_outlast(int fd, unsigned int queue, unsigned int jobs);
+
 /* Path of sysfs attribute @attr of the card's PCI function. */
 int pci_path(const struct lpu_card *card, const char *attr, char *buf,
 	     size_t len);
