@@ -7,7 +7,7 @@
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$TOP/build
-TIMEOUT=${GUEST_TIMEOUT:-2400}
+TIMEOUT=${GUEST_TIMEOUT:-900}
 
 if [ "${1:-}" = --if-cached ]; then
 	DK=$("$TOP/tools/build-debug-kernel.sh" --print-path 2>/dev/null) || {
@@ -33,12 +33,4 @@ LPU_MODROOT=$DK/modroot LPU_KO=$MOD/lpu.ko \
 "$TOP/tools/vm-run.sh" --timeout "$TIMEOUT" --mem 2048 \
 	--kernel "$DK/bzImage" --initrd "$BUILD/guest/initramfs-debug.cpio" \
 	--log "$BUILD/guest/check-debug.log" --cmd "${LPU_DEBUG_CMD:-sh /opt/lpu/run-debug.sh}"
-rc=$?
-echo "# LPU-SUITE debug-vm"
-echo "1..1"
-if [ $rc = 124 ]; then
-	echo "not ok 1 debug guest booted and finished (hung or panicked, see $BUILD/guest/check-debug.log)"
-else
-	echo "ok 1 debug guest booted and finished"
-fi
-echo "# LPU-SUITE-END debug-vm rc=0"
+"$TOP/tools/vm-suite.sh" debug-vm $? "$BUILD/guest/check-debug.log"

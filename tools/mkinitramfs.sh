@@ -112,6 +112,7 @@ install -m 0755 "$TOP/tools/tap-suite.sh" "$STAGE/opt/lpu/tap-suite.sh"
 for f in run-selftests.sh check-kernel-log.sh demo.sh run-debug.sh failslab.sh kmemleak-check.sh; do
 	install -m 0755 "$TOP/tools/guest/$f" "$STAGE/opt/lpu/$f"
 done
+install -m 0644 "$TOP/tools/guest/kernel-report-patterns" "$STAGE/opt/lpu/"
 
 (cd "$STAGE" && find . -print0 | sort -z | cpio --null -o -H newc --quiet) >"$OUT.tmp"
 mv "$OUT.tmp" "$OUT"

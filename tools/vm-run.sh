@@ -16,9 +16,13 @@
 #   --kvm            use KVM instead of TCG (opt-in: it failed to boot here)
 #   --quiet-boot     don't echo the console, only the log file and COMMAND's exit
 #
-# The console streams to stdout. The exit status is COMMAND's. A guest that
-# hangs, panics or never reports its exit status fails with 124 and the tail
-# of its console log, so a broken guest can never hang the caller.
+# The guest's userspace output (the first serial port) streams to stdout and
+# to the --log file. The kernel's own console (the second serial port, every
+# message up to warnings) goes to <log>.kernel, so kernel reports never cut
+# into a TAP line and still reach the host if the guest hangs afterwards.
+# The exit status is COMMAND's. A guest that hangs, panics or never reports
+# its exit status fails with 124 and the tail of both logs, so a broken guest
+# can never hang the caller.
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$TOP/build
@@ -77,11 +81,12 @@ timeout -k 10 "$TIMEOUT" "$QEMU" \
 	-M q35 -nodefaults -accel "$ACCEL" -cpu max -smp 2 -m "$MEM" \
 	-display none -no-reboot \
 	-kernel "$KERNEL" -initrd "$WORK/initrd.cpio" \
-	-append "console=ttyS0 panic=-1 loglevel=1 oops=panic" \
+	-append "console=ttyS1 loglevel=5 panic=-1 oops=panic" \
 	-chardev stdio,id=con,signal=off -serial chardev:con \
+	-serial "file:$LOG.kernel" \
 	-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1 \
 	-device "lpu-v3,bus=rp0$DEVARGS" </dev/null 2>&1 |
-	tr -d '\r' | if [ $ECHO = 1 ]; then tee "$LOG"; else cat >"$LOG"; fi
+	sed -u 's/\r$//' | if [ $ECHO = 1 ]; then tee "$LOG"; else cat >"$LOG"; fi
 qemu_rc=${PIPESTATUS[0]}
 
 rc=$(sed -n 's/^LPU-GUEST-EXIT \([0-9]*\)$/\1/p' "$LOG" | tail -n 1)
@@ -91,8 +96,10 @@ if [ -z "$rc" ]; then
 	else
 		echo "vm-run: guest ended without reporting an exit status (panic or crash; QEMU exit $qemu_rc)" >&2
 	fi
-	echo "vm-run: last 60 lines of $LOG:" >&2
-	tail -n 60 "$LOG" >&2
+	echo "vm-run: last 30 lines of $LOG:" >&2
+	tail -n 30 "$LOG" >&2
+	echo "vm-run: last 60 lines of the kernel console $LOG.kernel:" >&2
+	tail -n 60 "$LOG.kernel" | tr -d '\r' >&2
 	exit 124
 fi
 exit "$rc"
