@@ -138,7 +138,7 @@ int main(int argc, char **argv)
 	printf("%s 1 some driver calls failed cleanly under injection\n",
 	       c.open_fail + c.submit_fail ? "ok" : "not ok");
 	if (c.inconsistent)
-		printf("not ok 2 %u results no allocation failure explains, first: %s errno %d (%s)\n",
+		printf("not ok 2 %u unexplained results, first: %s errno %d (%s)\n",
 		       c.inconsistent, c.first_bad_call, c.first_bad_errno,
 		       strerror(c.first_bad_errno));
 	else
