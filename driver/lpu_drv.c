@@ -379,12 +379,15 @@ static int lpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 static void lpu_remove(struct pci_dev *pdev)
 {
 	struct lpu_device *ldev = pci_get_drvdata(pdev);
+	u32 failed;
 
 	lpu_debugfs_fini(ldev);
 	/* Waits for every ioctl, interrupt and run_job() inside the device. */
 	drm_dev_unplug(&ldev->drm);
 	lpu_hw_irq_disable(ldev);
-	lpu_queues_shutdown(ldev);
+	failed = lpu_queues_shutdown(ldev);
+	drm_info(&ldev->drm, "removed: %u jobs on the card failed with -ENODEV; open files get -ENODEV until closed\n",
+		 failed);
 	/* devres now resets the card, then frees interrupts and rings. */
 }
 

@@ -173,12 +173,17 @@ static void lpu_queue_complete_locked(struct lpu_queue *q,
 	dma_fence_put(&hw->base);
 }
 
-static void lpu_queue_fail_all_locked(struct lpu_queue *q, int error)
+/* Fail every job the device holds; returns how many there were. */
+static u32 lpu_queue_fail_all_locked(struct lpu_queue *q, int error)
 {
 	struct lpu_hw_fence *hw, *tmp;
+	u32 n = 0;
 
-	list_for_each_entry_safe(hw, tmp, &q->inflight, link)
+	list_for_each_entry_safe(hw, tmp, &q->inflight, link) {
 		lpu_queue_complete_locked(q, hw, error);
+		n++;
+	}
+	return n;
 }
 
 /* Signal, in ring order, every job whose fence record the device wrote. */
@@ -613,10 +618,11 @@ int lpu_queues_init(struct lpu_device *ldev)
  * kexec) while everything still runs. Taking @recover_lock waits for a
  * recovery in progress (which is bounded); later ones see @dead and leave
  * the queue alone, and run_job() fails every job not yet emitted.
+ * Returns how many jobs the device held.
  */
-void lpu_queues_shutdown(struct lpu_device *ldev)
+u32 lpu_queues_shutdown(struct lpu_device *ldev)
 {
-	u32 i;
+	u32 i, failed = 0;
 
 	for (i = 0; i < ldev->num_queues; i++) {
 		struct lpu_queue *q = &ldev->queues[i];
@@ -625,10 +631,11 @@ void lpu_queues_shutdown(struct lpu_device *ldev)
 		spin_lock_irq(&q->lock);
 		q->dead = true;
 		lpu_q_write(q, LPU_Q_CTRL, 0);
-		lpu_queue_fail_all_locked(q, -ENODEV);
+		failed += lpu_queue_fail_all_locked(q, -ENODEV);
 		spin_unlock_irq(&q->lock);
 		mutex_unlock(&q->recover_lock);
 	}
+	return failed;
 }
 
 void lpu_queue_inject_bad(struct lpu_queue *q)

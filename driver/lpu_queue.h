@@ -124,7 +124,7 @@ struct lpu_queue {
 };
 
 int lpu_queues_init(struct lpu_device *ldev);
-void lpu_queues_shutdown(struct lpu_device *ldev);
+u32 lpu_queues_shutdown(struct lpu_device *ldev);
 void lpu_queue_inject_bad(struct lpu_queue *q);
 bool lpu_queue_take_inject_bad(struct lpu_queue *q);
 void lpu_queue_show(struct lpu_queue *q, struct seq_file *m);

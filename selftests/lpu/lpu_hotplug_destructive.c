@@ -120,14 +120,23 @@ TEST_F_TIMEOUT(lpu, pci_remove_with_open_fd_then_rescan, 120)
 	struct lpu_card again;
 	uint64_t done, busy, seq;
 	int32_t status;
+	char line[512];
+	int kmsg;
 
 	ASSERT_EQ(0, raw_submit(self->fd, 0, 0, &done));
 	ASSERT_EQ(0, wait_ms(self->fd, done, 20000, NULL));
 	/* Leave a long job running across the removal. */
 	ASSERT_EQ(0, raw_submit(self->fd, 1, DRM_LPU_NOP_MAX_CYCLES, &busy));
 
+	kmsg = kmsg_open_at_end();
+	ASSERT_LE(0, kmsg);
 	ASSERT_EQ(0, pci_remove(&self->card));
 	EXPECT_EQ(0, wait_for_path(self->card.dev_path, false, UDEV_TIMEOUT_MS));
+	/* One log line says what the removal did to the job in flight. */
+	EXPECT_EQ(0, kmsg_find(kmsg, self->card.pci_addr,
+			       "removed: 1 jobs on the card failed with -ENODEV",
+			       line, sizeof(line), 5000));
+	close(kmsg);
 
 	/* The open file outlives the device; every ioctl says so. */
 	EXPECT_EQ(-ENODEV, raw_info(self->fd, &info));
