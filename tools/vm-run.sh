@@ -54,6 +54,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ -n "$CMD" ] || { echo "vm-run: --cmd is required" >&2; exit 2; }
+rm -f "$LOG" "$LOG.kernel"	# never let a caller judge a stale console
 
 if [ -z "$KERNEL" ]; then
 	KVER=$("$TOP/tools/fetch-kernel.sh" --print) || exit 2
