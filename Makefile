@@ -62,7 +62,7 @@ demo: all
 # final "N passed, N failed".
 #
 # The debug-kernel lane is part of it: on this 2-core machine the debug
-# kernel builds once in about 17 min (then it is cached) and the lane runs in
+# kernel builds once in about 13 min (then it is cached) and the lane runs in
 # about 2 min, which fits CI's 90 minutes with room to spare.
 check: all
 	@{ $(MAKE) --no-print-directory -s check-host; \
@@ -85,7 +85,7 @@ check-guest:
 	$(TOP)/tools/vm-suite.sh guest-vm $$? $(BUILD)/guest/check.log
 
 # The debug-kernel lane: all guest selftests, failslab and kmemleak on a
-# KASAN/UBSAN/lockdep kernel. Builds that kernel the first time (~25 min).
+# KASAN/UBSAN/lockdep kernel. Builds that kernel the first time (~13 min).
 check-debug: all
 	@$(TOP)/tools/check-debug.sh | awk -f $(TOP)/tools/tap-summary.awk
 
