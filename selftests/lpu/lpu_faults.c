@@ -288,9 +288,6 @@ TEST_F(lpu, inject_bad_descriptor_rejects_bad_queue)
 	}
 }
 
-/* At most this many 1 s jobs keep the queue busy while it fills. */
-#define MAX_LONG_JOBS		60
-
 TEST_F_TIMEOUT(lpu, submit_blocks_at_job_limit_and_signal_interrupts, 300)
 {
 	const unsigned int q = 3 % self->info.num_queues;
@@ -307,7 +304,6 @@ TEST_F_TIMEOUT(lpu, submit_blocks_at_job_limit_and_signal_interrupts, 300)
 	ret = long_jobs_to_outlast(self->fd, q, DRM_LPU_MAX_UNFINISHED_JOBS);
 	ASSERT_LT(0, ret) TH_LOG("calibration failed: %d", ret);
 	long_jobs = ret;
-	ASSERT_GE(MAX_LONG_JOBS, long_jobs);
 
 	for (i = 0; i < DRM_LPU_MAX_UNFINISHED_JOBS; i++) {
 		ret = raw_submit(self->fd, q, i < long_jobs ?

@@ -366,5 +366,6 @@ int long_jobs_to_outlast(int fd, unsigned int queue, unsigned int jobs)
 		return ret;
 	if (status)
 		return status;
-	return 3 + 2 * per_submit * jobs / NSEC_PER_SEC;
+	jobs = 3 + 2 * per_submit * jobs / NSEC_PER_SEC;
+	return jobs > LONG_JOBS_MAX ? -E2BIG : (int)jobs;
 }

@@ -47,8 +47,11 @@ int wait_ms(int fd, uint64_t seq, int64_t ms, int32_t *status);
  * jobs on this kernel (twice the measured time, plus 3 s), or -errno. A
  * KASAN + lockdep kernel under TCG takes submissions many times slower than
  * Debian's, so tests that need work to stay unfinished measure it first.
- * Uses (and waits for) a few jobs on @queue of @fd.
+ * Uses (and waits for) a few jobs on @queue of @fd. More than
+ * LONG_JOBS_MAX (a minute of work) means the kernel is too slow for such a
+ * test to finish in its time limit: -E2BIG.
  */
+#define LONG_JOBS_MAX		60
 int long_jobs_to_outlast(int fd, unsigned int queue, unsigned int jobs);
 
 /* Path of sysfs attribute @attr of the card's PCI function. */
