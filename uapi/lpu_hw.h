@@ -69,8 +69,9 @@
 #define LPU_CAP_TIMESTAMPS		(1U << 2)	/* fence records carry times */
 #define LPU_CAP_TELEMETRY		(1U << 3)	/* telemetry block */
 #define LPU_CAP_FW_MAILBOX		(1U << 4)	/* firmware boot mailbox */
-#define LPU_CAP_DMA			(1U << 5)	/* COPY descriptors (later) */
+#define LPU_CAP_DMA			(1U << 5)	/* COPY descriptors */
 #define LPU_CAP_EXEC			(1U << 6)	/* EXEC descriptors (later) */
+#define LPU_CAP_SCRUB			(1U << 7)	/* SRAM scrub engine */
 
 /* Device status and control */
 #define LPU_REG_STATUS			0x0020	/* RO: LPU_STATUS_* */
@@ -130,6 +131,25 @@
 #define LPU_TELEMETRY_WINDOW_NS		1000000	/* 1 ms */
 
 /*
+ * SRAM scrub engine: zeroes a range of SRAM so that memory freed by one
+ * client never shows up in another client's buffer. The driver writes the
+ * range, then LPU_SCRUB_CMD_START to SCRUB_CTRL, and polls SCRUB_STATUS
+ * until BUSY clears. Offset and size are multiples of LPU_PAGE_SIZE, size is
+ * non-zero and the range lies inside SRAM; anything else sets
+ * LPU_SCRUB_STATUS_ERROR and zeroes nothing. A START while BUSY is ignored.
+ */
+#define LPU_REG_SCRUB_OFFSET_LO		0x0300	/* RW: first SRAM byte */
+#define LPU_REG_SCRUB_OFFSET_HI		0x0304
+#define LPU_REG_SCRUB_SIZE_LO		0x0308	/* RW: bytes */
+#define LPU_REG_SCRUB_SIZE_HI		0x030c
+#define LPU_REG_SCRUB_CTRL		0x0310	/* WO: LPU_SCRUB_CMD_* */
+#define LPU_REG_SCRUB_STATUS		0x0314	/* RO: LPU_SCRUB_STATUS_* */
+
+#define LPU_SCRUB_CMD_START		1
+#define LPU_SCRUB_STATUS_BUSY		(1U << 0)
+#define LPU_SCRUB_STATUS_ERROR		(1U << 1)	/* last START refused */
+
+/*
  * Per-queue registers, at LPU_REG_QUEUE(q) + offset.
  *
  * RING_BASE, RING_SIZE and FENCE_* may only be written while the queue is
@@ -154,6 +174,9 @@
 #define LPU_Q_ERROR			0x2c	/* RO: LPU_ERR_* that halted it */
 #define LPU_Q_ERROR_HEAD		0x30	/* RO: index of that descriptor */
 #define LPU_Q_DONE			0x34	/* RO: descriptors completed */
+#define LPU_Q_FAULT_ADDR_LO		0x38	/* RO: LPU_ERR_FAULT: address */
+#define LPU_Q_FAULT_ADDR_HI		0x3c
+#define LPU_Q_FAULT_INFO		0x40	/* RO: LPU_FAULT_* of that fault */
 
 #define LPU_Q_CTRL_ENABLE		(1U << 0)
 #define LPU_Q_CTRL_RESET		(1U << 1)	/* self-clearing */
@@ -179,7 +202,7 @@
 #define LPU_OP_INVALID			0x00	/* a zeroed slot is never valid */
 #define LPU_OP_NOP			0x01
 #define LPU_OP_FENCE			0x02
-#define LPU_OP_COPY			0x10	/* reserved: DMA engine */
+#define LPU_OP_COPY			0x10	/* DMA engine */
 #define LPU_OP_EXEC			0x20	/* reserved: schedule execution */
 
 #define LPU_DESC_F_IRQ			(1U << 0)	/* FENCE: raise MSI-X */
@@ -189,6 +212,11 @@
 #define LPU_NOP_BASE_CYCLES		64
 #define LPU_FENCE_CYCLES		128
 #define LPU_NOP_MAX_CYCLES		1000000000U	/* 1 s */
+/* COPY: LPU_COPY_BASE_CYCLES + ceil(size / LPU_DMA_BYTES_PER_CYCLE) */
+#define LPU_COPY_BASE_CYCLES		256
+#define LPU_DMA_BYTES_PER_CYCLE		32	/* 32 GB/s */
+/* Scrub: busy for ceil(size / LPU_SCRUB_BYTES_PER_CYCLE) cycles */
+#define LPU_SCRUB_BYTES_PER_CYCLE	64
 
 struct lpu_desc_hdr {
 	__u8 opcode;
@@ -222,10 +250,84 @@ struct lpu_desc_fence {
 	__le64 rsvd3[5];
 };
 
+/*
+ * ---- Device address spaces and the DMA engine ---------------------------
+ *
+ * The device never takes a bus address from a job. A COPY names its source
+ * and destination by device address, and the device translates and checks
+ * every byte against the segment table the descriptor points to. Only the
+ * kernel writes descriptors and segment tables, so a job reaches exactly
+ * the buffers the kernel put in its table: anything else faults the job
+ * (LPU_ERR_FAULT) before a byte moves.
+ *
+ * A segment table is an array of struct lpu_segment, sorted by @va, with
+ * no two segments overlapping. A segment maps [va, va + size) either to
+ * SRAM at [base, base + size), or to host memory through a two-level page
+ * table: @base is the bus address of a directory page of
+ * LPU_PT_ENTRIES_PER_PAGE little-endian bus addresses of leaf pages, each
+ * holding LPU_PT_ENTRIES_PER_PAGE bus addresses of LPU_PAGE_SIZE data pages
+ * (page i of the segment is leaf[i / 512] entry i % 512). Directory, leaf
+ * and data page addresses are LPU_PAGE_SIZE aligned. A table that breaks
+ * these rules halts the queue with LPU_ERR_SEG_TABLE: it is a driver bug,
+ * never a job's fault.
+ */
+#define LPU_PAGE_SIZE			4096
+#define LPU_PT_ENTRIES_PER_PAGE		(LPU_PAGE_SIZE / 8)
+/* Largest segment: what one directory page maps, 1 GiB. */
+#define LPU_SEG_MAX_SIZE		((__u64)LPU_PT_ENTRIES_PER_PAGE * \
+					 LPU_PT_ENTRIES_PER_PAGE * LPU_PAGE_SIZE)
+#define LPU_MAX_SEGMENTS		256	/* entries in one table */
+#define LPU_COPY_MAX_SIZE		LPU_SEG_MAX_SIZE
+
+#define LPU_SEG_SRAM			1
+#define LPU_SEG_HOST			2
+
+struct lpu_segment {
+	__le64 va;		/* LPU_PAGE_SIZE aligned, non-zero */
+	__le64 size;		/* LPU_PAGE_SIZE multiple, 1..LPU_SEG_MAX_SIZE */
+	__le64 base;		/* SRAM offset, or bus address of directory */
+	__le32 kind;		/* LPU_SEG_* */
+	__le32 rsvd;		/* must be 0 */
+};
+
+#define LPU_SEGMENT_SIZE		32
+
+/*
+ * COPY: copy @size bytes from device address @src to device address @dst,
+ * both translated through the @seg_count segments at bus address
+ * @seg_table (LPU_SEGMENT_SIZE aligned). Each range must lie inside one
+ * segment, and the two ranges must not overlap in device address space.
+ * Checks, in order: size 1..LPU_COPY_MAX_SIZE and seg_count
+ * 1..LPU_MAX_SEGMENTS (LPU_ERR_RANGE); the table (LPU_ERR_SEG_TABLE);
+ * source, then destination, mapped and in bounds (LPU_ERR_FAULT, with
+ * Q_FAULT_ADDR/Q_FAULT_INFO); overlap (LPU_ERR_OVERLAP).
+ */
+struct lpu_desc_copy {
+	struct lpu_desc_hdr hdr;
+	__le64 src;
+	__le64 dst;
+	__le64 size;
+	__le64 seg_table;
+	__le32 seg_count;
+	__le32 rsvd2;
+	__le64 rsvd3[2];
+};
+
+/*
+ * Q_FAULT_INFO: what the faulting access was. Q_FAULT_ADDR is the device
+ * address of the first byte that could not be translated: the start of the
+ * access for NOT_MAPPED, the end of its segment for OUT_OF_BOUNDS.
+ */
+#define LPU_FAULT_KIND_MASK		0xff
+#define LPU_FAULT_NOT_MAPPED		1	/* no segment holds the start */
+#define LPU_FAULT_OUT_OF_BOUNDS		2	/* runs past its segment's end */
+#define LPU_FAULT_WRITE			(1U << 8)	/* the destination */
+
 union lpu_desc {
 	struct lpu_desc_hdr hdr;
 	struct lpu_desc_nop nop;
 	struct lpu_desc_fence fence;
+	struct lpu_desc_copy copy;
 	__u8 bytes[LPU_DESC_SIZE];
 };
 
@@ -258,6 +360,9 @@ struct lpu_fence_record {
 #define LPU_ERR_TAIL_RANGE		7	/* TAIL >= RING_SIZE */
 #define LPU_ERR_UNSUPPORTED		8	/* command not implemented */
 #define LPU_ERR_RANGE			9	/* argument beyond its limit */
-#define LPU_ERR_COUNT			10
+#define LPU_ERR_FAULT			10	/* access outside the segments */
+#define LPU_ERR_SEG_TABLE		11	/* malformed segment table */
+#define LPU_ERR_OVERLAP			12	/* COPY ranges overlap */
+#define LPU_ERR_COUNT			13
 
 #endif /* LPU_HW_H */

@@ -28,6 +28,9 @@ extern "C" {
 #define DRM_LPU_GET_INFO		0x00
 #define DRM_LPU_SUBMIT			0x01
 #define DRM_LPU_WAIT			0x02
+#define DRM_LPU_BO_CREATE		0x03
+#define DRM_LPU_BO_INFO			0x04
+#define DRM_LPU_BO_WAIT			0x05
 
 #define DRM_IOCTL_LPU_GET_INFO \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_LPU_GET_INFO, struct drm_lpu_info)
@@ -35,10 +38,16 @@ extern "C" {
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_LPU_SUBMIT, struct drm_lpu_submit)
 #define DRM_IOCTL_LPU_WAIT \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_LPU_WAIT, struct drm_lpu_wait)
+#define DRM_IOCTL_LPU_BO_CREATE \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_LPU_BO_CREATE, struct drm_lpu_bo_create)
+#define DRM_IOCTL_LPU_BO_INFO \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_LPU_BO_INFO, struct drm_lpu_bo_info)
+#define DRM_IOCTL_LPU_BO_WAIT \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_LPU_BO_WAIT, struct drm_lpu_bo_wait)
 
 /* Driver version reported in drm_lpu_info.driver_version. */
 #define LPU_DRIVER_MAJOR		0
-#define LPU_DRIVER_MINOR		1
+#define LPU_DRIVER_MINOR		2
 #define LPU_DRIVER_PATCH		0
 #define LPU_VERSION_ENCODE(maj, min, pat) \
 	(((maj) << 16) | ((min) << 8) | (pat))
@@ -75,6 +84,7 @@ struct drm_lpu_info {
 };
 
 #define LPU_JOB_NOP			1
+#define LPU_JOB_COPY			2
 #define DRM_LPU_NOP_MAX_CYCLES		1000000000U	/* 1 s */
 
 /*
@@ -85,6 +95,45 @@ struct drm_lpu_info {
 /* Failed jobs per open file whose status WAIT still reports. */
 #define DRM_LPU_FAILURES_KEPT		64
 
+/* Copies one COPY job may carry (each takes one ring descriptor). */
+#define DRM_LPU_MAX_COPIES		16
+
+/*
+ * struct drm_lpu_copy flags: @src_offset and @dst_offset are device
+ * addresses (drm_lpu_bo_info.device_addr plus an offset) in the file's
+ * address space rather than offsets into the named buffers. The kernel
+ * does not bounds-check them; the device does, against the buffers the
+ * job names, and a job that reaches outside them fails with -EFAULT and
+ * the fault's address and kind in struct drm_lpu_wait. This is how
+ * userspace that computes device addresses itself (as compiled schedules
+ * do) uses the DMA engine.
+ */
+#define DRM_LPU_COPY_DEVICE_ADDRESSES	(1U << 0)
+
+/**
+ * struct drm_lpu_copy - one copy of an LPU_JOB_COPY job
+ * @src_handle: buffer read from (GEM handle of this file).
+ * @dst_handle: buffer written to; may equal @src_handle.
+ * @src_offset: byte offset into the source buffer.
+ * @dst_offset: byte offset into the destination buffer.
+ * @size: bytes to copy, at least 1. Offsets and size need no alignment.
+ * @flags: DRM_LPU_COPY_* or 0.
+ * @pad: must be 0.
+ *
+ * Without DRM_LPU_COPY_DEVICE_ADDRESSES both ranges must lie inside their
+ * buffers (without wrapping) and must not overlap, or SUBMIT fails with
+ * -EINVAL. Any mix of SRAM and host buffers works.
+ */
+struct drm_lpu_copy {
+	__u32 src_handle;
+	__u32 dst_handle;
+	__u64 src_offset;
+	__u64 dst_offset;
+	__u64 size;
+	__u32 flags;
+	__u32 pad;
+};
+
 /**
  * struct drm_lpu_submit - queue a job (DRM_IOCTL_LPU_SUBMIT)
  * @queue: in, hardware queue, below drm_lpu_info.num_queues.
@@ -92,9 +141,30 @@ struct drm_lpu_info {
  * @job_type: in, LPU_JOB_*.
  * @nop_cycles: in, for LPU_JOB_NOP: extra device cycles (1 cycle = 1 ns)
  *	the job occupies its queue, at most DRM_LPU_NOP_MAX_CYCLES. Tests use
- *	it to make a job slow on purpose.
+ *	it to make a job slow on purpose. Must be 0 for other job types.
  * @seq: out, the job's sequence number for DRM_IOCTL_LPU_WAIT. Numbers are
  *	per open file, start at 1 and increase by one per job.
+ * @copies: in, for LPU_JOB_COPY: user pointer to @copy_count struct
+ *	drm_lpu_copy, performed in order. Must be 0 for other job types.
+ * @copy_count: in, for LPU_JOB_COPY: 1..DRM_LPU_MAX_COPIES, and at most
+ *	the ring's capacity less one (drm_lpu_info.ring_entries / 2 - 1
+ *	jobs' worth of descriptors), else -EINVAL. 0 for other job types.
+ * @in_syncobj: in, 0 or a syncobj of this file: the job starts only after
+ *	the fence it holds at SUBMIT time signals (-ENOENT for an unknown
+ *	handle or an empty syncobj).
+ * @out_syncobj: in, 0 or a syncobj of this file: it gets the job's
+ *	fence, which signals when the job is done (-ENOENT if unknown).
+ * @pad: must be 0.
+ *
+ * The fields from @copies on exist since driver 0.2; older userspace
+ * passes the shorter struct and gets them as 0.
+ *
+ * A COPY job keeps the buffers it names alive until it is done, even if
+ * their handles are closed, and adds its fence to their reservation
+ * objects (write for the destination, read for the source), so
+ * DRM_IOCTL_LPU_BO_WAIT waits for it. It also waits for the earlier jobs
+ * in those reservation objects that it conflicts with (a write after any
+ * access, a read after a write), whatever their queue.
  *
  * With DRM_LPU_MAX_UNFINISHED_JOBS jobs of this file unfinished, SUBMIT
  * sleeps until one finishes; a signal ends the sleep with -EINTR (or a
@@ -106,6 +176,11 @@ struct drm_lpu_submit {
 	__u32 job_type;
 	__u32 nop_cycles;
 	__u64 seq;
+	__u64 copies;
+	__u32 copy_count;
+	__u32 in_syncobj;
+	__u32 out_syncobj;
+	__u32 pad;
 };
 
 /**
@@ -121,6 +196,8 @@ struct drm_lpu_submit {
  *	           parameter job_timeout_ms) and its queue was reset;
  *	-ENODEV    the device was removed (or the system shut down) before the
  *	           job completed;
+ *	-EFAULT    the device refused an access of the job outside the
+ *	           buffers it names (@fault_addr and @fault_kind say which);
  *	-ENODATA   the job finished long ago and its own outcome is no longer
  *	           known: the driver remembers the status of each file's last
  *	           DRM_LPU_FAILURES_KEPT failed jobs, and a finished job at or
@@ -133,6 +210,13 @@ struct drm_lpu_submit {
  * @device_ns: out, the device's own doorbell-to-completion time of the job,
  *	from the timestamps it writes with each completion; 0 if unknown
  *	(failed jobs, and successful jobs more than 256 jobs old).
+ * @fault_addr: out, with @status -EFAULT: the device address of the first
+ *	byte the device could not translate (the start of the access for
+ *	DRM_LPU_FAULT_NOT_MAPPED, the end of the buffer for
+ *	DRM_LPU_FAULT_OUT_OF_BOUNDS); 0 otherwise.
+ * @fault_kind: out, with @status -EFAULT: DRM_LPU_FAULT_* kind, ORed with
+ *	DRM_LPU_FAULT_WRITE if the access was the destination; 0 otherwise.
+ * @pad: must be 0.
  *
  * Returns 0 once the job is done (whatever @status says), -ETIME if the
  * deadline passed first, -EINTR if a signal arrived first, -EINVAL for a
@@ -148,6 +232,88 @@ struct drm_lpu_wait {
 	__u32 flags;
 	__s32 status;
 	__u64 device_ns;
+	__u64 fault_addr;
+	__u32 fault_kind;
+	__u32 pad;
+};
+
+#define DRM_LPU_FAULT_NOT_MAPPED	1	/* address in no named buffer */
+#define DRM_LPU_FAULT_OUT_OF_BOUNDS	2	/* runs past its buffer's end */
+#define DRM_LPU_FAULT_WRITE		(1U << 8)
+
+/* Buffer object domains (struct drm_lpu_bo_create.domain). */
+#define DRM_LPU_BO_SRAM			1	/* on-card SRAM */
+#define DRM_LPU_BO_HOST			2	/* host memory (shmem) */
+
+/* Buffer sizes are multiples of this; mmap offsets are page aligned. */
+#define DRM_LPU_BO_ALIGN		4096
+/* Largest buffer of either domain: 1 GiB. */
+#define DRM_LPU_BO_MAX_SIZE		(1ULL << 30)
+
+/**
+ * struct drm_lpu_bo_create - allocate a buffer (DRM_IOCTL_LPU_BO_CREATE)
+ * @size: in, bytes: a non-zero multiple of DRM_LPU_BO_ALIGN, at most
+ *	DRM_LPU_BO_MAX_SIZE (and the SRAM size for SRAM buffers).
+ * @domain: in, DRM_LPU_BO_SRAM or DRM_LPU_BO_HOST.
+ * @flags: in, must be 0.
+ * @handle: out, GEM handle; close it with DRM_IOCTL_GEM_CLOSE.
+ * @pad: must be 0.
+ *
+ * Errors: -EINVAL for a size of 0, an unaligned or too large size, an
+ * unknown domain or unknown flags; -ENOSPC when no free SRAM range is large
+ * enough (SRAM is not overcommitted and never swapped); -ENOMEM when host
+ * memory runs out.
+ *
+ * A new buffer reads as zeroes. SRAM is zeroed by the card before it is
+ * reused, so no client sees another's data. SRAM buffers map write-combined
+ * through the SRAM BAR; host buffers map cacheable and are pinned and
+ * DMA-mapped only while a job uses them.
+ */
+struct drm_lpu_bo_create {
+	__u64 size;
+	__u32 domain;
+	__u32 flags;
+	__u32 handle;
+	__u32 pad;
+};
+
+/**
+ * struct drm_lpu_bo_info - describe a buffer (DRM_IOCTL_LPU_BO_INFO)
+ * @handle: in, GEM handle of this file (-ENOENT if unknown).
+ * @flags: in, must be 0.
+ * @mmap_offset: out, offset to pass to mmap() on the device file.
+ * @size: out, bytes.
+ * @domain: out, DRM_LPU_BO_*.
+ * @pad: must be 0.
+ * @device_addr: out, the buffer's address in this file's device address
+ *	space, for DRM_LPU_COPY_DEVICE_ADDRESSES. It is a token, not a bus
+ *	address: it means something only to jobs of this file that name the
+ *	buffer. It stays the same for as long as the handle exists.
+ */
+struct drm_lpu_bo_info {
+	__u32 handle;
+	__u32 flags;
+	__u64 mmap_offset;
+	__u64 size;
+	__u32 domain;
+	__u32 pad;
+	__u64 device_addr;
+};
+
+/**
+ * struct drm_lpu_bo_wait - wait until a buffer is idle (DRM_IOCTL_LPU_BO_WAIT)
+ * @handle: in, GEM handle of this file (-ENOENT if unknown).
+ * @flags: in, must be 0.
+ * @timeout_ns: in, absolute CLOCK_MONOTONIC deadline in ns; 0 only polls.
+ *
+ * Returns 0 once every job using the buffer when the wait started is done
+ * (whatever its status), -ETIME if the deadline passed first, -EINTR if a
+ * signal arrived first.
+ */
+struct drm_lpu_bo_wait {
+	__u32 handle;
+	__u32 flags;
+	__s64 timeout_ns;
 };
 
 #if defined(__cplusplus)
