@@ -43,6 +43,25 @@ static void read_revision(struct smi_card *c)
 	fclose(f);
 }
 
+/* The driver's SRAM allocator, as the driver exports it in sysfs. */
+static void read_sram_used(struct smi_card *c)
+{
+	char path[PATH_MAX];
+	unsigned long long used;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/sram_used_bytes",
+		 lpu_sysfs_root(), c->card.pci_addr);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fscanf(f, "%llu", &used) == 1) {
+		c->sram_used = used;
+		c->sram_used_known = true;
+	}
+	fclose(f);
+}
+
 static void read_drm_version(struct smi_card *c, int fd)
 {
 	drmVersionPtr v = drmGetVersion(fd);
@@ -66,6 +85,11 @@ int smi_gather(struct smi_card *c, const struct lpu_card *card)
 	find_symlink(c);
 	read_revision(c);
 	smi_pcie_link(card->pci_addr, &c->link);
+	read_sram_used(c);
+	c->num_procs = smi_find_processes(card->pci_addr, c->procs,
+					  SMI_MAX_PROCS);
+	if (c->num_procs < 0)
+		c->num_procs = 0;
 
 	/* Without access to the node (not root, not in group render) only
 	 * the sysfs view is shown; the caller reports why.

@@ -31,6 +31,28 @@ static json_object *link_json(const struct smi_link *l)
 	return o;
 }
 
+static json_object *procs_json(const struct smi_card *c)
+{
+	json_object *arr = json_object_new_array();
+	int i;
+
+	for (i = 0; i < c->num_procs; i++) {
+		const struct smi_proc *p = &c->procs[i];
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "pid", json_object_new_int(p->pid));
+		json_object_object_add(o, "name", json_object_new_string(p->comm));
+		json_object_object_add(o, "client_id",
+				       json_object_new_int64((int64_t)p->client_id));
+		json_object_object_add(o, "sram_bytes",
+				       json_object_new_int64((int64_t)p->sram_bytes));
+		json_object_object_add(o, "host_bytes",
+				       json_object_new_int64((int64_t)p->host_bytes));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
 static json_object *card_json(const struct smi_card *c)
 {
 	json_object *o = json_object_new_object();
@@ -53,6 +75,9 @@ static json_object *card_json(const struct smi_card *c)
 			       json_object_new_string(lpu_strerror(c->open_err)));
 	json_object_object_add(o, "sram_bytes", ok ?
 			       json_object_new_int64((int64_t)in->sram_size) : NULL);
+	json_object_object_add(o, "sram_used_bytes", c->sram_used_known ?
+			       json_object_new_int64((int64_t)c->sram_used) : NULL);
+	json_object_object_add(o, "processes", procs_json(c));
 	json_object_object_add(o, "num_queues", ok ?
 			       json_object_new_int(in->num_queues) : NULL);
 	json_object_object_add(o, "ring_entries", ok ?

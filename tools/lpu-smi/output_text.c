@@ -49,13 +49,53 @@ static const char *fw_str(const struct smi_card *c, char *buf,
 	return smi_version_str(c->info.fw_version, buf, len);
 }
 
+/* "12 MiB / 256 MiB", or just the total when the driver does not say. */
+static const char *sram_str(const struct smi_card *c, char *buf,
+			    unsigned long len)
+{
+	char used[24], total[24];
+
+	smi_size_str(c->info.sram_size, total, sizeof(total));
+	if (!c->sram_used_known)
+		snprintf(buf, len, "%s", total);
+	else
+		snprintf(buf, len, "%s / %s",
+			 smi_size_str(c->sram_used, used, sizeof(used)), total);
+	return buf;
+}
+
+/* nvidia-smi style: one row per open file of a process on a card. */
+static void print_processes(const struct smi_card *cards, int n)
+{
+	char sram[24], host[24];
+	int i, j, rows = 0;
+
+	printf("\nProcesses:\n");
+	printf("%-3s  %-8s  %-8s  %-16s  %-9s  %-9s\n", "LPU", "PID",
+	       "Client", "Process", "SRAM", "Host");
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < cards[i].num_procs; j++) {
+			const struct smi_proc *p = &cards[i].procs[j];
+
+			printf("%-3u  %-8d  %-8" PRIu64 "  %-16s  %-9s  %-9s\n",
+			       cards[i].card.index, p->pid, p->client_id,
+			       p->comm,
+			       smi_size_str(p->sram_bytes, sram, sizeof(sram)),
+			       smi_size_str(p->host_bytes, host, sizeof(host)));
+			rows++;
+		}
+	}
+	if (!rows)
+		printf("No process has a card open (or none this user may inspect).\n");
+}
+
 void smi_print_table(const struct smi_card *cards, int n)
 {
-	char link[48], sram[24], drv[24], fw[24], q[8];
+	char link[48], sram[40], drv[24], fw[24], q[8];
 	int denied = 0;
 	int i;
 
-	printf("%-3s  %-18s  %-12s  %-9s  %-14s  %-9s  %-6s  %-7s  %-8s\n",
+	printf("%-3s  %-18s  %-12s  %-9s  %-14s  %-17s  %-6s  %-7s  %-8s\n",
 	       "LPU", "Node", "PCI", "ID", "PCIe link", "SRAM", "Queues",
 	       "Driver", "Firmware");
 	for (i = 0; i < n; i++) {
@@ -70,11 +110,11 @@ void smi_print_table(const struct smi_card *cards, int n)
 			snprintf(q, sizeof(q), "N/A");
 			snprintf(drv, sizeof(drv), "N/A");
 		} else {
-			smi_size_str(c->info.sram_size, sram, sizeof(sram));
+			sram_str(c, sram, sizeof(sram));
 			snprintf(q, sizeof(q), "%u", c->info.num_queues);
 			smi_version_str(c->info.driver_version, drv, sizeof(drv));
 		}
-		printf("%-3u  %-18s  %-12s  %-9s  %-14s  %-9s  %-6s  %-7s  %-8s\n",
+		printf("%-3u  %-18s  %-12s  %-9s  %-14s  %-17s  %-6s  %-7s  %-8s\n",
 		       c->card.index, c->symlink[0] ? c->symlink : c->card.dev_path,
 		       c->card.pci_addr, id,
 		       smi_link_str(&c->link, link, sizeof(link)), sram, q, drv,
@@ -86,6 +126,7 @@ void smi_print_table(const struct smi_card *cards, int n)
 	else if (denied)
 		printf("N/A: the node could not be used: %s\n",
 		       lpu_strerror(denied));
+	print_processes(cards, n);
 }
 
 void smi_print_list(const struct smi_card *cards, int n)
@@ -102,7 +143,7 @@ static void print_caps(uint64_t caps)
 {
 	static const char *const names[] = {
 		"queues", "fence", "timestamps", "telemetry", "fw-mailbox",
-		"dma", "exec",
+		"dma", "exec", "scrub",
 	};
 	unsigned int b;
 
@@ -157,6 +198,13 @@ static void print_one(const struct smi_card *c)
 	printf("    %-22s: %u\n", "Ring entries", in->ring_entries);
 	printf("    %-22s: %s (%" PRIu64 " bytes)\n", "SRAM",
 	       smi_size_str(in->sram_size, buf, sizeof(buf)), in->sram_size);
+	if (c->sram_used_known)
+		printf("    %-22s: %s (%" PRIu64 " bytes)\n", "SRAM used",
+		       smi_size_str(c->sram_used, buf, sizeof(buf)),
+		       c->sram_used);
+	else
+		printf("    %-22s: N/A\n", "SRAM used");
+	printf("    %-22s: %d\n", "Processes", c->num_procs);
 	printf("  Software\n");
 	printf("    %-22s: %s %s\n", "Driver", c->drm_name,
 	       smi_version_str(in->driver_version, buf, sizeof(buf)));

@@ -11,7 +11,7 @@
 
 #include "lpu.h"
 
-#define SMI_VERSION		"0.1.0"
+#define SMI_VERSION		"0.2.0"
 #define SMI_JSON_SCHEMA		1
 
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
@@ -26,6 +26,17 @@ struct smi_link {
 	const char *source;	/* "libpci" or "sysfs" */
 };
 
+/* One open file of a process on a card (from /proc/PID/fdinfo). */
+struct smi_proc {
+	int pid;
+	char comm[32];
+	uint64_t client_id;
+	uint64_t sram_bytes;
+	uint64_t host_bytes;
+};
+
+#define SMI_MAX_PROCS		64
+
 struct smi_card {
 	struct lpu_card card;
 	char symlink[64];	/* "/dev/lpuN" pointing at the node, or "" */
@@ -36,10 +47,17 @@ struct smi_card {
 	int drm_major, drm_minor, drm_patch;
 	struct smi_link link;
 	unsigned int revision;
+	bool sram_used_known;	/* sysfs sram_used_bytes was readable */
+	uint64_t sram_used;
+	int num_procs;
+	struct smi_proc procs[SMI_MAX_PROCS];
 };
 
 /* gather.c */
 int smi_gather(struct smi_card *c, const struct lpu_card *card);
+
+/* processes.c: open files of @pci_addr's card; count or -errno. */
+int smi_find_processes(const char *pci_addr, struct smi_proc *procs, int max);
 
 /* pcie_link.c */
 void smi_pcie_link(const char *pci_addr, struct smi_link *link);
