@@ -298,9 +298,15 @@ struct lpu_segment {
  * @seg_table (LPU_SEGMENT_SIZE aligned). Each range must lie inside one
  * segment, and the two ranges must not overlap in device address space.
  * Checks, in order: size 1..LPU_COPY_MAX_SIZE and seg_count
- * 1..LPU_MAX_SEGMENTS (LPU_ERR_RANGE); the table (LPU_ERR_SEG_TABLE);
+ * 1..LPU_MAX_SEGMENTS (LPU_ERR_RANGE); the table (LPU_ERR_SEG_TABLE; a
+ * segment may not end beyond 2^64 - 1, so a fault address always fits);
  * source, then destination, mapped and in bounds (LPU_ERR_FAULT, with
- * Q_FAULT_ADDR/Q_FAULT_INFO); overlap (LPU_ERR_OVERLAP).
+ * Q_FAULT_ADDR/Q_FAULT_INFO); overlap (LPU_ERR_OVERLAP); then every
+ * page-table entry the copy will use (misaligned: LPU_ERR_SEG_TABLE,
+ * unreadable: LPU_ERR_DMA). Nothing moves until all of these pass. A data
+ * page that cannot be accessed while the copy runs (bus mastering turned
+ * off, nothing decodes it) halts the queue with LPU_ERR_DMA, and the bytes
+ * before it may already have been copied.
  */
 struct lpu_desc_copy {
 	struct lpu_desc_hdr hdr;
