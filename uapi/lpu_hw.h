@@ -137,6 +137,8 @@
  * until BUSY clears. Offset and size are multiples of LPU_PAGE_SIZE, size is
  * non-zero and the range lies inside SRAM; anything else sets
  * LPU_SCRUB_STATUS_ERROR and zeroes nothing. A START while BUSY is ignored.
+ * A device reset stops the engine; if it cut a scrub short, ERROR reads 1,
+ * so BUSY clearing without ERROR always means the whole range is zero.
  */
 #define LPU_REG_SCRUB_OFFSET_LO		0x0300	/* RW: first SRAM byte */
 #define LPU_REG_SCRUB_OFFSET_HI		0x0304

@@ -103,8 +103,12 @@ struct drm_lpu_info {
  * addresses (drm_lpu_bo_info.device_addr plus an offset) in the file's
  * address space rather than offsets into the named buffers. The kernel
  * does not bounds-check them; the device does, against the buffers the
- * job names, and a job that reaches outside them fails with -EFAULT and
- * the fault's address and kind in struct drm_lpu_wait. This is how
+ * job names: a job that reaches outside them fails with -EFAULT and the
+ * fault's address and kind in struct drm_lpu_wait, and a copy whose source
+ * and destination ranges overlap fails its job with -EINVAL. Either way
+ * the queue is reset and the jobs behind it run normally. Because such a
+ * copy may write any buffer the job names, the job's fence counts as a
+ * write for every one of them (see struct drm_lpu_submit). This is how
  * userspace that computes device addresses itself (as compiled schedules
  * do) uses the DMA engine.
  */
@@ -161,10 +165,18 @@ struct drm_lpu_copy {
  *
  * A COPY job keeps the buffers it names alive until it is done, even if
  * their handles are closed, and adds its fence to their reservation
- * objects (write for the destination, read for the source), so
+ * objects (write for the destinations, read for the sources; write for
+ * every buffer the job names if any of its copies uses
+ * DRM_LPU_COPY_DEVICE_ADDRESSES), so
  * DRM_IOCTL_LPU_BO_WAIT waits for it. It also waits for the earlier jobs
  * in those reservation objects that it conflicts with (a write after any
  * access, a read after a write), whatever their queue.
+ *
+ * A COPY job's host buffers are pinned and DMA-mapped from SUBMIT until the
+ * job is done (a buffer used by several jobs counts once). The driver
+ * bounds the host memory pinned this way, half of RAM by default (module
+ * parameter pin_limit_mb); a SUBMIT that would go above it fails with
+ * -ENOMEM, as does one for which the kernel cannot get the pages.
  *
  * With DRM_LPU_MAX_UNFINISHED_JOBS jobs of this file unfinished, SUBMIT
  * sleeps until one finishes; a signal ends the sleep with -EINTR (or a
@@ -190,10 +202,17 @@ struct drm_lpu_submit {
  * @flags: in, must be 0.
  * @status: out, once the job is done: 0 if it completed, otherwise the
  *	negative errno it failed with:
- *	-EIO       the device rejected one of its descriptors (or its queue
- *	           could not be reset after a fault);
- *	-ETIMEDOUT it made no progress within the driver's job timeout (module
- *	           parameter job_timeout_ms) and its queue was reset;
+ *	-EIO       the device rejected one of its descriptors, its queue
+ *	           could not be reset after a fault, or its queue had to be
+ *	           reset (another job's fault or hang) while the job was
+ *	           already running: a job the device started is never run a
+ *	           second time, since its copies may have moved data already;
+ *	-EINVAL    a DRM_LPU_COPY_DEVICE_ADDRESSES copy of the job had
+ *	           overlapping source and destination ranges;
+ *	-ETIMEDOUT its queue completed no descriptor within the driver's job
+ *	           timeout (module parameter job_timeout_ms) and was reset;
+ *	           a job whose copies keep completing is not timed out, but
+ *	           one copy must finish within the timeout;
  *	-ENODEV    the device was removed (or the system shut down) before the
  *	           job completed;
  *	-EFAULT    the device refused an access of the job outside the
@@ -261,13 +280,21 @@ struct drm_lpu_wait {
  *
  * Errors: -EINVAL for a size of 0, an unaligned or too large size, an
  * unknown domain or unknown flags; -ENOSPC when no free SRAM range is large
- * enough (SRAM is not overcommitted and never swapped); -ENOMEM when host
- * memory runs out.
+ * enough (SRAM is not overcommitted and never swapped); -ENOMEM for a host
+ * buffer larger than RAM. Host buffers get their pages lazily, so running
+ * out of host memory shows later: as -ENOMEM from SUBMIT, or SIGBUS on an
+ * mmap access.
  *
  * A new buffer reads as zeroes. SRAM is zeroed by the card before it is
  * reused, so no client sees another's data. SRAM buffers map write-combined
  * through the SRAM BAR; host buffers map cacheable and are pinned and
  * DMA-mapped only while a job uses them.
+ *
+ * Both kinds can be exported with PRIME (DRM_IOCTL_PRIME_HANDLE_TO_FD) and
+ * imported again by any file of the same card, in any process; that is the
+ * only way a buffer is shared. Only host buffers can be attached by other
+ * devices; importing an SRAM buffer's dma-buf into another driver fails
+ * with -EOPNOTSUPP. mmap of either dma-buf works.
  */
 struct drm_lpu_bo_create {
 	__u64 size;
