@@ -279,7 +279,8 @@ static void test_identity(void)
     g_assert_cmphex(rd(&l, LPU_REG_VERSION), ==, LPU_HW_VERSION);
     g_assert_cmphex(rd(&l, LPU_REG_CAPS), ==,
                     LPU_CAP_QUEUES | LPU_CAP_FENCE | LPU_CAP_TIMESTAMPS |
-                    LPU_CAP_TELEMETRY | LPU_CAP_FW_MAILBOX);
+                    LPU_CAP_TELEMETRY | LPU_CAP_FW_MAILBOX | LPU_CAP_DMA |
+                    LPU_CAP_SCRUB);
     g_assert_cmpuint(rd(&l, LPU_REG_NUM_QUEUES), ==, LPU_NUM_QUEUES);
     g_assert_cmphex(rd(&l, LPU_REG_SRAM_SIZE_LO), ==,
                     (uint32_t)LPU_SRAM_SIZE_DEFAULT);
@@ -382,7 +383,7 @@ static void test_scratch_and_reset_magic(void)
 static void test_bad_access(void)
 {
     static const uint64_t undefined[] = {
-        0x0034, 0x00fc, 0x011c, 0x0ffc, 0x1038, 0x10fc, 0x1400, 0x2000,
+        0x0034, 0x00fc, 0x011c, 0x0318, 0x0ffc, 0x1044, 0x10fc, 0x1400, 0x2000,
         0xfffc,
     };
     Lpu l;
@@ -643,9 +644,55 @@ static void bad_zero_slot(union lpu_desc *d)
     d->hdr.opcode = LPU_OP_INVALID;
 }
 
-static void bad_copy(union lpu_desc *d)
+static void bad_exec(union lpu_desc *d)
+{
+    d->hdr.opcode = LPU_OP_EXEC;
+}
+
+static void bad_copy_flags(union lpu_desc *d)
 {
     d->hdr.opcode = LPU_OP_COPY;
+    d->hdr.flags = LPU_DESC_F_IRQ;
+    d->copy.rsvd2 = cpu_to_le32(1);     /* flags are checked first */
+}
+
+static void bad_copy_rsvd2(union lpu_desc *d)
+{
+    d->hdr.opcode = LPU_OP_COPY;
+    d->copy.rsvd2 = cpu_to_le32(1);
+}
+
+static void bad_copy_rsvd3(union lpu_desc *d)
+{
+    d->hdr.opcode = LPU_OP_COPY;
+    d->copy.rsvd3[1] = cpu_to_le64(1ULL << 40);
+    d->copy.size = 0;                   /* reserved fields come first */
+}
+
+static void bad_copy_size_zero(union lpu_desc *d)
+{
+    d->hdr.opcode = LPU_OP_COPY;
+    d->copy.seg_count = cpu_to_le32(1);
+}
+
+static void bad_copy_size_big(union lpu_desc *d)
+{
+    d->hdr.opcode = LPU_OP_COPY;
+    d->copy.size = cpu_to_le64(LPU_COPY_MAX_SIZE + 1);
+    d->copy.seg_count = cpu_to_le32(1);
+}
+
+static void bad_copy_count_zero(union lpu_desc *d)
+{
+    d->hdr.opcode = LPU_OP_COPY;
+    d->copy.size = cpu_to_le64(1);
+}
+
+static void bad_copy_count_big(union lpu_desc *d)
+{
+    d->hdr.opcode = LPU_OP_COPY;
+    d->copy.size = cpu_to_le64(1);
+    d->copy.seg_count = cpu_to_le32(LPU_MAX_SEGMENTS + 1);
 }
 
 static void bad_nop_flags(union lpu_desc *d)
@@ -693,7 +740,14 @@ static void bad_nop_cycles(union lpu_desc *d)
 static const BadDesc bad_descs[] = {
     { "opcode", LPU_ERR_BAD_OPCODE, bad_opcode },
     { "zero-slot", LPU_ERR_BAD_OPCODE, bad_zero_slot },
-    { "copy", LPU_ERR_BAD_OPCODE, bad_copy },
+    { "exec", LPU_ERR_BAD_OPCODE, bad_exec },
+    { "copy-flags", LPU_ERR_BAD_FLAGS, bad_copy_flags },
+    { "copy-rsvd2", LPU_ERR_RESERVED, bad_copy_rsvd2 },
+    { "copy-rsvd3", LPU_ERR_RESERVED, bad_copy_rsvd3 },
+    { "copy-size-zero", LPU_ERR_RANGE, bad_copy_size_zero },
+    { "copy-size-big", LPU_ERR_RANGE, bad_copy_size_big },
+    { "copy-seg-count-zero", LPU_ERR_RANGE, bad_copy_count_zero },
+    { "copy-seg-count-big", LPU_ERR_RANGE, bad_copy_count_big },
     { "nop-flags", LPU_ERR_BAD_FLAGS, bad_nop_flags },
     { "fence-flags", LPU_ERR_BAD_FLAGS, bad_fence_flags },
     { "hdr-reserved", LPU_ERR_RESERVED, bad_hdr_rsvd },
@@ -1291,6 +1345,430 @@ static void test_irq_delivery(void)
     lpu_stop(&l);
 }
 
+/* ---- DMA engine (COPY) ------------------------------------------------- */
+
+#define COPY_NS(size)       ((int64_t)LPU_COPY_BASE_CYCLES + \
+                             DIV_ROUND_UP((size), LPU_DMA_BYTES_PER_CYCLE))
+#define PAGE                ((uint64_t)LPU_PAGE_SIZE)
+#define VA(n)               ((uint64_t)(n) << 32)
+
+/*
+ * A buffer the device reaches through one segment. Host buffers get real
+ * page tables with their data pages deliberately out of order (runs of
+ * four adjacent pages, then four in reverse), so translation and the
+ * coalescing of contiguous pages both matter. @shadow is what the test
+ * expects the buffer to hold.
+ */
+typedef struct Buf {
+    struct lpu_segment seg;
+    uint64_t size;
+    uint64_t sram_base;         /* SRAM: guest physical address of byte 0 */
+    uint64_t *page;             /* host: bus address of each data page */
+    uint8_t *shadow;
+} Buf;
+
+static uint64_t page_alloc(Lpu *l, uint64_t pages)
+{
+    uint64_t addr = guest_alloc(&l->alloc, (pages + 1) * PAGE);
+
+    g_assert(addr);
+    return ROUND_UP(addr, PAGE);
+}
+
+/* @sram: where BAR 2 is mapped (qpci_iomap() it once per device). */
+static void buf_sram(uint64_t sram, Buf *b, uint64_t va, uint64_t size,
+                     uint64_t offset)
+{
+    memset(b, 0, sizeof(*b));
+    b->seg.va = cpu_to_le64(va);
+    b->seg.size = cpu_to_le64(size);
+    b->seg.base = cpu_to_le64(offset);
+    b->seg.kind = cpu_to_le32(LPU_SEG_SRAM);
+    b->size = size;
+    b->sram_base = sram + offset;
+    b->shadow = g_malloc0(size);
+}
+
+/* Page i of the buffer lives at data page perm(i) of one allocation. */
+static uint64_t buf_perm(uint64_t i, uint64_t pages)
+{
+    uint64_t j = i % 8 < 4 ? i : i - i % 8 + 11 - i % 8;
+
+    return j < pages ? j : i;
+}
+
+static void buf_host(Lpu *l, Buf *b, uint64_t va, uint64_t size)
+{
+    uint64_t pages = size / PAGE;
+    uint64_t data = page_alloc(l, pages), dir = page_alloc(l, 1);
+    uint64_t i, leaf = 0;
+
+    memset(b, 0, sizeof(*b));
+    b->seg.va = cpu_to_le64(va);
+    b->seg.size = cpu_to_le64(size);
+    b->seg.base = cpu_to_le64(dir);
+    b->seg.kind = cpu_to_le32(LPU_SEG_HOST);
+    b->size = size;
+    b->page = g_new(uint64_t, pages);
+    b->shadow = g_malloc0(size);
+    qtest_memset(l->qts, dir, 0, PAGE);
+    for (i = 0; i < pages; i++) {
+        if (i % 512 == 0) {
+            leaf = page_alloc(l, 1);
+            qtest_writeq(l->qts, dir + i / 512 * 8, leaf);
+        }
+        b->page[i] = data + buf_perm(i, pages) * PAGE;
+        qtest_writeq(l->qts, leaf + i % 512 * 8, b->page[i]);
+    }
+    qtest_memset(l->qts, data, 0, size);
+}
+
+static void buf_free(Buf *b)
+{
+    g_free(b->page);
+    g_free(b->shadow);
+}
+
+static uint64_t buf_va(const Buf *b)
+{
+    return le64_to_cpu(b->seg.va);
+}
+
+/* Move bytes between the test and the buffer through its pages. */
+static void buf_io(Lpu *l, Buf *b, uint64_t off, uint8_t *data, uint64_t len,
+                   bool write)
+{
+    uint64_t n;
+
+    while (len) {
+        uint64_t addr;
+
+        if (b->page) {
+            addr = b->page[off / PAGE] + off % PAGE;
+            n = MIN(len, PAGE - off % PAGE);
+        } else {
+            addr = b->sram_base + off;
+            n = len;
+        }
+        if (write) {
+            qtest_bufwrite(l->qts, addr, data, n);
+        } else {
+            qtest_bufread(l->qts, addr, data, n);
+        }
+        off += n;
+        data += n;
+        len -= n;
+    }
+}
+
+/* Fill the whole buffer (and its shadow) with a pattern from @seed. */
+static void buf_fill(Lpu *l, Buf *b, uint32_t seed)
+{
+    uint64_t i;
+
+    for (i = 0; i < b->size; i++) {
+        b->shadow[i] = (i * 7 + seed + (i >> 9)) & 0xff;
+    }
+    buf_io(l, b, 0, b->shadow, b->size, true);
+}
+
+/* The whole buffer holds exactly what the test expects. */
+static void buf_check(Lpu *l, Buf *b)
+{
+    g_autofree uint8_t *now = g_malloc(b->size);
+    uint64_t i;
+
+    buf_io(l, b, 0, now, b->size, false);
+    for (i = 0; i < b->size; i++) {
+        if (now[i] != b->shadow[i]) {
+            g_test_message("segment 0x%" PRIx64 " byte 0x%" PRIx64
+                           ": 0x%02x, expected 0x%02x", buf_va(b), i,
+                           now[i], b->shadow[i]);
+            g_assert_not_reached();
+        }
+    }
+}
+
+/* Write a segment table of @n entries; returns its bus address. */
+static uint64_t table_put(Lpu *l, const struct lpu_segment *segs, unsigned n)
+{
+    uint64_t addr = lpu_alloc(l, n * sizeof(*segs));
+
+    qtest_memwrite(l->qts, addr, segs, n * sizeof(*segs));
+    return addr;
+}
+
+/* A table of the buffers, in the order given (sorted by va). */
+static uint64_t table_of(Lpu *l, Buf **bufs, unsigned n)
+{
+    g_autofree struct lpu_segment *segs = g_new(struct lpu_segment, n);
+    unsigned i;
+
+    for (i = 0; i < n; i++) {
+        segs[i] = bufs[i]->seg;
+    }
+    return table_put(l, segs, n);
+}
+
+static void put_copy(Lpu *l, Ring *r, uint64_t src, uint64_t dst,
+                     uint64_t size, uint64_t table, uint32_t count)
+{
+    union lpu_desc d = { 0 };
+
+    d.hdr.opcode = LPU_OP_COPY;
+    d.copy.src = cpu_to_le64(src);
+    d.copy.dst = cpu_to_le64(dst);
+    d.copy.size = cpu_to_le64(size);
+    d.copy.seg_table = cpu_to_le64(table);
+    d.copy.seg_count = cpu_to_le32(count);
+    put_desc(l, r, &d);
+}
+
+/* What a correct copy does to the shadows. */
+static void shadow_copy(Buf *sb, uint64_t soff, Buf *db, uint64_t doff,
+                        uint64_t size)
+{
+    memmove(db->shadow + doff, sb->shadow + soff, size);
+}
+
+typedef struct DmaEnv {
+    Lpu l;
+    Ring r;
+    uint64_t sram;
+    Buf sram_a, sram_b, host_a, host_b;
+    Buf *bufs[4];
+    uint64_t table;
+} DmaEnv;
+
+/*
+ * Four buffers in one table: two SRAM (1 MiB each), two host (256 KiB
+ * each), filled with distinct patterns.
+ */
+static void dma_env_start(DmaEnv *e, const char *extra)
+{
+    Lpu *l = &e->l;
+
+    lpu_start(l, extra);
+    lpu_msix_setup(l);
+    wr(l, LPU_REG_IRQ_MASK, LPU_IRQ_ALL);
+    ring_setup(l, &e->r, 1, 16, 8);
+    e->sram = qpci_iomap(l->dev, LPU_BAR_SRAM, NULL).addr;
+    buf_sram(e->sram, &e->sram_a, VA(1), 1 * MiB, 0);
+    buf_sram(e->sram, &e->sram_b, VA(2), 1 * MiB, 3 * MiB);
+    buf_host(l, &e->host_a, VA(3), 256 * KiB);
+    buf_host(l, &e->host_b, VA(4) + 64 * KiB, 256 * KiB);
+    e->bufs[0] = &e->sram_a;
+    e->bufs[1] = &e->sram_b;
+    e->bufs[2] = &e->host_a;
+    e->bufs[3] = &e->host_b;
+    buf_fill(l, &e->sram_a, 1);
+    buf_fill(l, &e->sram_b, 2);
+    buf_fill(l, &e->host_a, 3);
+    buf_fill(l, &e->host_b, 4);
+    e->table = table_of(l, e->bufs, 4);
+}
+
+static void dma_env_check(DmaEnv *e)
+{
+    unsigned i;
+
+    for (i = 0; i < 4; i++) {
+        buf_check(&e->l, e->bufs[i]);
+    }
+}
+
+static void dma_env_stop(DmaEnv *e)
+{
+    unsigned i;
+
+    for (i = 0; i < 4; i++) {
+        buf_free(e->bufs[i]);
+    }
+    lpu_stop(&e->l);
+}
+
+/*
+ * Run one COPY and a FENCE behind it on the env's ring; asserts that it
+ * completed, at its modelled time, and returns the FENCE's record.
+ */
+static void dma_copy_ok(DmaEnv *e, Buf *sb, uint64_t soff, Buf *db,
+                        uint64_t doff, uint64_t size)
+{
+    Lpu *l = &e->l;
+    struct lpu_fence_record rec;
+    uint32_t done = qrd(l, e->r.q, LPU_Q_DONE);
+    int64_t db_ns;
+
+    put_copy(l, &e->r, buf_va(sb) + soff, buf_va(db) + doff, size, e->table,
+             4);
+    put_fence(l, &e->r, 0, done + 2, 0);
+    db_ns = ring_doorbell(l, &e->r);
+    step(l, COPY_NS(size) + FENCE_NS + 10);
+    g_assert_cmphex(qrd(l, e->r.q, LPU_Q_STATUS), ==, LPU_Q_STATUS_ENABLED);
+    g_assert_cmpuint(qrd(l, e->r.q, LPU_Q_DONE), ==, done + 2);
+    read_fence(l, &e->r, 0, &rec);
+    g_assert_cmpuint(rec.seq, ==, done + 2);
+    g_assert_cmpint(rec.complete_ns, ==, db_ns + COPY_NS(size) + FENCE_NS);
+    shadow_copy(sb, soff, db, doff, size);
+}
+
+/* Every direction moves exactly the right bytes, nothing around them. */
+static void test_copy_data(void)
+{
+    DmaEnv e;
+    Lpu *l = &e.l;
+    uint32_t busy;
+
+    dma_env_start(&e, NULL);
+    g_test_message("host to SRAM, unaligned, across pages");
+    dma_copy_ok(&e, &e.host_a, 123, &e.sram_a, 4095, 70000);
+    busy = rd(l, LPU_REG_BUSY_NS_LO);
+    g_assert_cmpuint(busy, ==, COPY_NS(70000) + FENCE_NS);
+    g_test_message("SRAM to host");
+    dma_copy_ok(&e, &e.sram_a, 4095, &e.host_b, 5, 70000);
+    g_test_message("SRAM to SRAM");
+    dma_copy_ok(&e, &e.sram_a, 1, &e.sram_b, 777, 12345);
+    g_test_message("host to host");
+    dma_copy_ok(&e, &e.host_a, 4000, &e.host_b, 100000, 33333);
+    g_test_message("one byte, at the very ends of the buffers");
+    dma_copy_ok(&e, &e.host_a, 256 * KiB - 1, &e.sram_b, 0, 1);
+    dma_copy_ok(&e, &e.sram_b, 1 * MiB - 1, &e.host_a, 0, 1);
+    g_test_message("whole buffers");
+    dma_copy_ok(&e, &e.host_b, 0, &e.host_a, 0, 256 * KiB);
+    dma_copy_ok(&e, &e.sram_b, 0, &e.sram_a, 0, 1 * MiB);
+    dma_copy_ok(&e, &e.host_a, 0, &e.sram_b, 512 * KiB, 256 * KiB);
+    dma_copy_ok(&e, &e.sram_a, 3, &e.host_b, 0, 256 * KiB);
+    g_test_message("within one buffer, not overlapping");
+    dma_copy_ok(&e, &e.sram_a, 0, &e.sram_a, 4096 * 3 + 1, 4096 * 3 + 1);
+    dma_copy_ok(&e, &e.host_b, 200000, &e.host_b, 3, 50000);
+    dma_env_check(&e);
+    g_assert_cmpuint(rd(l, LPU_REG_ERROR_COUNT), ==, 0);
+    g_assert_cmpuint(rd(l, LPU_REG_DESC_DONE_LO), ==, 2 * 12);
+    dma_env_stop(&e);
+}
+
+typedef struct BadCopy {
+    const char *name;
+    Buf *(*src)(DmaEnv *e, uint64_t *off);
+    Buf *(*dst)(DmaEnv *e, uint64_t *off);
+    uint64_t src_va;            /* if src is NULL */
+    uint64_t dst_va;            /* if dst is NULL */
+    uint64_t size;
+    uint64_t fault_addr;        /* 0: the buffer end, see below */
+    uint32_t fault_info;
+} BadCopy;
+
+static void assert_fault(Lpu *l, Ring *r, uint64_t addr, uint32_t info)
+{
+    g_assert_cmpuint(qrd(l, r->q, LPU_Q_ERROR), ==, LPU_ERR_FAULT);
+    g_assert_cmphex(qrd(l, r->q, LPU_Q_FAULT_ADDR_LO), ==, (uint32_t)addr);
+    g_assert_cmphex(qrd(l, r->q, LPU_Q_FAULT_ADDR_HI), ==, addr >> 32);
+    g_assert_cmphex(qrd(l, r->q, LPU_Q_FAULT_INFO), ==, info);
+}
+
+/*
+ * Run a COPY that must halt the env's queue with @code at entry 1 (a FENCE
+ * goes first, another after), then recover. Nothing may have changed.
+ */
+static void dma_copy_bad(DmaEnv *e, uint64_t src, uint64_t dst, uint64_t size,
+                         uint64_t table, uint32_t count, uint32_t code)
+{
+    Lpu *l = &e->l;
+    struct lpu_fence_record rec;
+    uint32_t errors = rd(l, LPU_REG_ERROR_COUNT);
+
+    qwr(l, e->r.q, LPU_Q_CTRL, LPU_Q_CTRL_RESET | LPU_Q_CTRL_ENABLE);
+    e->r.tail = 0;
+    qtest_memset(l->qts, e->r.fence, 0, e->r.count * LPU_FENCE_RECORD_SIZE);
+    put_fence(l, &e->r, 0, 0x51, 0);
+    put_copy(l, &e->r, src, dst, size, table, count);
+    put_fence(l, &e->r, 1, 0x52, LPU_DESC_F_IRQ);
+    ring_doorbell(l, &e->r);
+    step(l, COPY_NS(MIN(size, 64 * MiB)) + 10000);
+    assert_halted(l, &e->r, code, 1, errors + 1);
+    read_fence(l, &e->r, 0, &rec);
+    g_assert_cmphex(rec.seq, ==, 0x51);
+    read_fence(l, &e->r, 1, &rec);
+    g_assert_cmphex(rec.seq, ==, 0);
+    g_assert_cmpuint(qrd(l, e->r.q, LPU_Q_DONE), ==, 1);
+    if (code != LPU_ERR_FAULT) {
+        g_assert_cmphex(qrd(l, e->r.q, LPU_Q_FAULT_ADDR_LO), ==, 0);
+        g_assert_cmphex(qrd(l, e->r.q, LPU_Q_FAULT_ADDR_HI), ==, 0);
+        g_assert_cmphex(qrd(l, e->r.q, LPU_Q_FAULT_INFO), ==, 0);
+    }
+}
+
+/* Recover the env's queue after dma_copy_bad(); the fault is forgotten. */
+static void dma_recover(DmaEnv *e)
+{
+    Lpu *l = &e->l;
+
+    qwr(l, e->r.q, LPU_Q_CTRL, LPU_Q_CTRL_RESET | LPU_Q_CTRL_ENABLE);
+    g_assert_cmphex(qrd(l, e->r.q, LPU_Q_FAULT_ADDR_LO), ==, 0);
+    g_assert_cmphex(qrd(l, e->r.q, LPU_Q_FAULT_ADDR_HI), ==, 0);
+    g_assert_cmphex(qrd(l, e->r.q, LPU_Q_FAULT_INFO), ==, 0);
+    wr(l, LPU_REG_ERROR_ACK, 1);
+    wr(l, LPU_REG_IRQ_STATUS, LPU_IRQ_ALL);
+    e->r.tail = 0;
+}
+
+/*
+ * A copy reaching outside its segments faults before a byte moves, with
+ * the address and kind of the first bad access; the queue then works.
+ */
+static void test_copy_fault(void)
+{
+    DmaEnv e;
+    Lpu *l = &e.l;
+    const struct {
+        const char *name;
+        uint64_t src, dst, size, addr;
+        uint32_t info;
+    } cases[] = {
+        { "source not mapped", VA(5), 0, 16, VA(5), LPU_FAULT_NOT_MAPPED },
+        { "source below the first segment", 4096, 0, 16, 4096,
+          LPU_FAULT_NOT_MAPPED },
+        { "source in the gap before a segment", VA(4) + 4096, 0, 16,
+          VA(4) + 4096, LPU_FAULT_NOT_MAPPED },
+        { "source past the end", VA(1) + MiB - 10, 0, 11, VA(1) + MiB,
+          LPU_FAULT_OUT_OF_BOUNDS },
+        { "source runs into the next segment", VA(3) + 255 * KiB, VA(1),
+          2 * KiB, VA(3) + 256 * KiB, LPU_FAULT_OUT_OF_BOUNDS },
+        { "destination not mapped", VA(1), VA(1) + MiB, 16, VA(1) + MiB,
+          LPU_FAULT_NOT_MAPPED | LPU_FAULT_WRITE },
+        { "destination past the end", VA(1), VA(4) + 64 * KiB + 256 * KiB - 1,
+          2, VA(4) + 64 * KiB + 256 * KiB,
+          LPU_FAULT_OUT_OF_BOUNDS | LPU_FAULT_WRITE },
+        { "huge copy: the source's end is reported", VA(2), VA(3), 1 * GiB,
+          VA(2) + MiB, LPU_FAULT_OUT_OF_BOUNDS },
+        { "both bad: the source is reported", VA(6), VA(7), 1, VA(6),
+          LPU_FAULT_NOT_MAPPED },
+    };
+    unsigned i;
+
+    dma_env_start(&e, NULL);
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        uint64_t dst = cases[i].dst;
+
+        if (!dst) {
+            dst = VA(1) + 8192;
+        }
+        g_test_message("fault: %s", cases[i].name);
+        dma_copy_bad(&e, cases[i].src, dst, cases[i].size, e.table, 4,
+                     LPU_ERR_FAULT);
+        assert_fault(l, &e.r, cases[i].addr, cases[i].info);
+        dma_env_check(&e);
+        dma_recover(&e);
+    }
+
+    g_test_message("a good copy on the recovered queue");
+    dma_copy_ok(&e, &e.host_a, 1, &e.sram_b, 2, 3 * PAGE);
+    dma_copy_ok(&e, &e.sram_b, 0, &e.host_b, 0, 8 * PAGE);
+    dma_env_check(&e);
+    g_assert_cmpuint(rd(l, LPU_REG_ERROR_COUNT), ==, ARRAY_SIZE(cases));
+    dma_env_stop(&e);
+}
+
 /* ---- migration --------------------------------------------------------- */
 
 /*
@@ -1456,7 +1934,7 @@ static void test_migrate_queued_work(void)
 #define MIG_Q_OPCODE            59
 #define MIG_Q_START_NS          81
 #define MIG_Q_DONE_NS           89
-#define MIG_Q_VISIBLE_NS        97
+#define MIG_Q_VISIBLE_NS        185
 
 typedef struct BadState {
     const char *message;        /* what the destination must report */
@@ -1479,7 +1957,7 @@ static const BadState bad_states[] = {
     { "queue 0: engine time out of range", MIG_OFF_Q0 + MIG_Q_ENGINE_NS, 8,
       -1ULL },
     { "queue 0: in-flight opcode", MIG_OFF_Q0 + MIG_Q_OPCODE, 1,
-      LPU_OP_COPY },
+      LPU_OP_EXEC },
     { "queue 0: in-flight time out of range", MIG_OFF_Q0 + MIG_Q_DONE_NS, 8,
       INT64_MAX },
     { "queue 0: in-flight times out of order", MIG_OFF_Q0 + MIG_Q_START_NS,
@@ -1625,6 +2103,8 @@ int main(int argc, char **argv)
     qtest_add_func("lpu-v3/dma-own-bars", test_dma_own_bars);
     qtest_add_func("lpu-v3/bus-master-off", test_bus_master_off);
     qtest_add_func("lpu-v3/irq-delivery", test_irq_delivery);
+    qtest_add_func("lpu-v3/copy-data", test_copy_data);
+    qtest_add_func("lpu-v3/copy-fault", test_copy_fault);
     qtest_add_func("lpu-v3/migrate-queued-work", test_migrate_queued_work);
     qtest_add_func("lpu-v3/migrate-invalid-state",
                    test_migrate_invalid_state);
