@@ -291,6 +291,10 @@ uint32_t lpu_v3_copy_prepare(LpuV3Queue *q, const struct lpu_desc_copy *d,
                                   &f->dst_seg, why);
     }
     if (code == LPU_ERR_FAULT) {
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "lpu-v3: queue %u entry %u: COPY fault at device "
+                      "address 0x%" PRIx64 ", info 0x%x\n", q->index,
+                      q->head, q->fault_addr, q->fault_info);
         trace_lpu_v3_copy_fault(q->index, q->head, q->fault_addr,
                                 q->fault_info);
         return code;
