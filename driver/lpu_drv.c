@@ -338,6 +338,11 @@ static int lpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		drm_err(drm, "64-bit DMA not available: %d\n", ret);
 		return ret;
 	}
+	/*
+	 * The device reads host buffers page by page through page tables, so
+	 * a scatterlist segment may be of any length.
+	 */
+	dma_set_max_seg_size(&pdev->dev, UINT_MAX);
 	pci_set_master(pdev);
 
 	ret = lpu_hw_init(ldev);
