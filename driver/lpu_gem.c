@@ -216,7 +216,7 @@ static int lpu_host_bo_map_locked(struct lpu_host_bo *bo)
 	struct device *dev = obj->dev->dev;
 	u64 npages = obj->size >> PAGE_SHIFT, i = 0;
 	u32 nleaf = DIV_ROUND_UP(npages, LPU_PT_ENTRIES_PER_PAGE);
-	struct sg_dma_page_iter it;
+	struct scatterlist *sg;
 	struct sg_table *sgt;
 	u32 j;
 	int ret;
@@ -252,12 +252,14 @@ static int lpu_host_bo_map_locked(struct lpu_host_bo *bo)
 	for (j = 0; j < nleaf; j++)
 		bo->pt[0].cpu[j] = cpu_to_le64(bo->pt[1 + j].dma);
 
-	for_each_sgtable_dma_page(sgt, &it, 0) {
-		if (i == npages)
-			break;
-		bo->pt[1 + i / LPU_PT_ENTRIES_PER_PAGE].cpu[i % LPU_PT_ENTRIES_PER_PAGE] =
-			cpu_to_le64(sg_page_iter_dma_address(&it));
-		i++;
+	/* Per DMA segment, not per page: this runs for every first user. */
+	for_each_sgtable_dma_sg(sgt, sg, j) {
+		dma_addr_t addr = sg_dma_address(sg);
+		dma_addr_t end = addr + sg_dma_len(sg);
+
+		for (; addr < end && i < npages; addr += LPU_PAGE_SIZE, i++)
+			bo->pt[1 + i / LPU_PT_ENTRIES_PER_PAGE].cpu[i % LPU_PT_ENTRIES_PER_PAGE] =
+				cpu_to_le64(addr);
 	}
 	if (i != npages) {
 		drm_err(obj->dev, "host buffer of %llu pages mapped as %llu\n",
