@@ -11,6 +11,12 @@
  * finished job at or below the newest such seq reports -ENODATA instead of
  * 0, so a WAIT never reports a failed job as successful.
  *
+ * A job is a NOP or a COPY (lpu_copy.c builds its descriptors and device
+ * address space). A COPY job holds its buffers until it is freed, waits for
+ * the earlier jobs in their reservation objects it conflicts with and adds
+ * its own fence there; in_syncobj and out_syncobj connect any job to
+ * syncobjs.
+ *
  * Lifetime: every job holds a reference on the DRM device, so the device
  * (its queues, schedulers and everything a job points at) outlives every
  * job by construction; the final DRM release then finds the schedulers
