@@ -265,6 +265,18 @@ struct lpu_copy_job *lpu_copy_job_create(struct lpu_device *ldev,
 		if (ret)
 			goto fail;
 	}
+	/*
+	 * A device address may land in any buffer of the job's table, so
+	 * with one such copy every buffer may be written: fence them all
+	 * as written, so that implicit sync orders the job against every
+	 * earlier reader and writer and later readers wait for it.
+	 */
+	for (i = 0; i < args->copy_count; i++)
+		if (copies[i].flags & DRM_LPU_COPY_DEVICE_ADDRESSES)
+			break;
+	if (i < args->copy_count)
+		for (i = 0; i < cj->num_bufs; i++)
+			cj->bufs[i].write = true;
 	cj->num_descs = args->copy_count;
 	kfree(copies);
 	copies = NULL;

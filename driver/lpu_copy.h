@@ -25,7 +25,8 @@ struct lpu_device;
  * @obj: the buffer; the job holds a reference until it is freed.
  * @handle: its handle in the submitting file; the segment's va is
  *	handle << 32.
- * @write: some copy writes it (the job's fence is a write fence).
+ * @write: some copy writes it, or may (any copy of the job uses device
+ *	addresses); the job's fence is a write fence.
  * @mapped: host buffer: the job holds its device mapping
  *	(lpu_host_bo_map()).
  */
