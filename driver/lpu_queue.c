@@ -17,7 +17,8 @@
  * scheduler's submission parked (drm_sched_wqueue_stop(), or drm_sched_stop()
  * on a timeout) they reset the queue, retire again what the device finished
  * before it stopped, fail only the guilty job (-EFAULT for an access outside
- * its buffers, -EIO for another rejected descriptor, -ETIMEDOUT for a hang)
+ * its buffers, -EINVAL for a copy between overlapping device addresses, -EIO
+ * for another rejected descriptor, -ETIMEDOUT for a hang)
  * and re-emit the jobs still unfinished
  * behind it, which never ran to their fence and so are innocent.
  */
@@ -333,6 +334,16 @@ static void lpu_queue_recover(struct lpu_queue *q, struct lpu_hw_fence *suspect)
 					    fault_addr, lpu_hw_fault_name(fault_info),
 					    fault_info);
 			lpu_queue_complete_locked(q, bad, -EFAULT);
+		} else if (bad && err == LPU_ERR_OVERLAP) {
+			/*
+			 * Only a device-address copy can overlap (SUBMIT
+			 * refuses overlapping handle ranges): the job's
+			 * arguments were invalid, and any client can do it.
+			 */
+			drm_err_ratelimited(&ldev->drm,
+					    "queue %u: job with fence %llu of client %llu copies between overlapping device addresses; job failed with -EINVAL, queue reset\n",
+					    q->index, bad->base.seqno, bad->client_id);
+			lpu_queue_complete_locked(q, bad, -EINVAL);
 		} else if (bad) {
 			drm_err(&ldev->drm,
 				"queue %u halted at descriptor %u: %s (%u); job with fence %llu failed, queue reset\n",
