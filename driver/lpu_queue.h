@@ -100,6 +100,8 @@ struct lpu_hw_fence {
  * @progress: jiffies of the last sign of life: a job completed, or the
  *	device got work while idle, or the queue was restarted. A job counts
  *	as hung only if the queue made no progress for a whole timeout.
+ * @last_done: Q_DONE (descriptors completed) when the recovery last looked;
+ *	a change is progress too.
  * @jobs_done: jobs the device completed.
  * @jobs_failed: jobs failed by a halt or a timeout.
  * @resets: queue resets done for recovery.
@@ -133,6 +135,7 @@ struct lpu_queue {
 	u64 fence_context;
 	u64 last_seqno;
 	unsigned long progress;
+	u32 last_done;
 	u64 jobs_done;
 	u64 jobs_failed;
 	u32 resets;
