@@ -189,6 +189,31 @@ void lpu_copy_job_destroy(struct lpu_copy_job *cj)
 	kfree(cj);
 }
 
+/* The job is emitted: hand its host buffers to the card. Any context. */
+void lpu_copy_job_sync_for_device(const struct lpu_copy_job *cj)
+{
+	u32 i;
+
+	for (i = 0; i < cj->num_bufs; i++)
+		if (cj->bufs[i].mapped)
+			lpu_host_bo_sync_for_device(cj->bufs[i].obj);
+}
+
+/*
+ * The job is done (or failed, perhaps half-way): give the host buffers it
+ * may have written back to the CPU before its fence signals. Buffers it
+ * only read were not changed by the card; syncing those could overwrite
+ * what the CPU wrote meanwhile through a bounce buffer. Any context.
+ */
+void lpu_copy_job_sync_for_cpu(const struct lpu_copy_job *cj)
+{
+	u32 i;
+
+	for (i = 0; i < cj->num_bufs; i++)
+		if (cj->bufs[i].mapped && cj->bufs[i].write)
+			lpu_host_bo_sync_for_cpu(cj->bufs[i].obj);
+}
+
 /*
  * Removal, once the card is reset and can no longer touch host memory:
  * take back the DMA memory and mappings of every job still around, which

@@ -67,5 +67,7 @@ struct lpu_copy_job *lpu_copy_job_create(struct lpu_device *ldev,
 					 const struct drm_lpu_submit *args);
 void lpu_copy_job_destroy(struct lpu_copy_job *cj);
 void lpu_copy_release_all_dma(struct lpu_device *ldev);
+void lpu_copy_job_sync_for_device(const struct lpu_copy_job *cj);
+void lpu_copy_job_sync_for_cpu(const struct lpu_copy_job *cj);
 
 #endif /* __LPU_COPY_H__ */

@@ -364,6 +364,26 @@ void lpu_host_bo_unmap(struct drm_gem_object *obj)
 	mutex_unlock(&bo->map_lock);
 }
 
+/*
+ * The mapping is shared and long-lived, so ownership of the pages moves
+ * between CPU and card per job: to the card when a job is emitted (the CPU
+ * may have written through mmap since the last job), back to the CPU when
+ * it completes, before anyone can see that. Free on a coherent machine
+ * without bounce buffers; needed with swiotlb or non-coherent DMA. The
+ * caller's job holds the mapping. Any context.
+ */
+void lpu_host_bo_sync_for_device(struct drm_gem_object *obj)
+{
+	dma_sync_sgtable_for_device(obj->dev->dev, to_lpu_host_bo(obj)->sgt,
+				    DMA_BIDIRECTIONAL);
+}
+
+void lpu_host_bo_sync_for_cpu(struct drm_gem_object *obj)
+{
+	dma_sync_sgtable_for_cpu(obj->dev->dev, to_lpu_host_bo(obj)->sgt,
+				 DMA_BIDIRECTIONAL);
+}
+
 static const struct drm_gem_object_funcs lpu_host_bo_funcs = {
 	.free = lpu_host_bo_free,
 	.print_info = drm_gem_shmem_object_print_info,

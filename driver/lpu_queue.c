@@ -35,6 +35,7 @@
 #include <drm/drm_print.h>
 
 #include "drm/lpu_accel.h"
+#include "lpu_copy.h"
 #include "lpu_drv.h"
 #include "lpu_job.h"
 #include "lpu_queue.h"
@@ -174,6 +175,9 @@ static void lpu_queue_complete_locked(struct lpu_queue *q,
 {
 	lockdep_assert_held(&q->lock);
 
+	/* Before anyone can see the job done and read what it wrote. */
+	if (hw->copy)
+		lpu_copy_job_sync_for_cpu(hw->copy);
 	list_del_init(&hw->link);
 	q->inflight_count--;
 	q->inflight_descs -= lpu_hw_fence_slots(hw);
@@ -475,6 +479,10 @@ static struct dma_fence *lpu_sched_run_job(struct drm_sched_job *sched_job)
 
 	if (!drm_dev_enter(&q->ldev->drm, &idx))
 		return ERR_PTR(-ENODEV);
+
+	/* Its dependencies are done: what the CPU wrote is final. */
+	if (hw->copy)
+		lpu_copy_job_sync_for_device(hw->copy);
 
 	spin_lock_irq(&q->lock);
 	if (q->dead) {
