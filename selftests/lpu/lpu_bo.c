@@ -580,12 +580,6 @@ TEST_F(lpu, liblpu_bo_alloc_map_free)
 	EXPECT_EQ(0, wait_sram_used(&self->card, used0, 5000, &used));
 }
 
-TEST_F(lpu, kernel_not_tainted)
-{
-	unsigned long taint;
-
-	ASSERT_EQ(0, read_taint(&taint));
-	EXPECT_EQ(0, taint & LPU_BAD_TAINT) TH_LOG("tainted: %#lx", taint);
-}
+LPU_TEST_KERNEL_NOT_TAINTED
 
 TEST_HARNESS_MAIN
