@@ -15,13 +15,16 @@
 #include <drm/drm_accel.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
+#include <drm/drm_gem.h>
 #include <drm/drm_ioctl.h>
 #include <drm/drm_managed.h>
 #include <drm/drm_print.h>
 
 #include "drm/lpu_accel.h"
+#include "lpu_copy.h"
 #include "lpu_debugfs.h"
 #include "lpu_drv.h"
+#include "lpu_gem.h"
 #include "lpu_job.h"
 #include "lpu_queue.h"
 #include "lpu_regs.h"
@@ -81,6 +84,9 @@ static const struct drm_ioctl_desc lpu_drm_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(LPU_GET_INFO, lpu_ioctl_get_info, DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(LPU_SUBMIT, lpu_ioctl_submit, DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(LPU_WAIT, lpu_ioctl_wait, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(LPU_BO_CREATE, lpu_ioctl_bo_create, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(LPU_BO_INFO, lpu_ioctl_bo_info, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(LPU_BO_WAIT, lpu_ioctl_bo_wait, DRM_RENDER_ALLOW),
 };
 
 /*
@@ -91,6 +97,9 @@ static const u16 lpu_ioctl_min_size[] = {
 	[DRM_LPU_GET_INFO] = offsetofend(struct drm_lpu_info, fw_version),
 	[DRM_LPU_SUBMIT] = offsetofend(struct drm_lpu_submit, seq),
 	[DRM_LPU_WAIT] = offsetofend(struct drm_lpu_wait, device_ns),
+	[DRM_LPU_BO_CREATE] = sizeof(struct drm_lpu_bo_create),
+	[DRM_LPU_BO_INFO] = sizeof(struct drm_lpu_bo_info),
+	[DRM_LPU_BO_WAIT] = sizeof(struct drm_lpu_bo_wait),
 };
 
 static_assert(ARRAY_SIZE(lpu_ioctl_min_size) == ARRAY_SIZE(lpu_drm_ioctls));
@@ -101,10 +110,11 @@ static_assert(ARRAY_SIZE(lpu_ioctl_min_size) == ARRAY_SIZE(lpu_drm_ioctls));
  * accel files never have: DRM_IOCTL_GET_MAGIC and DRM_IOCTL_GET_UNIQUE
  * dereference a NULL file_priv->master, an oops any user of the node can
  * trigger (found by selftests/lpu/fuzz_lpu.c). Only what makes sense on a
- * compute node goes through. GEM and PRIME ioctls need DRIVER_GEM: without
- * it DRM core never initialises the file's GEM handle table, yet 6.12's
- * PRIME ioctl still takes its lock (lockdep caught that, also through the
- * fuzzer). Syncobj ioctls are gated on DRIVER_SYNCOBJ by DRM core itself.
+ * compute node goes through: GEM_CLOSE and PRIME for buffer objects (they
+ * need DRIVER_GEM: without it DRM core never initialises the file's GEM
+ * handle table, yet 6.12's PRIME ioctl still takes its lock), and the
+ * syncobj ioctls (DRIVER_SYNCOBJ). Not FLINK/OPEN: global names would share
+ * a buffer with anyone who guesses the name, and sharing must be explicit.
  */
 static bool lpu_core_ioctl_allowed(struct drm_device *drm, unsigned int nr)
 {
@@ -218,10 +228,7 @@ static long lpu_compat_ioctl(struct file *filp, unsigned int cmd,
 #define lpu_compat_ioctl NULL
 #endif
 
-/*
- * DRM_ACCEL_FOPS with our ioctl wrapper and fdinfo. No mmap: there are no
- * buffer objects yet, so the driver does not claim DRIVER_GEM either.
- */
+/* DRM_ACCEL_FOPS with our ioctl wrapper and fdinfo. */
 static const struct file_operations lpu_fops = {
 	.owner = THIS_MODULE,
 	.open = accel_open,
@@ -231,6 +238,7 @@ static const struct file_operations lpu_fops = {
 	.poll = drm_poll,
 	.read = drm_read,
 	.llseek = noop_llseek,
+	.mmap = drm_gem_mmap,
 	.show_fdinfo = drm_show_fdinfo,
 	.fop_flags = FOP_UNSIGNED_OFFSET,
 };
@@ -246,10 +254,12 @@ static void lpu_drm_postclose(struct drm_device *drm, struct drm_file *file)
 }
 
 static const struct drm_driver lpu_drm_driver = {
-	.driver_features = DRIVER_COMPUTE_ACCEL,
+	.driver_features = DRIVER_COMPUTE_ACCEL | DRIVER_GEM | DRIVER_SYNCOBJ,
 	.open = lpu_drm_open,
 	.postclose = lpu_drm_postclose,
 	.show_fdinfo = lpu_file_show_fdinfo,
+	.gem_create_object = lpu_gem_create_object,
+	.gem_prime_import = lpu_gem_prime_import,
 	.ioctls = lpu_drm_ioctls,
 	.num_ioctls = ARRAY_SIZE(lpu_drm_ioctls),
 	.fops = &lpu_fops,
@@ -336,6 +346,13 @@ static int lpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = lpu_pick_ring_entries(ldev);
 	if (ret)
 		return ret;
+	ret = drmm_mutex_init(drm, &ldev->copy_lock);
+	if (ret)
+		return ret;
+	INIT_LIST_HEAD(&ldev->copy_jobs);
+	ret = lpu_sram_init(ldev);
+	if (ret)
+		return ret;
 
 	ret = pci_alloc_irq_vectors(pdev, LPU_MSIX_NUM_VECTORS,
 				    LPU_MSIX_NUM_VECTORS, PCI_IRQ_MSIX);
@@ -386,6 +403,9 @@ static void lpu_remove(struct pci_dev *pdev)
 	drm_dev_unplug(&ldev->drm);
 	lpu_hw_irq_disable(ldev);
 	failed = lpu_queues_shutdown(ldev);
+	/* Nothing runs on the card any more: take back the jobs' DMA memory. */
+	lpu_hw_quiesce(ldev);
+	lpu_copy_release_all_dma(ldev);
 	drm_info(&ldev->drm, "removed: %u jobs on the card failed with -ENODEV; open files get -ENODEV until closed\n",
 		 failed);
 	/* devres now resets the card, then frees interrupts and rings. */
@@ -450,3 +470,4 @@ module_exit(lpu_exit);
 
 MODULE_DESCRIPTION("DRM accel driver for the LPU v3 inference accelerator");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(DMA_BUF);

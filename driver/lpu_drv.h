@@ -5,6 +5,8 @@
 #ifndef __LPU_DRV_H__
 #define __LPU_DRV_H__
 
+#include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
@@ -13,6 +15,7 @@
 
 #include "lpu_hw.h"
 #include "lpu_queue.h"
+#include "lpu_sram.h"
 
 #define LPU_DRIVER_DESC		"LPU v3 inference accelerator"
 
@@ -29,6 +32,11 @@
  * @ring_entries: descriptors per ring, the same for every queue.
  * @sram_size: SRAM aperture in bytes.
  * @queues: per hardware queue state.
+ * @sram: SRAM allocator and scrubbing.
+ * @copy_lock: protects @copy_jobs and @copy_dma_gone.
+ * @copy_jobs: COPY jobs holding DMA memory or mappings (lpu_copy.c).
+ * @copy_dma_gone: the card was removed and every job's DMA side released;
+ *	no new one may be set up.
  * @debugfs_link: accel/<minor> symlink to the device's debugfs directory.
  */
 struct lpu_device {
@@ -43,6 +51,11 @@ struct lpu_device {
 	u64 sram_size;
 
 	struct lpu_queue queues[LPU_NUM_QUEUES];
+	struct lpu_sram sram;
+
+	struct mutex copy_lock; /* see @copy_lock above */
+	struct list_head copy_jobs;
+	bool copy_dma_gone;
 
 	struct dentry *debugfs_link;
 };

@@ -4,7 +4,8 @@
  *
  * Each queue has a ring of descriptors and an array of fence records in
  * coherent DMA memory, and a drm_gpu_scheduler feeding it. run_job() writes
- * a job's NOP and FENCE descriptors and rings the doorbell; the queue's
+ * a job's work descriptors (a NOP, or its COPYs) and its FENCE and rings the
+ * doorbell; a job's scheduler credits are the ring slots it takes. The queue's
  * MSI-X vector signals the job's hardware fence once the device wrote the
  * matching fence record. Jobs retire in ring order.
  *
@@ -15,8 +16,9 @@
  * Both paths share lpu_queue_recover() under @recover_lock: with the
  * scheduler's submission parked (drm_sched_wqueue_stop(), or drm_sched_stop()
  * on a timeout) they reset the queue, retire again what the device finished
- * before it stopped, fail only the guilty job (-EIO for a rejected
- * descriptor, -ETIMEDOUT for a hang) and re-emit the jobs still unfinished
+ * before it stopped, fail only the guilty job (-EFAULT for an access outside
+ * its buffers, -EIO for another rejected descriptor, -ETIMEDOUT for a hang)
+ * and re-emit the jobs still unfinished
  * behind it, which never ran to their fence and so are innocent.
  */
 
@@ -72,31 +74,39 @@ static const struct dma_fence_ops lpu_hw_fence_ops = {
 	.use_64bit_seqno = true,
 };
 
+/* Ring slots @hw takes: its work descriptors and its FENCE. */
+static u32 lpu_hw_fence_slots(const struct lpu_hw_fence *hw)
+{
+	return hw->num_descs + 1;
+}
+
 static void lpu_queue_write_job_locked(struct lpu_queue *q,
 				       struct lpu_hw_fence *hw)
 {
-	union lpu_desc nop = {}, fence = {};
-	u32 idx = q->tail;
+	u32 mask = q->ldev->ring_entries - 1;
+	union lpu_desc fence = {};
+	u32 idx = q->tail, i;
 
 	lockdep_assert_held(&q->lock);
 
-	/* LPU_OP_INVALID is what the fault hook sends: rejected by design. */
-	nop.nop.hdr.opcode = hw->bad_opcode ? LPU_OP_INVALID : LPU_OP_NOP;
-	nop.nop.cycles = cpu_to_le32(hw->nop_cycles);
+	/* A job's slots may wrap around the end of the ring. */
+	for (i = 0; i < hw->num_descs; i++) {
+		union lpu_desc d = hw->descs[i];
+
+		/* LPU_OP_INVALID is what the fault hook sends: rejected by design. */
+		if (!i && hw->bad_opcode)
+			d.hdr.opcode = LPU_OP_INVALID;
+		q->ring[(idx + i) & mask] = d;
+	}
 
 	fence.fence.hdr.opcode = LPU_OP_FENCE;
 	fence.fence.hdr.flags = LPU_DESC_F_IRQ;
 	fence.fence.slot = cpu_to_le32(hw->slot);
 	fence.fence.seq = cpu_to_le64(hw->base.seqno);
+	q->ring[(idx + i) & mask] = fence;
 
-	/*
-	 * The ring size is even and the tail moves in pairs, so both
-	 * descriptors of a job are adjacent.
-	 */
-	q->ring[idx] = nop;
-	q->ring[idx + 1] = fence;
 	hw->ring_index = idx;
-	q->tail = (idx + LPU_DESCS_PER_JOB) & (q->ldev->ring_entries - 1);
+	q->tail = (idx + lpu_hw_fence_slots(hw)) & mask;
 }
 
 static void lpu_queue_kick_locked(struct lpu_queue *q)
@@ -163,6 +173,7 @@ static void lpu_queue_complete_locked(struct lpu_queue *q,
 
 	list_del_init(&hw->link);
 	q->inflight_count--;
+	q->inflight_descs -= lpu_hw_fence_slots(hw);
 	if (error) {
 		dma_fence_set_error(&hw->base, error);
 		q->jobs_failed++;
@@ -245,10 +256,12 @@ static void lpu_queue_restart_locked(struct lpu_queue *q, int reset_ret)
 static struct lpu_hw_fence *lpu_queue_job_at_locked(struct lpu_queue *q,
 						    u32 at)
 {
+	u32 mask = q->ldev->ring_entries - 1;
 	struct lpu_hw_fence *hw;
 
+	/* Slot distance from the job's first slot, across the ring's end. */
 	list_for_each_entry(hw, &q->inflight, link)
-		if (at >= hw->ring_index && at < hw->ring_index + LPU_DESCS_PER_JOB)
+		if (((at - hw->ring_index) & mask) < lpu_hw_fence_slots(hw))
 			return hw;
 	return list_first_entry_or_null(&q->inflight, struct lpu_hw_fence, link);
 }
@@ -264,7 +277,8 @@ static void lpu_queue_recover(struct lpu_queue *q, struct lpu_hw_fence *suspect)
 {
 	struct lpu_device *ldev = q->ldev;
 	struct lpu_hw_fence *bad;
-	u32 err = 0, at = 0;
+	u32 err = 0, at = 0, fault_info = 0;
+	u64 fault_addr = 0;
 	bool halted;
 	int ret;
 
@@ -279,6 +293,11 @@ static void lpu_queue_recover(struct lpu_queue *q, struct lpu_hw_fence *suspect)
 		/* The reset below clears them. */
 		err = lpu_q_read(q, LPU_Q_ERROR);
 		at = lpu_q_read(q, LPU_Q_ERROR_HEAD);
+		if (err == LPU_ERR_FAULT) {
+			fault_addr = lpu_q_read(q, LPU_Q_FAULT_ADDR_LO) |
+				     (u64)lpu_q_read(q, LPU_Q_FAULT_ADDR_HI) << 32;
+			fault_info = lpu_q_read(q, LPU_Q_FAULT_INFO);
+		}
 	} else if (!suspect || list_empty(&suspect->link) ||
 		   time_before(jiffies, q->progress + q->sched.timeout)) {
 		/*
@@ -303,7 +322,17 @@ static void lpu_queue_recover(struct lpu_queue *q, struct lpu_hw_fence *suspect)
 	lpu_queue_retire_locked(q);
 	if (halted) {
 		bad = lpu_queue_job_at_locked(q, at);
-		if (bad) {
+		if (bad && err == LPU_ERR_FAULT) {
+			bad->fault_addr = fault_addr;
+			bad->fault_kind = lpu_hw_fault_kind(fault_info);
+			drm_err(&ldev->drm,
+				"queue %u: job with fence %llu of client %llu faulted: %s access at device address 0x%llx, %s (info 0x%x); job failed with -EFAULT, queue reset\n",
+				q->index, bad->base.seqno, bad->client_id,
+				fault_info & LPU_FAULT_WRITE ? "write" : "read",
+				fault_addr, lpu_hw_fault_name(fault_info),
+				fault_info);
+			lpu_queue_complete_locked(q, bad, -EFAULT);
+		} else if (bad) {
 			drm_err(&ldev->drm,
 				"queue %u halted at descriptor %u: %s (%u); job with fence %llu failed, queue reset\n",
 				q->index, at, lpu_hw_err_name(err), err,
@@ -397,7 +426,8 @@ static struct dma_fence *lpu_sched_run_job(struct drm_sched_job *sched_job)
 		goto out;
 	}
 	/* The credit limit makes this impossible; never overrun the ring. */
-	if (q->inflight_count >= q->max_jobs) {
+	if (q->inflight_count >= q->max_jobs ||
+	    q->inflight_descs + lpu_hw_fence_slots(hw) > q->max_descs) {
 		drm_err(&q->ldev->drm, "queue %u: ring full, job %llu dropped\n",
 			q->index, job->seq);
 		fence = ERR_PTR(-ENOSPC);
@@ -415,8 +445,6 @@ static struct dma_fence *lpu_sched_run_job(struct drm_sched_job *sched_job)
 	 * consecutive, so in-flight jobs never share a record.
 	 */
 	hw->slot = lower_32_bits(q->last_seqno) & (q->num_records - 1);
-	hw->nop_cycles = job->nop_cycles;
-	hw->bad_opcode = job->bad_opcode;
 
 	/* An idle queue starts its hang clock now. */
 	if (list_empty(&q->inflight))
@@ -425,6 +453,7 @@ static struct dma_fence *lpu_sched_run_job(struct drm_sched_job *sched_job)
 	dma_fence_get(&hw->base);
 	list_add_tail(&hw->link, &q->inflight);
 	q->inflight_count++;
+	q->inflight_descs += lpu_hw_fence_slots(hw);
 	lpu_queue_write_job_locked(q, hw);
 	lpu_queue_kick_locked(q);
 
@@ -514,9 +543,14 @@ static int lpu_queue_init(struct lpu_device *ldev, u32 index)
 	snprintf(q->irq_name, sizeof(q->irq_name), "lpu-q%u", index);
 	q->fence_context = dma_fence_context_alloc(1);
 
-	/* One record per job the ring can hold, plus one spare. */
-	q->num_records = ldev->ring_entries / LPU_DESCS_PER_JOB;
+	/*
+	 * One record per job the ring can hold, plus one spare. Slots are
+	 * credits: the ring holds at most max_descs of them, so at most
+	 * max_jobs jobs, which never wrap onto the slot the device reads.
+	 */
+	q->num_records = ldev->ring_entries / LPU_MIN_DESCS_PER_JOB;
 	q->max_jobs = q->num_records - 1;
+	q->max_descs = q->max_jobs * LPU_MIN_DESCS_PER_JOB;
 
 	q->ring = dmam_alloc_coherent(dev, ldev->ring_entries * LPU_DESC_SIZE,
 				      &q->ring_dma, GFP_KERNEL);
@@ -530,11 +564,8 @@ static int lpu_queue_init(struct lpu_device *ldev, u32 index)
 	if (ret)
 		return ret;
 
-	/*
-	 * A job takes LPU_DESCS_PER_JOB credits, one per descriptor, so the
-	 * credit limit is the number of descriptors the ring may hold.
-	 */
-	args.credit_limit = q->max_jobs * LPU_DESCS_PER_JOB;
+	/* A job takes one credit per descriptor (lpu_job.c checks the max). */
+	args.credit_limit = q->max_descs;
 	ret = drm_sched_init(&q->sched, &args);
 	if (ret) {
 		drm_err(&ldev->drm, "queue %u: scheduler init failed: %d\n",

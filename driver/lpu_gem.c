@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * LPU v3 buffer objects.
+ *
+ * SRAM buffers are plain GEM objects holding a range of the SRAM allocator
+ * (lpu_sram.c). They map write-combined through the SRAM BAR, page by page
+ * from a fault handler that runs inside drm_dev_enter(), and DRM core zaps
+ * every mapping of the device's address space on unplug (dma-buf mappings
+ * included: DRM points their file at the same address space), so nothing
+ * reaches the BAR once the card is gone.
+ *
+ * Host buffers are drm_gem_shmem objects, cacheable. They are pinned and
+ * DMA-mapped only while a job uses them (lpu_copy.c), never for their
+ * whole life.
+ *
+ * A buffer's device address in a file is its handle << 32: the address
+ * space of a file is a set of 4 GiB windows, one per handle, and a job's
+ * segment table maps exactly the windows of the buffers it names.
+ */
+
+#include <linux/dma-buf.h>
+#include <linux/dma-resv.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+#include <drm/drm_gem_shmem_helper.h>
+#include <drm/drm_print.h>
+#include <drm/drm_prime.h>
+#include <drm/drm_utils.h>
+#include <drm/drm_vma_manager.h>
+
+#include "drm/lpu_accel.h"
+#include "lpu_drv.h"
+#include "lpu_gem.h"
+#include "lpu_sram.h"
+
+/* Pages an SRAM fault maps at once: one fault per page would be slow. */
+#define LPU_SRAM_PREFAULT	256
+
+static_assert(PAGE_SIZE == LPU_PAGE_SIZE);
+static_assert(DRM_LPU_BO_ALIGN == LPU_PAGE_SIZE);
+static_assert(DRM_LPU_BO_MAX_SIZE <= LPU_SEG_MAX_SIZE);
+
+static const struct drm_gem_object_funcs lpu_sram_bo_funcs;
+static const struct drm_gem_object_funcs lpu_host_bo_funcs;
+
+static struct lpu_sram_bo *to_lpu_sram_bo(struct drm_gem_object *obj)
+{
+	return container_of(obj, struct lpu_sram_bo, base);
+}
+
+/* DRM_LPU_BO_* of one of our objects, 0 for anything else. */
+u32 lpu_bo_domain(struct drm_gem_object *obj)
+{
+	if (obj->funcs == &lpu_sram_bo_funcs)
+		return DRM_LPU_BO_SRAM;
+	if (obj->funcs == &lpu_host_bo_funcs)
+		return DRM_LPU_BO_HOST;
+	return 0;
+}
+
+u64 lpu_sram_bo_offset(struct drm_gem_object *obj)
+{
+	return to_lpu_sram_bo(obj)->range->node.start;
+}
+
+/* ---- SRAM buffers ------------------------------------------------------ */
+
+static void lpu_sram_bo_free(struct drm_gem_object *obj)
+{
+	struct lpu_sram_bo *bo = to_lpu_sram_bo(obj);
+
+	/* Zeroes the range before anyone can get it again. */
+	lpu_sram_free(to_lpu_device(obj->dev), bo->range);
+	drm_gem_object_release(obj);
+	kfree(bo);
+}
+
+static vm_fault_t lpu_sram_bo_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct drm_gem_object *obj = vma->vm_private_data;
+	struct lpu_device *ldev = to_lpu_device(obj->dev);
+	unsigned long npages = obj->size >> PAGE_SHIFT;
+	unsigned long first = vma->vm_pgoff - drm_vma_node_start(&obj->vma_node);
+	unsigned long page, addr, pfn;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+	int i, idx;
+
+	if (!drm_dev_enter(obj->dev, &idx))
+		return VM_FAULT_SIGBUS;
+
+	page = first + ((vmf->address - vma->vm_start) >> PAGE_SHIFT);
+	if (page >= npages)
+		goto out;
+	pfn = PHYS_PFN(ldev->sram.bar_start + lpu_sram_bo_offset(obj)) + page;
+	ret = vmf_insert_pfn_prot(vma, vmf->address, pfn, vma->vm_page_prot);
+
+	/* Map the following pages too; their faults would do the same. */
+	addr = vmf->address + PAGE_SIZE;
+	for (i = 1; i < LPU_SRAM_PREFAULT && addr < vma->vm_end &&
+	     page + i < npages; i++, addr += PAGE_SIZE)
+		if (vmf_insert_pfn_prot(vma, addr, pfn + i, vma->vm_page_prot) &
+		    VM_FAULT_ERROR)
+			break;
+out:
+	drm_dev_exit(idx);
+	return ret;
+}
+
+static const struct vm_operations_struct lpu_sram_bo_vm_ops = {
+	.fault = lpu_sram_bo_fault,
+	.open = drm_gem_vm_open,
+	.close = drm_gem_vm_close,
+};
+
+static int lpu_sram_bo_mmap(struct drm_gem_object *obj,
+			    struct vm_area_struct *vma)
+{
+	if (is_cow_mapping(vma->vm_flags)) {
+		drm_dbg_driver(obj->dev, "mmap: SRAM buffers need MAP_SHARED\n");
+		return -EINVAL;
+	}
+	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_page_prot = pgprot_writecombine(vm_get_page_prot(vma->vm_flags));
+	return 0;
+}
+
+/* No pin or sg table: other devices cannot attach to SRAM (-ENOSYS). */
+static const struct drm_gem_object_funcs lpu_sram_bo_funcs = {
+	.free = lpu_sram_bo_free,
+	.mmap = lpu_sram_bo_mmap,
+	.vm_ops = &lpu_sram_bo_vm_ops,
+};
+
+static struct drm_gem_object *lpu_sram_bo_create(struct lpu_device *ldev,
+						 u64 size)
+{
+	struct lpu_sram_bo *bo;
+	int ret;
+
+	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+	if (!bo)
+		return ERR_PTR(-ENOMEM);
+	bo->range = lpu_sram_alloc(ldev, size);
+	if (IS_ERR(bo->range)) {
+		ret = PTR_ERR(bo->range);
+		kfree(bo);
+		return ERR_PTR(ret);
+	}
+	bo->base.funcs = &lpu_sram_bo_funcs;
+	drm_gem_private_object_init(&ldev->drm, &bo->base, size);
+	ret = drm_gem_create_mmap_offset(&bo->base);
+	if (ret) {
+		/* The object is complete: its free() gives the range back. */
+		drm_gem_object_put(&bo->base);
+		return ERR_PTR(ret);
+	}
+	return &bo->base;
+}
+
+/* ---- Host buffers ------------------------------------------------------ */
+
+static const struct drm_gem_object_funcs lpu_host_bo_funcs = {
+	.free = drm_gem_shmem_object_free,
+	.print_info = drm_gem_shmem_object_print_info,
+	.pin = drm_gem_shmem_object_pin,
+	.unpin = drm_gem_shmem_object_unpin,
+	.get_sg_table = drm_gem_shmem_object_get_sg_table,
+	.vmap = drm_gem_shmem_object_vmap,
+	.vunmap = drm_gem_shmem_object_vunmap,
+	.mmap = drm_gem_shmem_object_mmap,
+	.vm_ops = &drm_gem_shmem_vm_ops,
+};
+
+/* drm_driver.gem_create_object: the shmem helper's allocator for our type. */
+struct drm_gem_object *lpu_gem_create_object(struct drm_device *drm,
+					     size_t size)
+{
+	struct drm_gem_shmem_object *shmem;
+
+	shmem = kzalloc(sizeof(*shmem), GFP_KERNEL);
+	if (!shmem)
+		return ERR_PTR(-ENOMEM);
+	/* Cacheable: the device snoops, and userspace reads results. */
+	shmem->map_wc = false;
+	shmem->base.funcs = &lpu_host_bo_funcs;
+	return &shmem->base;
+}
+
+/* ---- PRIME ------------------------------------------------------------- */
+
+/*
+ * Only buffers of this card come in: a self-import gives the same object a
+ * handle in the importing file. Foreign dma-bufs would need a device
+ * address space built from someone else's sg table; not supported.
+ */
+struct drm_gem_object *lpu_gem_prime_import(struct drm_device *drm,
+					    struct dma_buf *dma_buf)
+{
+	struct drm_gem_object *obj;
+
+	/* Our exports carry our module as owner and a GEM object as priv. */
+	if (dma_buf->owner == THIS_MODULE) {
+		obj = dma_buf->priv;
+		if (obj->dev == drm && lpu_bo_domain(obj)) {
+			drm_gem_object_get(obj);
+			return obj;
+		}
+	}
+	drm_dbg_driver(drm,
+		       "PRIME import: dma-buf of %s is not a buffer of this LPU; only those can be imported\n",
+		       dma_buf->exp_name);
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+/* ---- ioctls ------------------------------------------------------------ */
+
+int lpu_ioctl_bo_create(struct drm_device *drm, void *data,
+			struct drm_file *file)
+{
+	struct lpu_device *ldev = to_lpu_device(drm);
+	struct drm_lpu_bo_create *args = data;
+	struct drm_gem_shmem_object *shmem;
+	struct drm_gem_object *obj;
+	u64 size = args->size;
+	int ret, idx;
+
+	if (args->flags || args->pad) {
+		drm_dbg_driver(drm, "BO_CREATE: flags 0x%x and pad 0x%x must be 0\n",
+			       args->flags, args->pad);
+		return -EINVAL;
+	}
+	if (!size || !IS_ALIGNED(size, DRM_LPU_BO_ALIGN) ||
+	    size > DRM_LPU_BO_MAX_SIZE) {
+		drm_dbg_driver(drm,
+			       "BO_CREATE: size %llu must be a non-zero multiple of %u up to %llu\n",
+			       size, DRM_LPU_BO_ALIGN, DRM_LPU_BO_MAX_SIZE);
+		return -EINVAL;
+	}
+	switch (args->domain) {
+	case DRM_LPU_BO_SRAM:
+		if (size > ldev->sram_size) {
+			drm_dbg_driver(drm,
+				       "BO_CREATE: SRAM size %llu larger than the card's %llu\n",
+				       size, ldev->sram_size);
+			return -EINVAL;
+		}
+		break;
+	case DRM_LPU_BO_HOST:
+		/* shmem would only fail later, at the first fault or job. */
+		if (size > (u64)totalram_pages() << PAGE_SHIFT) {
+			drm_dbg_driver(drm, "BO_CREATE: host size %llu exceeds the machine's RAM\n",
+				       size);
+			return -ENOMEM;
+		}
+		break;
+	default:
+		drm_dbg_driver(drm, "BO_CREATE: unknown domain %u\n", args->domain);
+		return -EINVAL;
+	}
+
+	if (!drm_dev_enter(drm, &idx))
+		return -ENODEV;
+
+	if (args->domain == DRM_LPU_BO_SRAM) {
+		obj = lpu_sram_bo_create(ldev, size);
+	} else {
+		shmem = drm_gem_shmem_create(drm, size);
+		obj = IS_ERR(shmem) ? ERR_CAST(shmem) : &shmem->base;
+	}
+	if (IS_ERR(obj)) {
+		ret = PTR_ERR(obj);
+		drm_dbg_driver(drm, "BO_CREATE: %s buffer of %llu bytes: %s (%d)\n",
+			       args->domain == DRM_LPU_BO_SRAM ? "SRAM" : "host",
+			       size, ret == -ENOSPC ? "no free SRAM range that large" :
+			       "allocation failed", ret);
+		goto out;
+	}
+
+	ret = drm_gem_handle_create(file, obj, &args->handle);
+	/* The handle holds the object now, or the object goes. */
+	drm_gem_object_put(obj);
+	if (ret)
+		drm_dbg_driver(drm, "BO_CREATE: no handle: %d\n", ret);
+out:
+	drm_dev_exit(idx);
+	return ret;
+}
+
+int lpu_ioctl_bo_info(struct drm_device *drm, void *data,
+		      struct drm_file *file)
+{
+	struct drm_lpu_bo_info *args = data;
+	struct drm_gem_object *obj;
+
+	if (args->flags || args->pad) {
+		drm_dbg_driver(drm, "BO_INFO: flags 0x%x and pad 0x%x must be 0\n",
+			       args->flags, args->pad);
+		return -EINVAL;
+	}
+	obj = drm_gem_object_lookup(file, args->handle);
+	if (!obj) {
+		drm_dbg_driver(drm, "BO_INFO: no buffer with handle %u\n", args->handle);
+		return -ENOENT;
+	}
+	args->mmap_offset = drm_vma_node_offset_addr(&obj->vma_node);
+	args->size = obj->size;
+	args->domain = lpu_bo_domain(obj);
+	args->device_addr = (u64)args->handle << 32;
+	drm_gem_object_put(obj);
+	return 0;
+}
+
+int lpu_ioctl_bo_wait(struct drm_device *drm, void *data,
+		      struct drm_file *file)
+{
+	struct drm_lpu_bo_wait *args = data;
+	struct drm_gem_object *obj;
+	long ret;
+
+	if (args->flags) {
+		drm_dbg_driver(drm, "BO_WAIT: flags 0x%x must be 0\n", args->flags);
+		return -EINVAL;
+	}
+	obj = drm_gem_object_lookup(file, args->handle);
+	if (!obj) {
+		drm_dbg_driver(drm, "BO_WAIT: no buffer with handle %u\n", args->handle);
+		return -ENOENT;
+	}
+
+	for (;;) {
+		long timeout = drm_timeout_abs_to_jiffies(args->timeout_ns);
+
+		if (!timeout) {
+			ret = dma_resv_test_signaled(obj->resv,
+						     DMA_RESV_USAGE_READ) ?
+			      0 : -ETIME;
+			break;
+		}
+		/* READ usage covers every fence: readers and writers. */
+		ret = dma_resv_wait_timeout(obj->resv, DMA_RESV_USAGE_READ,
+					    true, timeout);
+		if (ret) {
+			/* -ERESTARTSYS restarts with the same deadline. */
+			ret = ret < 0 ? ret : 0;
+			break;
+		}
+		/* A jiffy sleep may end early; -ETIME promises the deadline. */
+	}
+	drm_gem_object_put(obj);
+	return ret;
+}
+
+/* ---- fdinfo ------------------------------------------------------------ */
+
+/*
+ * drm-total-, drm-shared-, drm-active- and drm-resident- keys per region,
+ * "sram" and "host". SRAM buffers are always resident; host buffers are
+ * once shmem has pages for them (mapped, or used by a job).
+ */
+void lpu_gem_show_memory_stats(struct drm_printer *p, struct drm_file *file)
+{
+	struct drm_memory_stats stats[2] = {};
+	struct drm_gem_object *obj;
+	int id;
+
+	spin_lock(&file->table_lock);
+	idr_for_each_entry(&file->object_idr, obj, id) {
+		u32 domain = lpu_bo_domain(obj);
+		struct drm_memory_stats *s;
+		bool resident;
+
+		if (!domain)
+			continue;
+		s = &stats[domain == DRM_LPU_BO_SRAM ? 0 : 1];
+		if (drm_gem_object_is_shared_for_memory_stats(obj))
+			s->shared += obj->size;
+		else
+			s->private += obj->size;
+		resident = domain == DRM_LPU_BO_SRAM ||
+			   READ_ONCE(to_drm_gem_shmem_obj(obj)->pages);
+		if (resident)
+			s->resident += obj->size;
+		if (!dma_resv_test_signaled(obj->resv, DMA_RESV_USAGE_READ))
+			s->active += obj->size;
+	}
+	spin_unlock(&file->table_lock);
+
+	drm_print_memory_stats(p, &stats[0], DRM_GEM_OBJECT_RESIDENT, "sram");
+	drm_print_memory_stats(p, &stats[1], DRM_GEM_OBJECT_RESIDENT, "host");
+}
