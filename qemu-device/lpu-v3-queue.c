@@ -132,6 +132,8 @@ void lpu_v3_queue_reset(LpuV3Queue *q)
     q->error = LPU_ERR_OK;
     q->error_head = 0;
     q->done = 0;
+    q->fault_addr = 0;
+    q->fault_info = 0;
     q->engine_ns = 0;
     memset(q->visible_ns, 0, sizeof(q->visible_ns));
 }
@@ -148,6 +150,9 @@ static uint32_t lpu_v3_desc_check(const LpuV3Queue *q, const union lpu_desc *d,
         break;
     case LPU_OP_FENCE:
         allowed_flags = LPU_DESC_F_IRQ;
+        break;
+    case LPU_OP_COPY:
+        allowed_flags = 0;
         break;
     default:
         *why = "unknown or reserved opcode";
@@ -173,6 +178,24 @@ static uint32_t lpu_v3_desc_check(const LpuV3Queue *q, const union lpu_desc *d,
         }
         return LPU_ERR_OK;
     }
+    if (d->hdr.opcode == LPU_OP_COPY) {
+        if (d->copy.rsvd2 || !buffer_is_zero(d->copy.rsvd3,
+                                             sizeof(d->copy.rsvd3))) {
+            *why = "reserved COPY field is not zero";
+            return LPU_ERR_RESERVED;
+        }
+        if (!d->copy.size ||
+            le64_to_cpu(d->copy.size) > LPU_COPY_MAX_SIZE) {
+            *why = "COPY size is 0 or above LPU_COPY_MAX_SIZE";
+            return LPU_ERR_RANGE;
+        }
+        if (!d->copy.seg_count ||
+            le32_to_cpu(d->copy.seg_count) > LPU_MAX_SEGMENTS) {
+            *why = "COPY seg_count is 0 or above LPU_MAX_SEGMENTS";
+            return LPU_ERR_RANGE;
+        }
+        return LPU_ERR_OK;
+    }
     if (d->fence.rsvd2 || !buffer_is_zero(d->fence.rsvd3,
                                           sizeof(d->fence.rsvd3))) {
         *why = "reserved FENCE field is not zero";
@@ -194,13 +217,18 @@ static void lpu_v3_queue_start(LpuV3Queue *q)
     const char *why = NULL;
     union lpu_desc d;
     uint32_t code;
-    int64_t cycles;
+    int64_t ns;
 
+    memset(f, 0, sizeof(*f));
     if (pci_dma_read(PCI_DEVICE(q->dev), addr, &d, sizeof(d)) != MEMTX_OK) {
         lpu_v3_queue_halt(q, LPU_ERR_DMA, head, "descriptor read failed");
         return;
     }
     code = lpu_v3_desc_check(q, &d, &why);
+    if (code == LPU_ERR_OK && d.hdr.opcode == LPU_OP_COPY) {
+        /* The part of the checks that needs the segment table. */
+        code = lpu_v3_copy_prepare(q, &d.copy, &why);
+    }
     if (code != LPU_ERR_OK) {
         lpu_v3_queue_halt(q, code, head, why);
         return;
@@ -209,13 +237,18 @@ static void lpu_v3_queue_start(LpuV3Queue *q)
     f->opcode = d.hdr.opcode;
     f->flags = d.hdr.flags;
     if (f->opcode == LPU_OP_NOP) {
-        cycles = LPU_NOP_BASE_CYCLES + (int64_t)le32_to_cpu(d.nop.cycles);
+        ns = (LPU_NOP_BASE_CYCLES + (int64_t)le32_to_cpu(d.nop.cycles)) *
+             1000 / LPU_CLOCK_MHZ;
         f->slot = 0;
         f->seq = 0;
-    } else {
-        cycles = LPU_FENCE_CYCLES;
+    } else if (f->opcode == LPU_OP_FENCE) {
+        ns = (int64_t)LPU_FENCE_CYCLES * 1000 / LPU_CLOCK_MHZ;
         f->slot = le32_to_cpu(d.fence.slot);
         f->seq = le64_to_cpu(d.fence.seq);
+    } else {
+        ns = lpu_v3_copy_ns(f->size);
+        f->slot = 0;
+        f->seq = 0;
     }
     /*
      * The engine starts a descriptor once it is free and the descriptor is
@@ -223,7 +256,7 @@ static void lpu_v3_queue_start(LpuV3Queue *q)
      */
     f->doorbell_ns = q->visible_ns[head];
     f->start_ns = MAX(q->engine_ns, f->doorbell_ns);
-    f->done_ns = f->start_ns + cycles * 1000 / LPU_CLOCK_MHZ;
+    f->done_ns = f->start_ns + ns;
     f->valid = true;
     trace_lpu_v3_desc_start(q->index, head, f->opcode, f->start_ns,
                             f->done_ns);
@@ -270,13 +303,44 @@ static bool lpu_v3_queue_retire(LpuV3Queue *q, int64_t now)
     return true;
 }
 
+/*
+ * Move the next bytes of the COPY on the engine; false if that halted the
+ * queue or used up the callback's byte budget (the timer is then re-armed).
+ */
+static bool lpu_v3_queue_copy(LpuV3Queue *q, int64_t now, uint64_t *bytes)
+{
+    LpuV3Inflight *f = &q->inflight;
+    const char *why = NULL;
+    uint32_t code;
+
+    if (*bytes) {
+        code = lpu_v3_copy_run(q, bytes, &why);
+        if (code != LPU_ERR_OK) {
+            lpu_v3_queue_halt(q, code, q->head, why);
+            return false;
+        }
+    }
+    if (f->copied < f->size) {
+        /* Yield; see lpu_v3_queue_step() for why not "now". */
+        timer_mod(q->timer, now + 1);
+        return false;
+    }
+    return true;
+}
+
 static void lpu_v3_queue_step(LpuV3Queue *q)
 {
     int64_t now = lpu_v3_now();
     unsigned budget = LPU_V3_RETIRE_BUDGET;
+    uint64_t bytes = LPU_V3_COPY_CHUNK;
 
     while (q->enabled && !q->halted) {
         if (q->inflight.valid) {
+            /* The data moves first; the COPY retires at its modelled end. */
+            if (q->inflight.opcode == LPU_OP_COPY &&
+                !lpu_v3_queue_copy(q, now, &bytes)) {
+                return;
+            }
             if (q->inflight.done_ns > now) {
                 timer_mod(q->timer, q->inflight.done_ns);
                 return;
@@ -433,6 +497,12 @@ uint32_t lpu_v3_queue_read(LpuV3Queue *q, hwaddr offset)
         return q->error_head;
     case LPU_Q_DONE:
         return q->done;
+    case LPU_Q_FAULT_ADDR_LO:
+        return extract64(q->fault_addr, 0, 32);
+    case LPU_Q_FAULT_ADDR_HI:
+        return extract64(q->fault_addr, 32, 32);
+    case LPU_Q_FAULT_INFO:
+        return q->fault_info;
     default:
         qemu_log_mask(LOG_GUEST_ERROR,
                       "lpu-v3: read of undefined queue %u register 0x%"
@@ -500,6 +570,9 @@ void lpu_v3_queue_write(LpuV3Queue *q, hwaddr offset, uint32_t val)
     case LPU_Q_ERROR:
     case LPU_Q_ERROR_HEAD:
     case LPU_Q_DONE:
+    case LPU_Q_FAULT_ADDR_LO:
+    case LPU_Q_FAULT_ADDR_HI:
+    case LPU_Q_FAULT_INFO:
         qemu_log_mask(LOG_GUEST_ERROR,
                       "lpu-v3: write to read-only queue %u register 0x%"
                       HWADDR_PRIx "\n", q->index, offset);
@@ -527,11 +600,6 @@ void lpu_v3_queue_finalize(LpuV3Queue *q)
     q->timer = NULL;
 }
 
-static bool lpu_v3_time_ok(int64_t ns)
-{
-    return ns >= 0 && ns <= LPU_V3_TIME_MAX_NS;
-}
-
 /* Why a migrated descriptor on the engine is impossible, or NULL. */
 static const char *lpu_v3_inflight_check_state(const LpuV3Queue *q)
 {
@@ -554,8 +622,10 @@ static const char *lpu_v3_inflight_check_state(const LpuV3Queue *q)
             return "in-flight FENCE slot beyond the fence area";
         }
         break;
+    case LPU_OP_COPY:
+        break;
     default:
-        return "in-flight opcode is not NOP or FENCE";
+        return "in-flight opcode is not NOP, FENCE or COPY";
     }
     if (!lpu_v3_time_ok(f->doorbell_ns) || !lpu_v3_time_ok(f->start_ns) ||
         !lpu_v3_time_ok(f->done_ns)) {
@@ -567,6 +637,9 @@ static const char *lpu_v3_inflight_check_state(const LpuV3Queue *q)
         (LPU_NOP_BASE_CYCLES + (int64_t)LPU_NOP_MAX_CYCLES) * 1000 /
         LPU_CLOCK_MHZ) {
         return "in-flight times out of order";
+    }
+    if (f->opcode == LPU_OP_COPY) {
+        return lpu_v3_copy_check_state(q);
     }
     return NULL;
 }
@@ -592,6 +665,17 @@ const char *lpu_v3_queue_check_state(const LpuV3Queue *q)
     /* Only a halt sets Q_ERROR, and only a queue reset clears HALTED. */
     if (q->halted != (q->error != LPU_ERR_OK)) {
         return "halted state and error code disagree";
+    }
+    /* Only an LPU_ERR_FAULT halt sets the fault registers. */
+    if (q->error == LPU_ERR_FAULT) {
+        if ((q->fault_info & ~(LPU_FAULT_KIND_MASK | LPU_FAULT_WRITE)) ||
+            ((q->fault_info & LPU_FAULT_KIND_MASK) != LPU_FAULT_NOT_MAPPED &&
+             (q->fault_info & LPU_FAULT_KIND_MASK) !=
+             LPU_FAULT_OUT_OF_BOUNDS)) {
+            return "fault info is not a fault kind";
+        }
+    } else if (q->fault_addr || q->fault_info) {
+        return "fault registers set without a fault";
     }
     if (!lpu_v3_time_ok(q->engine_ns)) {
         return "engine time out of range";
@@ -625,18 +709,35 @@ void lpu_v3_queue_post_load(LpuV3Queue *q)
      * match the queue's work (not armed, or armed years ahead) would leave
      * the queue stuck busy. The work alone says when the engine is due.
      */
+    const LpuV3Inflight *f = &q->inflight;
+
     if (lpu_v3_queue_busy(q)) {
-        timer_mod(q->timer, q->inflight.valid ? q->inflight.done_ns :
-                                                lpu_v3_now());
+        /* A COPY with data left to move resumes at once. */
+        timer_mod(q->timer, f->valid && (f->opcode != LPU_OP_COPY ||
+                                         f->copied == f->size) ?
+                            f->done_ns : lpu_v3_now());
     } else {
         timer_del(q->timer);
     }
 }
 
-static const VMStateDescription vmstate_lpu_v3_inflight = {
-    .name = "lpu-v3/inflight",
+static const VMStateDescription vmstate_lpu_v3_segment = {
+    .name = "lpu-v3/segment",
     .version_id = 1,
     .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT64(va, LpuV3Segment),
+        VMSTATE_UINT64(size, LpuV3Segment),
+        VMSTATE_UINT64(base, LpuV3Segment),
+        VMSTATE_UINT32(kind, LpuV3Segment),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+static const VMStateDescription vmstate_lpu_v3_inflight = {
+    .name = "lpu-v3/inflight",
+    .version_id = 2,
+    .minimum_version_id = 2,
     .fields = (const VMStateField[]) {
         VMSTATE_BOOL(valid, LpuV3Inflight),
         VMSTATE_UINT8(opcode, LpuV3Inflight),
@@ -646,14 +747,22 @@ static const VMStateDescription vmstate_lpu_v3_inflight = {
         VMSTATE_INT64(doorbell_ns, LpuV3Inflight),
         VMSTATE_INT64(start_ns, LpuV3Inflight),
         VMSTATE_INT64(done_ns, LpuV3Inflight),
+        VMSTATE_UINT64(src, LpuV3Inflight),
+        VMSTATE_UINT64(dst, LpuV3Inflight),
+        VMSTATE_UINT64(size, LpuV3Inflight),
+        VMSTATE_UINT64(copied, LpuV3Inflight),
+        VMSTATE_STRUCT(src_seg, LpuV3Inflight, 1, vmstate_lpu_v3_segment,
+                       LpuV3Segment),
+        VMSTATE_STRUCT(dst_seg, LpuV3Inflight, 1, vmstate_lpu_v3_segment,
+                       LpuV3Segment),
         VMSTATE_END_OF_LIST()
     }
 };
 
 const VMStateDescription vmstate_lpu_v3_queue = {
     .name = "lpu-v3/queue",
-    .version_id = 1,
-    .minimum_version_id = 1,
+    .version_id = 2,
+    .minimum_version_id = 2,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT64(ring_base, LpuV3Queue),
         VMSTATE_UINT32(ring_size, LpuV3Queue),
@@ -668,10 +777,12 @@ const VMStateDescription vmstate_lpu_v3_queue = {
         VMSTATE_UINT32(error_head, LpuV3Queue),
         VMSTATE_UINT32(done, LpuV3Queue),
         VMSTATE_INT64(engine_ns, LpuV3Queue),
-        VMSTATE_STRUCT(inflight, LpuV3Queue, 1, vmstate_lpu_v3_inflight,
+        VMSTATE_STRUCT(inflight, LpuV3Queue, 2, vmstate_lpu_v3_inflight,
                        LpuV3Inflight),
         VMSTATE_INT64_ARRAY(visible_ns, LpuV3Queue, LPU_MAX_RING_ENTRIES),
         VMSTATE_TIMER_PTR(timer, LpuV3Queue),
+        VMSTATE_UINT64(fault_addr, LpuV3Queue),
+        VMSTATE_UINT32(fault_info, LpuV3Queue),
         VMSTATE_END_OF_LIST()
     }
 };

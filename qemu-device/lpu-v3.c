@@ -28,7 +28,8 @@
 #define LPU_V3_PCIE_CAP_OFFSET  0x50
 
 #define LPU_V3_CAPS (LPU_CAP_QUEUES | LPU_CAP_FENCE | LPU_CAP_TIMESTAMPS | \
-                     LPU_CAP_TELEMETRY | LPU_CAP_FW_MAILBOX)
+                     LPU_CAP_TELEMETRY | LPU_CAP_FW_MAILBOX | \
+                     LPU_CAP_DMA | LPU_CAP_SCRUB)
 
 /* Send the MSI-X messages for @bits; masked vectors become pending. */
 static void lpu_v3_notify(LpuV3State *s, uint32_t bits)
@@ -106,6 +107,7 @@ static void lpu_v3_reset_state(LpuV3State *s)
     s->fw_error = LPU_ERR_OK;
     s->fw_addr = 0;
     s->fw_size = 0;
+    lpu_v3_scrub_reset(s);
     lpu_v3_telemetry_reset(s);
 
     /* Drop messages still pending from before the reset. */
@@ -137,7 +139,8 @@ static uint32_t lpu_v3_reg_read(LpuV3State *s, hwaddr addr)
         return lpu_v3_queue_read(&s->queues[addr / LPU_REG_QUEUE_STRIDE],
                                  addr % LPU_REG_QUEUE_STRIDE);
     }
-    if (lpu_v3_telemetry_read(s, addr, &val)) {
+    if (lpu_v3_telemetry_read(s, addr, &val) ||
+        lpu_v3_scrub_read(s, addr, &val)) {
         return val;
     }
 
@@ -216,6 +219,9 @@ static void lpu_v3_reg_write(LpuV3State *s, hwaddr addr, uint32_t val)
         addr -= LPU_REG_QUEUE_BASE;
         lpu_v3_queue_write(&s->queues[addr / LPU_REG_QUEUE_STRIDE],
                            addr % LPU_REG_QUEUE_STRIDE, val);
+        return;
+    }
+    if (lpu_v3_scrub_write(s, addr, val)) {
         return;
     }
 
@@ -390,6 +396,7 @@ static void lpu_v3_realize(PCIDevice *pdev, Error **errp)
     for (i = 0; i < LPU_NUM_QUEUES; i++) {
         lpu_v3_queue_init(s, i);
     }
+    lpu_v3_scrub_init(s);
 }
 
 static void lpu_v3_exit(PCIDevice *pdev)
@@ -400,6 +407,7 @@ static void lpu_v3_exit(PCIDevice *pdev)
     for (i = 0; i < LPU_NUM_QUEUES; i++) {
         lpu_v3_queue_finalize(&s->queues[i]);
     }
+    lpu_v3_scrub_finalize(s);
     msix_unuse_all_vectors(pdev);
     msix_uninit_exclusive_bar(pdev);
 }
@@ -426,7 +434,7 @@ static const char *lpu_v3_check_state(const LpuV3State *s)
     if ((s->irq_mask | s->irq_status) & ~LPU_IRQ_ALL) {
         return "undefined interrupt bits";
     }
-    return lpu_v3_telemetry_check_state(s);
+    return lpu_v3_scrub_check_state(s) ?: lpu_v3_telemetry_check_state(s);
 }
 
 /*
@@ -456,6 +464,7 @@ static int lpu_v3_post_load(void *opaque, int version_id)
     for (i = 0; i < LPU_NUM_QUEUES; i++) {
         lpu_v3_queue_post_load(&s->queues[i]);
     }
+    lpu_v3_scrub_post_load(s);
     return 0;
 
 refuse:
@@ -470,8 +479,8 @@ refuse:
 
 static const VMStateDescription vmstate_lpu_v3 = {
     .name = TYPE_LPU_V3,
-    .version_id = 1,
-    .minimum_version_id = 1,
+    .version_id = 2,
+    .minimum_version_id = 2,
     .post_load = lpu_v3_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_PCI_DEVICE(parent_obj, LpuV3State),
@@ -493,8 +502,13 @@ static const VMStateDescription vmstate_lpu_v3 = {
         VMSTATE_INT64(window_index, LpuV3State),
         VMSTATE_INT64(window_busy_ns, LpuV3State),
         VMSTATE_INT64(prev_window_busy_ns, LpuV3State),
-        VMSTATE_STRUCT_ARRAY(queues, LpuV3State, LPU_NUM_QUEUES, 1,
+        VMSTATE_STRUCT_ARRAY(queues, LpuV3State, LPU_NUM_QUEUES, 2,
                              vmstate_lpu_v3_queue, LpuV3Queue),
+        VMSTATE_UINT64(scrub_offset, LpuV3State),
+        VMSTATE_UINT64(scrub_size, LpuV3State),
+        VMSTATE_BOOL(scrub_busy, LpuV3State),
+        VMSTATE_BOOL(scrub_error, LpuV3State),
+        VMSTATE_INT64(scrub_done_ns, LpuV3State),
         VMSTATE_END_OF_LIST()
     }
 };

@@ -36,6 +36,26 @@ OBJECT_DECLARE_SIMPLE_TYPE(LpuV3State, LPU_V3)
  */
 #define LPU_V3_TIME_MAX_NS          (INT64_MAX / 2)
 
+/*
+ * Bytes one timer callback may copy before it yields back to the main
+ * loop: a 1 GiB COPY then holds the main loop for a few milliseconds at a
+ * time, never for the whole transfer.
+ */
+#define LPU_V3_COPY_CHUNK           (4ULL << 20)
+
+static inline bool lpu_v3_time_ok(int64_t ns)
+{
+    return ns >= 0 && ns <= LPU_V3_TIME_MAX_NS;
+}
+
+/* A segment table entry that passed validation (see lpu-v3-dma.c). */
+typedef struct LpuV3Segment {
+    uint64_t va;
+    uint64_t size;
+    uint64_t base;
+    uint32_t kind;
+} LpuV3Segment;
+
 /* A descriptor that passed validation and occupies the queue's engine. */
 typedef struct LpuV3Inflight {
     bool valid;
@@ -43,6 +63,17 @@ typedef struct LpuV3Inflight {
     uint8_t flags;
     uint32_t slot;              /* FENCE */
     uint64_t seq;               /* FENCE */
+    /*
+     * COPY: the validated request, the two segments it runs in (the only
+     * part of the table the copy still needs) and how many bytes have
+     * moved so far.
+     */
+    uint64_t src;
+    uint64_t dst;
+    uint64_t size;
+    uint64_t copied;
+    LpuV3Segment src_seg;
+    LpuV3Segment dst_seg;
     int64_t doorbell_ns;
     int64_t start_ns;
     int64_t done_ns;
@@ -68,6 +99,9 @@ typedef struct LpuV3Queue {
     uint32_t error;
     uint32_t error_head;
     uint32_t done;
+    /* Q_FAULT_*: details of the LPU_ERR_FAULT that halted the queue. */
+    uint64_t fault_addr;
+    uint32_t fault_info;
 
     /* Device time at which the engine finished its last descriptor. */
     int64_t engine_ns;
@@ -109,6 +143,14 @@ struct LpuV3State {
     int64_t prev_window_busy_ns; /* ... and in the previous one */
 
     LpuV3Queue queues[LPU_NUM_QUEUES];
+
+    /* SRAM scrub engine */
+    QEMUTimer *scrub_timer;
+    uint64_t scrub_offset;
+    uint64_t scrub_size;
+    bool scrub_busy;
+    bool scrub_error;
+    int64_t scrub_done_ns;      /* BUSY clears at this device time */
 };
 
 /* lpu-v3.c */
@@ -125,6 +167,22 @@ void lpu_v3_queue_write(LpuV3Queue *q, hwaddr offset, uint32_t val);
 const char *lpu_v3_queue_check_state(const LpuV3Queue *q);
 void lpu_v3_queue_post_load(LpuV3Queue *q);
 extern const VMStateDescription vmstate_lpu_v3_queue;
+
+/* lpu-v3-dma.c */
+uint32_t lpu_v3_copy_prepare(LpuV3Queue *q, const struct lpu_desc_copy *d,
+                             const char **why);
+uint32_t lpu_v3_copy_run(LpuV3Queue *q, uint64_t *budget, const char **why);
+int64_t lpu_v3_copy_ns(uint64_t size);
+const char *lpu_v3_copy_check_state(const LpuV3Queue *q);
+
+/* lpu-v3-scrub.c */
+void lpu_v3_scrub_init(LpuV3State *s);
+void lpu_v3_scrub_finalize(LpuV3State *s);
+void lpu_v3_scrub_reset(LpuV3State *s);
+bool lpu_v3_scrub_read(LpuV3State *s, hwaddr addr, uint32_t *val);
+bool lpu_v3_scrub_write(LpuV3State *s, hwaddr addr, uint32_t val);
+const char *lpu_v3_scrub_check_state(const LpuV3State *s);
+void lpu_v3_scrub_post_load(LpuV3State *s);
 
 /* lpu-v3-telemetry.c */
 void lpu_v3_telemetry_reset(LpuV3State *s);

@@ -279,7 +279,8 @@ static void test_identity(void)
     g_assert_cmphex(rd(&l, LPU_REG_VERSION), ==, LPU_HW_VERSION);
     g_assert_cmphex(rd(&l, LPU_REG_CAPS), ==,
                     LPU_CAP_QUEUES | LPU_CAP_FENCE | LPU_CAP_TIMESTAMPS |
-                    LPU_CAP_TELEMETRY | LPU_CAP_FW_MAILBOX);
+                    LPU_CAP_TELEMETRY | LPU_CAP_FW_MAILBOX | LPU_CAP_DMA |
+                    LPU_CAP_SCRUB);
     g_assert_cmpuint(rd(&l, LPU_REG_NUM_QUEUES), ==, LPU_NUM_QUEUES);
     g_assert_cmphex(rd(&l, LPU_REG_SRAM_SIZE_LO), ==,
                     (uint32_t)LPU_SRAM_SIZE_DEFAULT);
@@ -382,7 +383,7 @@ static void test_scratch_and_reset_magic(void)
 static void test_bad_access(void)
 {
     static const uint64_t undefined[] = {
-        0x0034, 0x00fc, 0x011c, 0x0ffc, 0x1038, 0x10fc, 0x1400, 0x2000,
+        0x0034, 0x00fc, 0x011c, 0x0318, 0x0ffc, 0x1044, 0x10fc, 0x1400, 0x2000,
         0xfffc,
     };
     Lpu l;
@@ -643,9 +644,55 @@ static void bad_zero_slot(union lpu_desc *d)
     d->hdr.opcode = LPU_OP_INVALID;
 }
 
-static void bad_copy(union lpu_desc *d)
+static void bad_exec(union lpu_desc *d)
+{
+    d->hdr.opcode = LPU_OP_EXEC;
+}
+
+static void bad_copy_flags(union lpu_desc *d)
 {
     d->hdr.opcode = LPU_OP_COPY;
+    d->hdr.flags = LPU_DESC_F_IRQ;
+    d->copy.rsvd2 = cpu_to_le32(1);     /* flags are checked first */
+}
+
+static void bad_copy_rsvd2(union lpu_desc *d)
+{
+    d->hdr.opcode = LPU_OP_COPY;
+    d->copy.rsvd2 = cpu_to_le32(1);
+}
+
+static void bad_copy_rsvd3(union lpu_desc *d)
+{
+    d->hdr.opcode = LPU_OP_COPY;
+    d->copy.rsvd3[1] = cpu_to_le64(1ULL << 40);
+    d->copy.size = 0;                   /* reserved fields come first */
+}
+
+static void bad_copy_size_zero(union lpu_desc *d)
+{
+    d->hdr.opcode = LPU_OP_COPY;
+    d->copy.seg_count = cpu_to_le32(1);
+}
+
+static void bad_copy_size_big(union lpu_desc *d)
+{
+    d->hdr.opcode = LPU_OP_COPY;
+    d->copy.size = cpu_to_le64(LPU_COPY_MAX_SIZE + 1);
+    d->copy.seg_count = cpu_to_le32(1);
+}
+
+static void bad_copy_count_zero(union lpu_desc *d)
+{
+    d->hdr.opcode = LPU_OP_COPY;
+    d->copy.size = cpu_to_le64(1);
+}
+
+static void bad_copy_count_big(union lpu_desc *d)
+{
+    d->hdr.opcode = LPU_OP_COPY;
+    d->copy.size = cpu_to_le64(1);
+    d->copy.seg_count = cpu_to_le32(LPU_MAX_SEGMENTS + 1);
 }
 
 static void bad_nop_flags(union lpu_desc *d)
@@ -693,7 +740,14 @@ static void bad_nop_cycles(union lpu_desc *d)
 static const BadDesc bad_descs[] = {
     { "opcode", LPU_ERR_BAD_OPCODE, bad_opcode },
     { "zero-slot", LPU_ERR_BAD_OPCODE, bad_zero_slot },
-    { "copy", LPU_ERR_BAD_OPCODE, bad_copy },
+    { "exec", LPU_ERR_BAD_OPCODE, bad_exec },
+    { "copy-flags", LPU_ERR_BAD_FLAGS, bad_copy_flags },
+    { "copy-rsvd2", LPU_ERR_RESERVED, bad_copy_rsvd2 },
+    { "copy-rsvd3", LPU_ERR_RESERVED, bad_copy_rsvd3 },
+    { "copy-size-zero", LPU_ERR_RANGE, bad_copy_size_zero },
+    { "copy-size-big", LPU_ERR_RANGE, bad_copy_size_big },
+    { "copy-seg-count-zero", LPU_ERR_RANGE, bad_copy_count_zero },
+    { "copy-seg-count-big", LPU_ERR_RANGE, bad_copy_count_big },
     { "nop-flags", LPU_ERR_BAD_FLAGS, bad_nop_flags },
     { "fence-flags", LPU_ERR_BAD_FLAGS, bad_fence_flags },
     { "hdr-reserved", LPU_ERR_RESERVED, bad_hdr_rsvd },
@@ -1291,6 +1345,918 @@ static void test_irq_delivery(void)
     lpu_stop(&l);
 }
 
+/* ---- DMA engine (COPY) ------------------------------------------------- */
+
+static bool all_zero(const uint8_t *buf, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (buf[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+#define COPY_NS(size)       ((int64_t)LPU_COPY_BASE_CYCLES + \
+                             DIV_ROUND_UP((size), LPU_DMA_BYTES_PER_CYCLE))
+#define PAGE                ((uint64_t)LPU_PAGE_SIZE)
+#define VA(n)               ((uint64_t)(n) << 32)
+
+/*
+ * A buffer the device reaches through one segment. Host buffers get real
+ * page tables with their data pages deliberately out of order (runs of
+ * four adjacent pages, then four in reverse), so translation and the
+ * coalescing of contiguous pages both matter. @shadow is what the test
+ * expects the buffer to hold.
+ */
+typedef struct Buf {
+    struct lpu_segment seg;
+    uint64_t size;
+    uint64_t sram_base;         /* SRAM: guest physical address of byte 0 */
+    uint64_t *page;             /* host: bus address of each data page */
+    uint8_t *shadow;
+} Buf;
+
+static uint64_t page_alloc(Lpu *l, uint64_t pages)
+{
+    uint64_t addr = guest_alloc(&l->alloc, (pages + 1) * PAGE);
+
+    g_assert(addr);
+    return ROUND_UP(addr, PAGE);
+}
+
+/* @sram: where BAR 2 is mapped (qpci_iomap() it once per device). */
+static void buf_sram(uint64_t sram, Buf *b, uint64_t va, uint64_t size,
+                     uint64_t offset)
+{
+    memset(b, 0, sizeof(*b));
+    b->seg.va = cpu_to_le64(va);
+    b->seg.size = cpu_to_le64(size);
+    b->seg.base = cpu_to_le64(offset);
+    b->seg.kind = cpu_to_le32(LPU_SEG_SRAM);
+    b->size = size;
+    b->sram_base = sram + offset;
+    b->shadow = g_malloc0(size);
+}
+
+/* Page i of the buffer lives at data page perm(i) of one allocation. */
+static uint64_t buf_perm(uint64_t i, uint64_t pages)
+{
+    uint64_t j = i % 8 < 4 ? i : i - i % 8 + 11 - i % 8;
+
+    return j < pages ? j : i;
+}
+
+static void buf_host(Lpu *l, Buf *b, uint64_t va, uint64_t size)
+{
+    uint64_t pages = size / PAGE;
+    uint64_t data = page_alloc(l, pages), dir = page_alloc(l, 1);
+    uint64_t i, leaf = 0;
+
+    memset(b, 0, sizeof(*b));
+    b->seg.va = cpu_to_le64(va);
+    b->seg.size = cpu_to_le64(size);
+    b->seg.base = cpu_to_le64(dir);
+    b->seg.kind = cpu_to_le32(LPU_SEG_HOST);
+    b->size = size;
+    b->page = g_new(uint64_t, pages);
+    b->shadow = g_malloc0(size);
+    qtest_memset(l->qts, dir, 0, PAGE);
+    for (i = 0; i < pages; i++) {
+        if (i % 512 == 0) {
+            leaf = page_alloc(l, 1);
+            qtest_writeq(l->qts, dir + i / 512 * 8, leaf);
+        }
+        b->page[i] = data + buf_perm(i, pages) * PAGE;
+        qtest_writeq(l->qts, leaf + i % 512 * 8, b->page[i]);
+    }
+    qtest_memset(l->qts, data, 0, size);
+}
+
+static void buf_free(Buf *b)
+{
+    g_free(b->page);
+    g_free(b->shadow);
+}
+
+static uint64_t buf_va(const Buf *b)
+{
+    return le64_to_cpu(b->seg.va);
+}
+
+/* Move bytes between the test and the buffer through its pages. */
+static void buf_io(Lpu *l, Buf *b, uint64_t off, uint8_t *data, uint64_t len,
+                   bool write)
+{
+    uint64_t n;
+
+    while (len) {
+        uint64_t addr;
+
+        if (b->page) {
+            addr = b->page[off / PAGE] + off % PAGE;
+            n = MIN(len, PAGE - off % PAGE);
+        } else {
+            addr = b->sram_base + off;
+            n = len;
+        }
+        if (write) {
+            qtest_bufwrite(l->qts, addr, data, n);
+        } else {
+            qtest_bufread(l->qts, addr, data, n);
+        }
+        off += n;
+        data += n;
+        len -= n;
+    }
+}
+
+/* Fill the whole buffer (and its shadow) with a pattern from @seed. */
+static void buf_fill(Lpu *l, Buf *b, uint32_t seed)
+{
+    uint64_t i;
+
+    for (i = 0; i < b->size; i++) {
+        b->shadow[i] = (i * 7 + seed + (i >> 9)) & 0xff;
+    }
+    buf_io(l, b, 0, b->shadow, b->size, true);
+}
+
+/* The whole buffer holds exactly what the test expects. */
+static void buf_check(Lpu *l, Buf *b)
+{
+    g_autofree uint8_t *now = g_malloc(b->size);
+    uint64_t i;
+
+    buf_io(l, b, 0, now, b->size, false);
+    for (i = 0; i < b->size; i++) {
+        if (now[i] != b->shadow[i]) {
+            g_test_message("segment 0x%" PRIx64 " byte 0x%" PRIx64
+                           ": 0x%02x, expected 0x%02x", buf_va(b), i,
+                           now[i], b->shadow[i]);
+            g_assert_not_reached();
+        }
+    }
+}
+
+/* Write a segment table of @n entries; returns its bus address. */
+static uint64_t table_put(Lpu *l, const struct lpu_segment *segs, unsigned n)
+{
+    uint64_t addr = lpu_alloc(l, n * sizeof(*segs));
+
+    qtest_memwrite(l->qts, addr, segs, n * sizeof(*segs));
+    return addr;
+}
+
+/* A table of the buffers, in the order given (sorted by va). */
+static uint64_t table_of(Lpu *l, Buf **bufs, unsigned n)
+{
+    g_autofree struct lpu_segment *segs = g_new(struct lpu_segment, n);
+    unsigned i;
+
+    for (i = 0; i < n; i++) {
+        segs[i] = bufs[i]->seg;
+    }
+    return table_put(l, segs, n);
+}
+
+static void put_copy(Lpu *l, Ring *r, uint64_t src, uint64_t dst,
+                     uint64_t size, uint64_t table, uint32_t count)
+{
+    union lpu_desc d = { 0 };
+
+    d.hdr.opcode = LPU_OP_COPY;
+    d.copy.src = cpu_to_le64(src);
+    d.copy.dst = cpu_to_le64(dst);
+    d.copy.size = cpu_to_le64(size);
+    d.copy.seg_table = cpu_to_le64(table);
+    d.copy.seg_count = cpu_to_le32(count);
+    put_desc(l, r, &d);
+}
+
+/* What a correct copy does to the shadows. */
+static void shadow_copy(Buf *sb, uint64_t soff, Buf *db, uint64_t doff,
+                        uint64_t size)
+{
+    memmove(db->shadow + doff, sb->shadow + soff, size);
+}
+
+typedef struct DmaEnv {
+    Lpu l;
+    Ring r;
+    uint64_t sram;
+    Buf sram_a, sram_b, host_a, host_b;
+    Buf *bufs[4];
+    uint64_t table;             /* what dma_copy_ok() uses */
+    uint32_t count;
+} DmaEnv;
+
+/*
+ * Four buffers in one table: two SRAM (1 MiB each), two host (256 KiB
+ * each), filled with distinct patterns.
+ */
+static void dma_env_start(DmaEnv *e, const char *extra)
+{
+    Lpu *l = &e->l;
+
+    lpu_start(l, extra);
+    lpu_msix_setup(l);
+    wr(l, LPU_REG_IRQ_MASK, LPU_IRQ_ALL);
+    ring_setup(l, &e->r, 1, 16, 8);
+    e->sram = qpci_iomap(l->dev, LPU_BAR_SRAM, NULL).addr;
+    buf_sram(e->sram, &e->sram_a, VA(1), 1 * MiB, 0);
+    buf_sram(e->sram, &e->sram_b, VA(2), 1 * MiB, 3 * MiB);
+    buf_host(l, &e->host_a, VA(3), 256 * KiB);
+    buf_host(l, &e->host_b, VA(4) + 64 * KiB, 256 * KiB);
+    e->bufs[0] = &e->sram_a;
+    e->bufs[1] = &e->sram_b;
+    e->bufs[2] = &e->host_a;
+    e->bufs[3] = &e->host_b;
+    buf_fill(l, &e->sram_a, 1);
+    buf_fill(l, &e->sram_b, 2);
+    buf_fill(l, &e->host_a, 3);
+    buf_fill(l, &e->host_b, 4);
+    e->table = table_of(l, e->bufs, 4);
+    e->count = 4;
+}
+
+static void dma_env_check(DmaEnv *e)
+{
+    unsigned i;
+
+    for (i = 0; i < 4; i++) {
+        buf_check(&e->l, e->bufs[i]);
+    }
+}
+
+static void dma_env_stop(DmaEnv *e)
+{
+    unsigned i;
+
+    for (i = 0; i < 4; i++) {
+        buf_free(e->bufs[i]);
+    }
+    lpu_stop(&e->l);
+}
+
+/*
+ * Run one COPY and a FENCE behind it on the env's ring; asserts that it
+ * completed, at its modelled time, and returns the FENCE's record.
+ */
+static void dma_copy_ok(DmaEnv *e, Buf *sb, uint64_t soff, Buf *db,
+                        uint64_t doff, uint64_t size)
+{
+    Lpu *l = &e->l;
+    struct lpu_fence_record rec;
+    uint32_t done = qrd(l, e->r.q, LPU_Q_DONE);
+    int64_t db_ns;
+
+    put_copy(l, &e->r, buf_va(sb) + soff, buf_va(db) + doff, size, e->table,
+             e->count);
+    put_fence(l, &e->r, 0, done + 2, 0);
+    db_ns = ring_doorbell(l, &e->r);
+    step(l, COPY_NS(size) + FENCE_NS + 10);
+    g_assert_cmphex(qrd(l, e->r.q, LPU_Q_STATUS), ==, LPU_Q_STATUS_ENABLED);
+    g_assert_cmpuint(qrd(l, e->r.q, LPU_Q_DONE), ==, done + 2);
+    read_fence(l, &e->r, 0, &rec);
+    g_assert_cmpuint(rec.seq, ==, done + 2);
+    g_assert_cmpint(rec.complete_ns, ==, db_ns + COPY_NS(size) + FENCE_NS);
+    shadow_copy(sb, soff, db, doff, size);
+}
+
+/* Every direction moves exactly the right bytes, nothing around them. */
+static void test_copy_data(void)
+{
+    DmaEnv e;
+    Lpu *l = &e.l;
+    uint32_t busy;
+
+    dma_env_start(&e, NULL);
+    g_test_message("host to SRAM, unaligned, across pages");
+    dma_copy_ok(&e, &e.host_a, 123, &e.sram_a, 4095, 70000);
+    busy = rd(l, LPU_REG_BUSY_NS_LO);
+    g_assert_cmpuint(busy, ==, COPY_NS(70000) + FENCE_NS);
+    g_test_message("SRAM to host");
+    dma_copy_ok(&e, &e.sram_a, 4095, &e.host_b, 5, 70000);
+    g_test_message("SRAM to SRAM");
+    dma_copy_ok(&e, &e.sram_a, 1, &e.sram_b, 777, 12345);
+    g_test_message("host to host");
+    dma_copy_ok(&e, &e.host_a, 4000, &e.host_b, 100000, 33333);
+    g_test_message("one byte, at the very ends of the buffers");
+    dma_copy_ok(&e, &e.host_a, 256 * KiB - 1, &e.sram_b, 0, 1);
+    dma_copy_ok(&e, &e.sram_b, 1 * MiB - 1, &e.host_a, 0, 1);
+    g_test_message("whole buffers");
+    dma_copy_ok(&e, &e.host_b, 0, &e.host_a, 0, 256 * KiB);
+    dma_copy_ok(&e, &e.sram_b, 0, &e.sram_a, 0, 1 * MiB);
+    dma_copy_ok(&e, &e.host_a, 0, &e.sram_b, 512 * KiB, 256 * KiB);
+    dma_copy_ok(&e, &e.sram_a, 3, &e.host_b, 0, 256 * KiB);
+    g_test_message("within one buffer, not overlapping");
+    dma_copy_ok(&e, &e.sram_a, 0, &e.sram_a, 4096 * 3 + 1, 4096 * 3 + 1);
+    dma_copy_ok(&e, &e.host_b, 200000, &e.host_b, 3, 50000);
+    dma_env_check(&e);
+    g_assert_cmpuint(rd(l, LPU_REG_ERROR_COUNT), ==, 0);
+    g_assert_cmpuint(rd(l, LPU_REG_DESC_DONE_LO), ==, 2 * 12);
+    dma_env_stop(&e);
+}
+
+typedef struct BadCopy {
+    const char *name;
+    Buf *(*src)(DmaEnv *e, uint64_t *off);
+    Buf *(*dst)(DmaEnv *e, uint64_t *off);
+    uint64_t src_va;            /* if src is NULL */
+    uint64_t dst_va;            /* if dst is NULL */
+    uint64_t size;
+    uint64_t fault_addr;        /* 0: the buffer end, see below */
+    uint32_t fault_info;
+} BadCopy;
+
+static void assert_fault(Lpu *l, Ring *r, uint64_t addr, uint32_t info)
+{
+    g_assert_cmpuint(qrd(l, r->q, LPU_Q_ERROR), ==, LPU_ERR_FAULT);
+    g_assert_cmphex(qrd(l, r->q, LPU_Q_FAULT_ADDR_LO), ==, (uint32_t)addr);
+    g_assert_cmphex(qrd(l, r->q, LPU_Q_FAULT_ADDR_HI), ==, addr >> 32);
+    g_assert_cmphex(qrd(l, r->q, LPU_Q_FAULT_INFO), ==, info);
+}
+
+/*
+ * Run a COPY that must halt the env's queue with @code at entry 1 (a FENCE
+ * goes first, another after), then recover. Nothing may have changed.
+ */
+static void dma_copy_bad(DmaEnv *e, uint64_t src, uint64_t dst, uint64_t size,
+                         uint64_t table, uint32_t count, uint32_t code)
+{
+    Lpu *l = &e->l;
+    struct lpu_fence_record rec;
+    uint32_t errors = rd(l, LPU_REG_ERROR_COUNT);
+
+    qwr(l, e->r.q, LPU_Q_CTRL, LPU_Q_CTRL_RESET | LPU_Q_CTRL_ENABLE);
+    e->r.tail = 0;
+    qtest_memset(l->qts, e->r.fence, 0, e->r.count * LPU_FENCE_RECORD_SIZE);
+    put_fence(l, &e->r, 0, 0x51, 0);
+    put_copy(l, &e->r, src, dst, size, table, count);
+    put_fence(l, &e->r, 1, 0x52, LPU_DESC_F_IRQ);
+    ring_doorbell(l, &e->r);
+    step(l, COPY_NS(MIN(size, 64 * MiB)) + 10000);
+    assert_halted(l, &e->r, code, 1, errors + 1);
+    read_fence(l, &e->r, 0, &rec);
+    g_assert_cmphex(rec.seq, ==, 0x51);
+    read_fence(l, &e->r, 1, &rec);
+    g_assert_cmphex(rec.seq, ==, 0);
+    g_assert_cmpuint(qrd(l, e->r.q, LPU_Q_DONE), ==, 1);
+    if (code != LPU_ERR_FAULT) {
+        g_assert_cmphex(qrd(l, e->r.q, LPU_Q_FAULT_ADDR_LO), ==, 0);
+        g_assert_cmphex(qrd(l, e->r.q, LPU_Q_FAULT_ADDR_HI), ==, 0);
+        g_assert_cmphex(qrd(l, e->r.q, LPU_Q_FAULT_INFO), ==, 0);
+    }
+}
+
+/* Recover the env's queue after dma_copy_bad(); the fault is forgotten. */
+static void dma_recover(DmaEnv *e)
+{
+    Lpu *l = &e->l;
+
+    qwr(l, e->r.q, LPU_Q_CTRL, LPU_Q_CTRL_RESET | LPU_Q_CTRL_ENABLE);
+    g_assert_cmphex(qrd(l, e->r.q, LPU_Q_FAULT_ADDR_LO), ==, 0);
+    g_assert_cmphex(qrd(l, e->r.q, LPU_Q_FAULT_ADDR_HI), ==, 0);
+    g_assert_cmphex(qrd(l, e->r.q, LPU_Q_FAULT_INFO), ==, 0);
+    wr(l, LPU_REG_ERROR_ACK, 1);
+    wr(l, LPU_REG_IRQ_STATUS, LPU_IRQ_ALL);
+    e->r.tail = 0;
+}
+
+/*
+ * A copy reaching outside its segments faults before a byte moves, with
+ * the address and kind of the first bad access; the queue then works.
+ */
+static void test_copy_fault(void)
+{
+    DmaEnv e;
+    Lpu *l = &e.l;
+    const struct {
+        const char *name;
+        uint64_t src, dst, size, addr;
+        uint32_t info;
+    } cases[] = {
+        { "source not mapped", VA(5), 0, 16, VA(5), LPU_FAULT_NOT_MAPPED },
+        { "source below the first segment", 4096, 0, 16, 4096,
+          LPU_FAULT_NOT_MAPPED },
+        { "source in the gap before a segment", VA(4) + 4096, 0, 16,
+          VA(4) + 4096, LPU_FAULT_NOT_MAPPED },
+        { "source past the end", VA(1) + MiB - 10, 0, 11, VA(1) + MiB,
+          LPU_FAULT_OUT_OF_BOUNDS },
+        { "source runs into the next segment", VA(3) + 255 * KiB, VA(1),
+          2 * KiB, VA(3) + 256 * KiB, LPU_FAULT_OUT_OF_BOUNDS },
+        { "destination not mapped", VA(1), VA(1) + MiB, 16, VA(1) + MiB,
+          LPU_FAULT_NOT_MAPPED | LPU_FAULT_WRITE },
+        { "destination past the end", VA(1), VA(4) + 64 * KiB + 256 * KiB - 1,
+          2, VA(4) + 64 * KiB + 256 * KiB,
+          LPU_FAULT_OUT_OF_BOUNDS | LPU_FAULT_WRITE },
+        { "huge copy: the source's end is reported", VA(2), VA(3), 1 * GiB,
+          VA(2) + MiB, LPU_FAULT_OUT_OF_BOUNDS },
+        { "both bad: the source is reported", VA(6), VA(7), 1, VA(6),
+          LPU_FAULT_NOT_MAPPED },
+    };
+    unsigned i;
+
+    dma_env_start(&e, NULL);
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        uint64_t dst = cases[i].dst;
+
+        if (!dst) {
+            dst = VA(1) + 8192;
+        }
+        g_test_message("fault: %s", cases[i].name);
+        dma_copy_bad(&e, cases[i].src, dst, cases[i].size, e.table, 4,
+                     LPU_ERR_FAULT);
+        assert_fault(l, &e.r, cases[i].addr, cases[i].info);
+        dma_env_check(&e);
+        dma_recover(&e);
+    }
+
+    g_test_message("a good copy on the recovered queue");
+    dma_copy_ok(&e, &e.host_a, 1, &e.sram_b, 2, 3 * PAGE);
+    dma_copy_ok(&e, &e.sram_b, 0, &e.host_b, 0, 8 * PAGE);
+    dma_env_check(&e);
+    g_assert_cmpuint(rd(l, LPU_REG_ERROR_COUNT), ==, ARRAY_SIZE(cases));
+    dma_env_stop(&e);
+}
+
+/* Run a COPY that must fail on the env's queue, then check and recover. */
+static void dma_expect(DmaEnv *e, uint64_t src, uint64_t dst, uint64_t size,
+                       uint64_t table, uint32_t count, uint32_t code)
+{
+    dma_copy_bad(e, src, dst, size, table, count, code);
+    dma_env_check(e);
+    dma_recover(e);
+}
+
+/* Every rule of the segment table, checked before anything moves. */
+static void test_copy_seg_table(void)
+{
+    static const struct {
+        const char *name;
+        uint64_t va, size, base;
+        uint32_t kind, rsvd;
+    } bad_extra[] = {
+        /* Appended after the env's four segments (all below VA(5)). */
+        { "va zero", 0, PAGE, 0, LPU_SEG_SRAM, 0 },
+        { "va not page aligned", VA(9) + 8, PAGE, 0, LPU_SEG_SRAM, 0 },
+        { "size zero", VA(9), 0, 0, LPU_SEG_SRAM, 0 },
+        { "size not a page multiple", VA(9), PAGE + 1, 0, LPU_SEG_SRAM, 0 },
+        { "size above LPU_SEG_MAX_SIZE", VA(9), LPU_SEG_MAX_SIZE + PAGE, 0,
+          LPU_SEG_SRAM, 0 },
+        { "kind zero", VA(9), PAGE, 0, 0, 0 },
+        { "kind unknown", VA(9), PAGE, 0, 3, 0 },
+        { "rsvd not zero", VA(9), PAGE, 0, LPU_SEG_SRAM, 1 },
+        { "va + size wraps", -PAGE, 2 * PAGE, 0, LPU_SEG_SRAM, 0 },
+        { "ends at 2^64", -PAGE, PAGE, 0, LPU_SEG_SRAM, 0 },
+        { "SRAM past the end", VA(9), 2 * PAGE, 256 * MiB - PAGE,
+          LPU_SEG_SRAM, 0 },
+        { "SRAM base beyond SRAM", VA(9), PAGE, -PAGE, LPU_SEG_SRAM, 0 },
+        { "directory not page aligned", VA(9), PAGE, 0x100008, LPU_SEG_HOST,
+          0 },
+        { "overlaps the previous segment", VA(4) + 128 * KiB, PAGE, 0,
+          LPU_SEG_SRAM, 0 },
+        { "not sorted", VA(4), PAGE, 0, LPU_SEG_SRAM, 0 },
+    };
+    DmaEnv e;
+    Lpu *l = &e.l;
+    struct lpu_segment segs[5];
+    uint64_t table;
+    unsigned i;
+
+    dma_env_start(&e, NULL);
+    for (i = 0; i < 4; i++) {
+        segs[i] = e.bufs[i]->seg;
+    }
+    for (i = 0; i < ARRAY_SIZE(bad_extra); i++) {
+        g_test_message("segment table: %s", bad_extra[i].name);
+        segs[4].va = cpu_to_le64(bad_extra[i].va);
+        segs[4].size = cpu_to_le64(bad_extra[i].size);
+        segs[4].base = cpu_to_le64(bad_extra[i].base);
+        segs[4].kind = cpu_to_le32(bad_extra[i].kind);
+        segs[4].rsvd = cpu_to_le32(bad_extra[i].rsvd);
+        table = table_put(l, segs, 5);
+        dma_expect(&e, VA(3), VA(1), 2 * PAGE, table, 5, LPU_ERR_SEG_TABLE);
+    }
+
+    g_test_message("segment table: unsorted first entries");
+    segs[0] = e.sram_b.seg;
+    segs[1] = e.sram_a.seg;
+    table = table_put(l, segs, 4);
+    dma_expect(&e, VA(3), VA(1), 2 * PAGE, table, 4, LPU_ERR_SEG_TABLE);
+
+    g_test_message("segment table: not 32-byte aligned");
+    dma_expect(&e, VA(3), VA(1), 16, e.table + 16, 4, LPU_ERR_SEG_TABLE);
+    g_test_message("segment table: wraps the address space");
+    dma_expect(&e, VA(3), VA(1), 16, -(uint64_t)LPU_SEGMENT_SIZE, 4,
+               LPU_ERR_SEG_TABLE);
+    g_test_message("segment table: nothing decodes it");
+    dma_expect(&e, VA(3), VA(1), 16, 0x7fff00000000ULL, 4, LPU_ERR_DMA);
+    g_test_message("segment table: in the device's own BAR 0");
+    wr(l, LPU_REG_SCRATCH, 0x5ca7c400);
+    dma_expect(&e, VA(3), VA(1), 16, l->bar.addr, 4, LPU_ERR_DMA);
+    g_assert_cmphex(rd(l, LPU_REG_SCRATCH), ==, 0x5ca7c400);
+
+    g_test_message("a good table of LPU_MAX_SEGMENTS entries works");
+    {
+        g_autofree struct lpu_segment *many =
+            g_new0(struct lpu_segment, LPU_MAX_SEGMENTS);
+
+        for (i = 0; i < LPU_MAX_SEGMENTS; i++) {
+            many[i] = e.sram_a.seg;
+            many[i].va = cpu_to_le64(VA(16) + i * 2 * PAGE);
+            many[i].size = cpu_to_le64(PAGE);
+            many[i].base = cpu_to_le64(i * PAGE);
+        }
+        many[LPU_MAX_SEGMENTS - 1] = e.host_a.seg;
+        many[LPU_MAX_SEGMENTS - 1].va = cpu_to_le64(VA(20));
+        e.table = table_put(l, many, LPU_MAX_SEGMENTS);
+        e.count = LPU_MAX_SEGMENTS;
+        put_copy(l, &e.r, VA(20) + 10, VA(16) + 2 * PAGE * 255 - 2 * PAGE + 1,
+                 100, e.table, LPU_MAX_SEGMENTS);
+        put_fence(l, &e.r, 0, 0x99, 0);
+        ring_doorbell(l, &e.r);
+        step(l, 10000);
+        g_assert_cmphex(qrd(l, e.r.q, LPU_Q_STATUS), ==,
+                        LPU_Q_STATUS_ENABLED);
+        /* Segment 254 maps SRAM page 254, i.e. sram_a's page 254. */
+        shadow_copy(&e.host_a, 10, &e.sram_a, 254 * PAGE + 1, 100);
+        dma_env_check(&e);
+    }
+    dma_env_stop(&e);
+}
+
+/* Ranges that overlap in device address space are refused. */
+static void test_copy_overlap(void)
+{
+    DmaEnv e;
+
+    dma_env_start(&e, NULL);
+    g_test_message("same address");
+    dma_expect(&e, VA(1) + 64, VA(1) + 64, 1, e.table, 4, LPU_ERR_OVERLAP);
+    g_test_message("destination inside the source");
+    dma_expect(&e, VA(3), VA(3) + 100, 200, e.table, 4, LPU_ERR_OVERLAP);
+    g_test_message("source inside the destination, by one byte");
+    dma_expect(&e, VA(2) + 4095, VA(2), 4096, e.table, 4, LPU_ERR_OVERLAP);
+    g_test_message("a fault is reported before the overlap");
+    dma_copy_bad(&e, VA(1) + MiB - 8, VA(1) + MiB - 16, 16, e.table, 4,
+                 LPU_ERR_FAULT);
+    assert_fault(&e.l, &e.r, VA(1) + MiB, LPU_FAULT_OUT_OF_BOUNDS);
+    dma_recover(&e);
+    g_test_message("touching ranges are fine");
+    dma_copy_ok(&e, &e.host_a, 0, &e.host_a, 4096, 4096);
+    dma_env_check(&e);
+    dma_env_stop(&e);
+}
+
+/* The page-table leaf of host buffer @b covering page @page. */
+static uint64_t buf_leaf(Lpu *l, Buf *b, uint64_t page)
+{
+    return qtest_readq(l->qts, le64_to_cpu(b->seg.base) + page / 512 * 8);
+}
+
+/*
+ * Broken page tables: SEG_TABLE for misaligned entries, DMA for ones that
+ * cannot be read, checked for the whole copy before anything moves.
+ */
+static void test_copy_page_tables(void)
+{
+    DmaEnv e;
+    Lpu *l = &e.l;
+    uint64_t leaf, dir, entry, page;
+    struct lpu_segment segs[5];
+    uint64_t table;
+    unsigned i;
+
+    dma_env_start(&e, NULL);
+    leaf = buf_leaf(l, &e.host_a, 0);
+    dir = le64_to_cpu(e.host_a.seg.base);
+
+    g_test_message("the last data page of the source is misaligned");
+    entry = qtest_readq(l->qts, leaf + 8 * 9);
+    qtest_writeq(l->qts, leaf + 8 * 9, entry + 8);
+    dma_expect(&e, VA(3) + 10, VA(1), 9 * PAGE, e.table, 4,
+               LPU_ERR_SEG_TABLE);
+    g_test_message("... and of the destination");
+    dma_expect(&e, VA(1), VA(3) + 10, 9 * PAGE, e.table, 4,
+               LPU_ERR_SEG_TABLE);
+    g_test_message("pages the copy does not use are not checked");
+    dma_copy_ok(&e, &e.host_a, 0, &e.sram_a, 0, 9 * PAGE);
+    qtest_writeq(l->qts, leaf + 8 * 9, entry);
+
+    g_test_message("leaf page misaligned");
+    qtest_writeq(l->qts, dir, leaf + 64);
+    dma_expect(&e, VA(3), VA(1), 1, e.table, 4, LPU_ERR_SEG_TABLE);
+    g_test_message("leaf page where nothing decodes");
+    qtest_writeq(l->qts, dir, 0x7fff00000000ULL);
+    dma_expect(&e, VA(3), VA(1), 1, e.table, 4, LPU_ERR_DMA);
+    qtest_writeq(l->qts, dir, leaf);
+
+    g_test_message("directory where nothing decodes");
+    for (i = 0; i < 4; i++) {
+        segs[i] = e.bufs[i]->seg;
+    }
+    segs[2].base = cpu_to_le64(0x7fff00000000ULL);
+    table = table_put(l, segs, 4);
+    dma_expect(&e, VA(1), VA(3), 1, table, 4, LPU_ERR_DMA);
+
+    g_test_message("a data page in the device's own BAR 0");
+    page = page_alloc(l, 2);
+    qtest_memset(l->qts, page, 0, PAGE);
+    qtest_writeq(l->qts, page, page + PAGE);
+    qtest_writeq(l->qts, page + PAGE, l->bar.addr);
+    for (i = 0; i < 4; i++) {
+        segs[i] = e.bufs[i]->seg;
+    }
+    segs[4] = e.host_a.seg;
+    segs[4].va = cpu_to_le64(VA(9));
+    segs[4].size = cpu_to_le64(PAGE);
+    segs[4].base = cpu_to_le64(page);
+    table = table_put(l, segs, 5);
+    wr(l, LPU_REG_SCRATCH, 0x0badf00d);
+    dma_copy_bad(&e, VA(1), VA(9) + LPU_REG_SCRATCH, 4, table, 5,
+                 LPU_ERR_DMA);
+    g_assert_cmphex(rd(l, LPU_REG_SCRATCH), ==, 0x0badf00d);
+    dma_recover(&e);
+    dma_env_check(&e);
+    dma_env_stop(&e);
+}
+
+/* Without bus mastering the engine reaches no host memory. */
+static void test_copy_bus_master(void)
+{
+    DmaEnv e;
+    Lpu *l = &e.l;
+    Buf big, dst;
+    Buf *bufs[2];
+    struct lpu_fence_record rec;
+    g_autofree uint8_t *sample = g_malloc(PAGE);
+
+    dma_env_start(&e, NULL);
+    g_test_message("bus mastering off before the doorbell");
+    set_bus_master(l, false);
+    put_copy(l, &e.r, VA(3), VA(1), 3 * PAGE, e.table, 4);
+    ring_doorbell(l, &e.r);
+    step(l, 10000);
+    set_bus_master(l, true);
+    g_assert_cmpuint(qrd(l, e.r.q, LPU_Q_ERROR), ==, LPU_ERR_DMA);
+    dma_env_check(&e);
+    dma_recover(&e);
+
+    g_test_message("bus mastering dropped in the middle of a long copy");
+    buf_host(l, &big, VA(8), 12 * MiB);
+    buf_fill(l, &big, 9);
+    buf_sram(e.sram, &dst, VA(10), 12 * MiB, 16 * MiB);
+    bufs[0] = &big;
+    bufs[1] = &dst;
+    e.table = table_of(l, bufs, 2);
+    put_copy(l, &e.r, VA(8), VA(10), 12 * MiB, e.table, 2);
+    put_fence(l, &e.r, 0, 0x77, 0);
+    ring_doorbell(l, &e.r);
+    /* Two chunks have moved (one per callback, each a nanosecond apart). */
+    step(l, 1);
+    set_bus_master(l, false);
+    step(l, COPY_NS(12 * MiB) + 10000);
+    set_bus_master(l, true);
+    g_assert_cmpuint(qrd(l, e.r.q, LPU_Q_ERROR), ==, LPU_ERR_DMA);
+    g_assert_cmpuint(qrd(l, e.r.q, LPU_Q_ERROR_HEAD), ==, 0);
+    read_fence(l, &e.r, 0, &rec);
+    g_assert_cmphex(rec.seq, ==, 0);
+    /* What moved is right, and the tail never arrived. */
+    qtest_bufread(l->qts, e.sram + 16 * MiB, sample, PAGE);
+    g_assert(!memcmp(sample, big.shadow, PAGE));
+    qtest_bufread(l->qts, e.sram + 28 * MiB - PAGE, sample, PAGE);
+    g_assert(all_zero(sample, PAGE));
+    buf_free(&big);
+    buf_free(&dst);
+    dma_env_stop(&e);
+}
+
+/*
+ * A copy of many chunks and several page-table leaves, both ways: right
+ * data, completion exactly at its modelled time.
+ */
+static void test_copy_large(void)
+{
+    const uint64_t size = 9 * MiB + 3 * PAGE;
+    DmaEnv e;
+    Lpu *l = &e.l;
+    Buf big, sram;
+    Buf *bufs[2];
+    uint64_t busy;
+
+    dma_env_start(&e, NULL);
+    buf_host(l, &big, VA(8), 10 * MiB);
+    buf_fill(l, &big, 5);
+    buf_sram(e.sram, &sram, VA(10), 10 * MiB, 100 * MiB);
+    buf_fill(l, &sram, 6);
+    bufs[0] = &big;
+    bufs[1] = &sram;
+    e.table = table_of(l, bufs, 2);
+    e.count = 2;
+    busy = rd(l, LPU_REG_BUSY_NS_LO);
+    /* dma_copy_ok() asserts completion at the modelled time. */
+    dma_copy_ok(&e, &big, 7, &sram, PAGE - 3, size);
+    buf_check(l, &sram);
+    qtest_memset(l->qts, big.page[0], 0, PAGE);
+    memset(big.shadow, 0, PAGE);
+    dma_copy_ok(&e, &sram, 1, &big, 2, size + 5);
+    buf_check(l, &big);
+    g_assert_cmpuint(rd(l, LPU_REG_BUSY_NS_LO) - busy, ==,
+                     COPY_NS(size) + COPY_NS(size + 5) + 2 * FENCE_NS);
+    buf_free(&big);
+    buf_free(&sram);
+    dma_env_stop(&e);
+}
+
+/* Fill SRAM [off, off + len) with a pattern that names each page. */
+static void sram_pattern(Lpu *l, uint64_t sram, uint64_t off, uint64_t len,
+                         uint8_t seed)
+{
+    g_autofree uint8_t *buf = g_malloc(MiB);
+    uint64_t done, i;
+
+    for (done = 0; done < len; done += MiB) {
+        for (i = 0; i < MiB; i++) {
+            buf[i] = ((done + i) / PAGE * 13 + i + seed) & 0xff;
+        }
+        qtest_bufwrite(l->qts, sram + off + done, buf, MIN(MiB, len - done));
+    }
+}
+
+/* How many of the 1 MiB pieces of [off, off + len) hold the pattern. */
+static unsigned sram_pattern_count(Lpu *l, uint64_t sram, uint64_t off,
+                                   uint64_t len, uint8_t seed)
+{
+    g_autofree uint8_t *buf = g_malloc(MiB);
+    g_autofree uint8_t *want = g_malloc(MiB);
+    uint64_t done, i;
+    unsigned n = 0;
+
+    for (done = 0; done < len; done += MiB) {
+        for (i = 0; i < MiB; i++) {
+            want[i] = ((done + i) / PAGE * 13 + i + seed) & 0xff;
+        }
+        qtest_bufread(l->qts, sram + off + done, buf, MiB);
+        if (!memcmp(buf, want, MiB)) {
+            n++;
+        } else {
+            g_assert(all_zero(buf, MiB));
+        }
+    }
+    return n;
+}
+
+/* A long copy stopped by a reset writes nothing after the reset. */
+static void test_copy_reset_mid_copy(void)
+{
+    const uint64_t size = 32 * MiB;
+    Lpu l;
+    Ring r;
+    uint64_t sram, table;
+    struct lpu_segment seg = {
+        .va = cpu_to_le64(VA(1)),
+        .size = cpu_to_le64(2 * size),
+        .base = 0,
+        .kind = cpu_to_le32(LPU_SEG_SRAM),
+    };
+    unsigned moved;
+
+    lpu_start(&l, NULL);
+    sram = qpci_iomap(l.dev, LPU_BAR_SRAM, NULL).addr;
+    ring_setup(&l, &r, 2, 8, 4);
+    sram_pattern(&l, sram, 0, size, 3);
+    table = table_put(&l, &seg, 1);
+
+    g_test_message("device reset");
+    put_copy(&l, &r, VA(1), VA(1) + size, size, table, 1);
+    put_fence(&l, &r, 0, 1, 0);
+    ring_doorbell(&l, &r);
+    step(&l, 1);
+    wr(&l, LPU_REG_RESET, LPU_RESET_MAGIC);
+    moved = sram_pattern_count(&l, sram, size, size, 3);
+    g_assert_cmpuint(moved, >, 0);
+    g_assert_cmpuint(moved, <, size / MiB);
+    step(&l, COPY_NS(size) * 2);
+    g_assert_cmpuint(sram_pattern_count(&l, sram, size, size, 3), ==, moved);
+    g_assert(fence_area_zero(&l, &r));
+    g_assert_cmpuint(rd(&l, LPU_REG_BUSY_NS_LO), ==, 0);
+
+    g_test_message("queue reset");
+    qtest_memset(l.qts, sram + size, 0, size);
+    ring_setup(&l, &r, 2, 8, 4);
+    put_copy(&l, &r, VA(1), VA(1) + size, size, table, 1);
+    put_fence(&l, &r, 0, 1, 0);
+    ring_doorbell(&l, &r);
+    step(&l, 1);
+    qwr(&l, 2, LPU_Q_CTRL, LPU_Q_CTRL_RESET);
+    moved = sram_pattern_count(&l, sram, size, size, 3);
+    g_assert_cmpuint(moved, >, 0);
+    g_assert_cmpuint(moved, <, size / MiB);
+    step(&l, COPY_NS(size) * 2);
+    g_assert_cmpuint(sram_pattern_count(&l, sram, size, size, 3), ==, moved);
+    g_assert(fence_area_zero(&l, &r));
+    lpu_stop(&l);
+}
+
+/* ---- SRAM scrub engine ------------------------------------------------- */
+
+static void scrub(Lpu *l, uint64_t offset, uint64_t size)
+{
+    wr(l, LPU_REG_SCRUB_OFFSET_LO, offset);
+    wr(l, LPU_REG_SCRUB_OFFSET_HI, offset >> 32);
+    wr(l, LPU_REG_SCRUB_SIZE_LO, size);
+    wr(l, LPU_REG_SCRUB_SIZE_HI, size >> 32);
+    wr(l, LPU_REG_SCRUB_CTRL, LPU_SCRUB_CMD_START);
+}
+
+#define SCRUB_NS(size)      ((int64_t)DIV_ROUND_UP((size), \
+                                                   LPU_SCRUB_BYTES_PER_CYCLE))
+
+static void test_scrub(void)
+{
+    static const struct {
+        const char *name;
+        uint64_t offset, size;
+    } bad[] = {
+        { "offset not page aligned", 0x10, PAGE },
+        { "size not a page multiple", 0, PAGE + 64 },
+        { "size zero", PAGE, 0 },
+        { "past the end of SRAM", 2 * MiB - PAGE, 2 * PAGE },
+        { "offset beyond SRAM", 2 * MiB, PAGE },
+        { "wraps", -PAGE, 2 * PAGE },
+        { "huge", PAGE, -PAGE },
+    };
+    Lpu l;
+    uint64_t sram;
+    unsigned i;
+
+    lpu_start(&l, ",sram-size=2M");
+    sram = qpci_iomap(l.dev, LPU_BAR_SRAM, NULL).addr;
+    g_assert_cmphex(rd(&l, LPU_REG_SCRUB_STATUS), ==, 0);
+    sram_pattern(&l, sram, 0, 2 * MiB, 1);
+
+    for (i = 0; i < ARRAY_SIZE(bad); i++) {
+        g_test_message("bad scrub: %s", bad[i].name);
+        scrub(&l, bad[i].offset, bad[i].size);
+        g_assert_cmphex(rd(&l, LPU_REG_SCRUB_STATUS), ==,
+                        LPU_SCRUB_STATUS_ERROR);
+        g_assert_cmphex(rd(&l, LPU_REG_SCRUB_OFFSET_LO), ==,
+                        (uint32_t)bad[i].offset);
+        g_assert_cmphex(rd(&l, LPU_REG_SCRUB_SIZE_HI), ==,
+                        bad[i].size >> 32);
+    }
+    g_assert_cmpuint(sram_pattern_count(&l, sram, 0, 2 * MiB, 1), ==, 2);
+
+    g_test_message("good scrub: zeroed at once, busy for its modelled time");
+    scrub(&l, MiB + PAGE, 3 * PAGE);
+    g_assert_cmphex(rd(&l, LPU_REG_SCRUB_STATUS), ==, LPU_SCRUB_STATUS_BUSY);
+    g_assert_cmphex(rd(&l, LPU_REG_SCRUB_CTRL), ==, 0);
+    {
+        g_autofree uint8_t *buf = g_malloc(5 * PAGE);
+
+        qtest_bufread(l.qts, sram + MiB, buf, 5 * PAGE);
+        g_assert(!all_zero(buf, PAGE));
+        g_assert(all_zero(buf + PAGE, 3 * PAGE));
+        g_assert(!all_zero(buf + 4 * PAGE, PAGE));
+        g_assert_cmpuint(sram_pattern_count(&l, sram, 0, MiB, 1), ==, 1);
+    }
+
+    g_test_message("START while busy is ignored");
+    scrub(&l, 0, PAGE);
+    g_assert_cmpuint(sram_pattern_count(&l, sram, 0, MiB, 1), ==, 1);
+    step(&l, SCRUB_NS(3 * PAGE) - 1);
+    g_assert_cmphex(rd(&l, LPU_REG_SCRUB_STATUS), ==, LPU_SCRUB_STATUS_BUSY);
+    step(&l, 1);
+    g_assert_cmphex(rd(&l, LPU_REG_SCRUB_STATUS), ==, 0);
+    g_assert_cmpuint(sram_pattern_count(&l, sram, 0, MiB, 1), ==, 1);
+
+    g_test_message("the whole SRAM; a refused START clears nothing");
+    scrub(&l, 0, 2 * MiB);
+    g_assert_cmphex(rd(&l, LPU_REG_SCRUB_STATUS), ==, LPU_SCRUB_STATUS_BUSY);
+    g_assert_cmpuint(sram_pattern_count(&l, sram, 0, 2 * MiB, 1), ==, 0);
+    step(&l, SCRUB_NS(2 * MiB));
+    g_assert_cmphex(rd(&l, LPU_REG_SCRUB_STATUS), ==, 0);
+    scrub(&l, 0, 0);
+    g_assert_cmphex(rd(&l, LPU_REG_SCRUB_STATUS), ==, LPU_SCRUB_STATUS_ERROR);
+    scrub(&l, 0, PAGE);
+    g_assert_cmphex(rd(&l, LPU_REG_SCRUB_STATUS), ==, LPU_SCRUB_STATUS_BUSY);
+
+    g_test_message("device reset stops it and clears its registers");
+    wr(&l, LPU_REG_RESET, LPU_RESET_MAGIC);
+    g_assert_cmphex(rd(&l, LPU_REG_SCRUB_STATUS), ==, 0);
+    g_assert_cmphex(rd(&l, LPU_REG_SCRUB_OFFSET_LO), ==, 0);
+    g_assert_cmphex(rd(&l, LPU_REG_SCRUB_SIZE_LO), ==, 0);
+    /* SRAM survives the reset. */
+    sram_pattern(&l, sram, 0, MiB, 4);
+    wr(&l, LPU_REG_RESET, LPU_RESET_MAGIC);
+    g_assert_cmpuint(sram_pattern_count(&l, sram, 0, MiB, 4), ==, 1);
+    lpu_stop(&l);
+}
+
 /* ---- migration --------------------------------------------------------- */
 
 /*
@@ -1440,6 +2406,76 @@ static void test_migrate_queued_work(void)
     rmdir(dir);
 }
 
+/*
+ * A long COPY migrated half done completes on the destination with the
+ * right data at its modelled time; a busy scrub engine migrates too.
+ */
+static void test_migrate_mid_copy(void)
+{
+    const uint64_t size = 16 * MiB;
+    const int64_t cost = COPY_NS(size) + FENCE_NS;
+    g_autofree char *dir = g_dir_make_tmp("lpu-v3-migrate-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "stream", NULL);
+    g_autofree char *errpath = g_build_filename(dir, "stderr", NULL);
+    struct lpu_segment seg = {
+        .va = cpu_to_le64(VA(1)),
+        .size = cpu_to_le64(2 * size),
+        .base = 0,
+        .kind = cpu_to_le32(LPU_SEG_SRAM),
+    };
+    Lpu src, dst;
+    Ring r;
+    struct lpu_fence_record rec;
+    uint64_t sram, table;
+    unsigned moved;
+    int64_t db, scrub_done;
+
+    lpu_start(&src, NULL);
+    sram = qpci_iomap(src.dev, LPU_BAR_SRAM, NULL).addr;
+    ring_setup(&src, &r, 0, 8, 4);
+    sram_pattern(&src, sram, 0, size, 7);
+    sram_pattern(&src, sram, 64 * MiB, MiB, 8);
+    table = table_put(&src, &seg, 1);
+    put_copy(&src, &r, VA(1), VA(1) + size, size, table, 1);
+    put_fence(&src, &r, 1, 0x1234, 0);
+    db = ring_doorbell(&src, &r);
+    step(&src, 1);
+    scrub(&src, 64 * MiB, MiB);
+    scrub_done = src.now + SCRUB_NS(MiB);
+    moved = sram_pattern_count(&src, sram, size, size, 7);
+    g_assert_cmpuint(moved, >, 0);
+    g_assert_cmpuint(moved, <, size / MiB);
+    migrate_to_file(&src, path);
+
+    g_assert_true(migrate_from_file(&dst, &src, path, errpath));
+    lpu_stop(&src);
+    g_assert_cmphex(qrd(&dst, 0, LPU_Q_STATUS), ==,
+                    LPU_Q_STATUS_ENABLED | LPU_Q_STATUS_BUSY);
+    g_assert_cmphex(rd(&dst, LPU_REG_SCRUB_STATUS), ==,
+                    LPU_SCRUB_STATUS_BUSY);
+    step(&dst, scrub_done - dst.now - 1);
+    g_assert_cmphex(rd(&dst, LPU_REG_SCRUB_STATUS), ==,
+                    LPU_SCRUB_STATUS_BUSY);
+    step(&dst, 1);
+    g_assert_cmphex(rd(&dst, LPU_REG_SCRUB_STATUS), ==, 0);
+    step(&dst, db + cost - dst.now + 10);
+    read_fence(&dst, &r, 1, &rec);
+    g_assert_cmphex(rec.seq, ==, 0x1234);
+    g_assert_cmpint(rec.complete_ns, ==, db + cost);
+    g_assert_cmpuint(sram_pattern_count(&dst, sram, size, size, 7), ==,
+                     size / MiB);
+    {
+        g_autofree uint8_t *page = g_malloc(PAGE);
+
+        qtest_bufread(dst.qts, sram + 64 * MiB + MiB - PAGE, page, PAGE);
+        g_assert(all_zero(page, PAGE));
+    }
+    lpu_stop(&dst);
+    unlink(path);
+    unlink(errpath);
+    rmdir(dir);
+}
+
 /* Offsets in the device's section, from the fw_addr marker on. */
 #define MIG_MARK_FW_ADDR        0x4c5055334d494752ULL  /* "LPU3MIGR" */
 #define MIG_MARK_FW_SIZE        0x5eedf00du
@@ -1456,13 +2492,27 @@ static void test_migrate_queued_work(void)
 #define MIG_Q_OPCODE            59
 #define MIG_Q_START_NS          81
 #define MIG_Q_DONE_NS           89
-#define MIG_Q_VISIBLE_NS        97
+#define MIG_Q_SRC               97
+#define MIG_Q_SIZE              113
+#define MIG_Q_COPIED            121
+#define MIG_Q_SRC_SEG           129     /* va, size, base, kind */
+#define MIG_Q_DST_SEG           157
+#define MIG_Q_VISIBLE_NS        185
+#define MIG_Q_FAULT_INFO        32969
+#define MIG_Q_STRIDE            32973
+#define MIG_OFF_Q1              (MIG_OFF_Q0 + MIG_Q_STRIDE)
+#define MIG_OFF_SCRUB           (MIG_OFF_Q0 + 4 * MIG_Q_STRIDE)
+#define MIG_SCRUB_BUSY          16
+#define MIG_SCRUB_ERROR         17
+#define MIG_SCRUB_DONE_NS       18
+#define MIG_COPY_SIZE           (16 * MiB)
 
 typedef struct BadState {
     const char *message;        /* what the destination must report */
     size_t offset;              /* from the fw_addr marker */
     unsigned size;              /* big-endian field of 1, 4 or 8 bytes */
     uint64_t value;
+    bool add;                   /* add @value to what was saved */
 } BadState;
 
 static const BadState bad_states[] = {
@@ -1479,13 +2529,30 @@ static const BadState bad_states[] = {
     { "queue 0: engine time out of range", MIG_OFF_Q0 + MIG_Q_ENGINE_NS, 8,
       -1ULL },
     { "queue 0: in-flight opcode", MIG_OFF_Q0 + MIG_Q_OPCODE, 1,
-      LPU_OP_COPY },
+      LPU_OP_EXEC },
     { "queue 0: in-flight time out of range", MIG_OFF_Q0 + MIG_Q_DONE_NS, 8,
       INT64_MAX },
     { "queue 0: in-flight times out of order", MIG_OFF_Q0 + MIG_Q_START_NS,
       8, 0 },
     { "queue 0: doorbell time out of range",
       MIG_OFF_Q0 + MIG_Q_VISIBLE_NS + 8 * 5, 8, (uint64_t)INT64_MIN },
+    { "queue 0: fault registers set without a fault",
+      MIG_OFF_Q0 + MIG_Q_FAULT_INFO, 4, LPU_FAULT_NOT_MAPPED },
+    { "queue 1: in-flight COPY size or progress out of range",
+      MIG_OFF_Q1 + MIG_Q_COPIED, 8, MIG_COPY_SIZE + 1 },
+    { "queue 1: in-flight COPY size or progress out of range",
+      MIG_OFF_Q1 + MIG_Q_SIZE, 8, 0 },
+    { "queue 1: in-flight COPY segment is invalid",
+      MIG_OFF_Q1 + MIG_Q_SRC_SEG + 24, 4, 7 },
+    { "queue 1: in-flight COPY segment is invalid",
+      MIG_OFF_Q1 + MIG_Q_DST_SEG + 16, 8, 255 * MiB },
+    { "queue 1: in-flight COPY range outside its segment",
+      MIG_OFF_Q1 + MIG_Q_SRC, 8, 0 },
+    { "queue 1: in-flight COPY time does not match its size",
+      MIG_OFF_Q1 + MIG_Q_DONE_NS, 8, 1, true },
+    { "scrub busy and in error", MIG_OFF_SCRUB + MIG_SCRUB_ERROR, 1, 1 },
+    { "scrub completion time out of range",
+      MIG_OFF_SCRUB + MIG_SCRUB_DONE_NS, 8, -1ULL },
 };
 
 static uint64_t be_get(const uint8_t *p, unsigned size)
@@ -1524,8 +2591,7 @@ static size_t find_marker(const uint8_t *buf, size_t len)
         }
     }
     g_assert_cmpuint(found, ==, 1);
-    g_assert_cmpuint(at + MIG_OFF_Q0 + MIG_Q_VISIBLE_NS +
-                     8 * LPU_MAX_RING_ENTRIES, <=, len);
+    g_assert_cmpuint(at + MIG_OFF_SCRUB + MIG_SCRUB_DONE_NS + 8, <=, len);
     return at;
 }
 
@@ -1539,11 +2605,20 @@ static void test_migrate_invalid_state(void)
     g_autofree uint8_t *buf = NULL;
     g_autofree uint8_t *copy = NULL;
     Lpu src, dst;
-    Ring r;
+    Ring r, r1;
+    struct lpu_segment seg = {
+        .va = cpu_to_le64(VA(1)),
+        .size = cpu_to_le64(2 * MIG_COPY_SIZE),
+        .base = 0,
+        .kind = cpu_to_le32(LPU_SEG_SRAM),
+    };
     size_t len, at;
     unsigned i;
 
-    /* Queue 0 holds a NOP on its engine and a FENCE behind it. */
+    /*
+     * Queue 0 holds a NOP on its engine and a FENCE behind it, queue 1 a
+     * COPY whose data has moved, and the scrub engine is busy.
+     */
     lpu_start(&src, NULL);
     wr(&src, LPU_REG_FW_ADDR_LO, (uint32_t)MIG_MARK_FW_ADDR);
     wr(&src, LPU_REG_FW_ADDR_HI, MIG_MARK_FW_ADDR >> 32);
@@ -1552,6 +2627,11 @@ static void test_migrate_invalid_state(void)
     put_nop(&src, &r, 1000000);
     put_fence(&src, &r, 0, 1, 0);
     ring_doorbell(&src, &r);
+    ring_setup(&src, &r1, 1, 8, 4);
+    put_copy(&src, &r1, VA(1), VA(1) + MIG_COPY_SIZE, MIG_COPY_SIZE,
+             table_put(&src, &seg, 1), 1);
+    ring_doorbell(&src, &r1);
+    scrub(&src, 0, 128 * MiB);
     step(&src, 1000);
     migrate_to_file(&src, path);
 
@@ -1569,6 +2649,14 @@ static void test_migrate_invalid_state(void)
     g_assert_cmpint(be_get(buf + at + MIG_OFF_Q0 + MIG_Q_DONE_NS, 8) -
                     be_get(buf + at + MIG_OFF_Q0 + MIG_Q_START_NS, 8), ==,
                     NOP_NS(1000000));
+    g_assert_cmpuint(buf[at + MIG_OFF_Q1 + MIG_Q_OPCODE], ==, LPU_OP_COPY);
+    g_assert_cmpuint(be_get(buf + at + MIG_OFF_Q1 + MIG_Q_SIZE, 8), ==,
+                     MIG_COPY_SIZE);
+    g_assert_cmpuint(be_get(buf + at + MIG_OFF_Q1 + MIG_Q_COPIED, 8), ==,
+                     MIG_COPY_SIZE);
+    g_assert_cmpuint(be_get(buf + at + MIG_OFF_Q1 + MIG_Q_SRC_SEG + 24, 4),
+                     ==, LPU_SEG_SRAM);
+    g_assert_cmpuint(buf[at + MIG_OFF_SCRUB + MIG_SCRUB_BUSY], ==, 1);
 
     /* The unedited stream loads: any failure below is the edit's. */
     g_assert_true(migrate_from_file(&dst, &src, path, errpath));
@@ -1582,7 +2670,8 @@ static void test_migrate_invalid_state(void)
         g_test_message("invalid state: %s = 0x%" PRIx64, b->message,
                        b->value);
         copy = g_memdup2(buf, len);
-        be_put(copy + at + b->offset, b->size, b->value);
+        be_put(copy + at + b->offset, b->size, b->value +
+               (b->add ? be_get(buf + at + b->offset, b->size) : 0));
         g_assert(g_file_set_contents(badpath, (char *)copy, len, NULL));
         g_clear_pointer(&copy, g_free);
 
@@ -1591,6 +2680,8 @@ static void test_migrate_invalid_state(void)
         g_assert_cmphex(rd(&dst, LPU_REG_ID), ==, LPU_ID_MAGIC);
         g_assert_cmphex(rd(&dst, LPU_REG_FW_SIZE), ==, 0);
         g_assert_cmphex(qrd(&dst, 0, LPU_Q_STATUS), ==, 0);
+        g_assert_cmphex(qrd(&dst, 1, LPU_Q_STATUS), ==, 0);
+        g_assert_cmphex(rd(&dst, LPU_REG_SCRUB_STATUS), ==, 0);
         g_assert_cmpuint(rd(&dst, LPU_REG_TEMP_MC), ==, 40000);
         lpu_stop(&dst);
         g_assert(g_file_get_contents(errpath, &err, NULL, NULL));
@@ -1625,7 +2716,17 @@ int main(int argc, char **argv)
     qtest_add_func("lpu-v3/dma-own-bars", test_dma_own_bars);
     qtest_add_func("lpu-v3/bus-master-off", test_bus_master_off);
     qtest_add_func("lpu-v3/irq-delivery", test_irq_delivery);
+    qtest_add_func("lpu-v3/copy-data", test_copy_data);
+    qtest_add_func("lpu-v3/copy-fault", test_copy_fault);
+    qtest_add_func("lpu-v3/copy-seg-table", test_copy_seg_table);
+    qtest_add_func("lpu-v3/copy-overlap", test_copy_overlap);
+    qtest_add_func("lpu-v3/copy-page-tables", test_copy_page_tables);
+    qtest_add_func("lpu-v3/copy-bus-master", test_copy_bus_master);
+    qtest_add_func("lpu-v3/copy-large", test_copy_large);
+    qtest_add_func("lpu-v3/copy-reset-mid-copy", test_copy_reset_mid_copy);
+    qtest_add_func("lpu-v3/scrub", test_scrub);
     qtest_add_func("lpu-v3/migrate-queued-work", test_migrate_queued_work);
+    qtest_add_func("lpu-v3/migrate-mid-copy", test_migrate_mid_copy);
     qtest_add_func("lpu-v3/migrate-invalid-state",
                    test_migrate_invalid_state);
 

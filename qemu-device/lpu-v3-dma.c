@@ -1,0 +1,438 @@
+/*
+ * LPU v3 inference accelerator: the DMA engine (COPY descriptors)
+ *
+ * A COPY names its source and destination by device address. Every byte
+ * is translated through the segment table the descriptor points to: SRAM
+ * segments map straight onto the SRAM RAM block, host segments through a
+ * two-level page table of bus addresses. Everything is checked before a
+ * byte moves (the table, both ranges, their overlap and every page-table
+ * entry the copy will use), so a bad request changes nothing.
+ *
+ * The data then moves from the queue's timer, at most a budget of bytes
+ * per callback, in runs of physically contiguous pages: the progress lives
+ * in the queue's in-flight state (and migrates with it).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/bswap.h"
+#include "qemu/log.h"
+#include "exec/memory.h"
+#include "lpu-v3.h"
+#include "trace.h"
+
+QEMU_BUILD_BUG_ON(sizeof(struct lpu_segment) != LPU_SEGMENT_SIZE);
+
+/* Host to host copies go through a bounce buffer of this size. */
+#define LPU_V3_BOUNCE_SIZE      (64 * 1024)
+
+#define LPU_V3_PAGE_MASK        ((uint64_t)LPU_PAGE_SIZE - 1)
+
+int64_t lpu_v3_copy_ns(uint64_t size)
+{
+    int64_t cycles = LPU_COPY_BASE_CYCLES +
+                     DIV_ROUND_UP(size, LPU_DMA_BYTES_PER_CYCLE);
+
+    return cycles * 1000 / LPU_CLOCK_MHZ;
+}
+
+/* Why @seg breaks the segment rules, or NULL if it is fine. */
+static const char *lpu_v3_segment_error(const LpuV3State *s,
+                                        const LpuV3Segment *seg)
+{
+    if (!seg->va || (seg->va & LPU_V3_PAGE_MASK)) {
+        return "segment va is 0 or not page aligned";
+    }
+    if (!seg->size || (seg->size & LPU_V3_PAGE_MASK) ||
+        seg->size > LPU_SEG_MAX_SIZE) {
+        return "segment size is not a page multiple in 1..LPU_SEG_MAX_SIZE";
+    }
+    if (seg->va + seg->size < seg->va) {
+        return "segment wraps around the device address space";
+    }
+    switch (seg->kind) {
+    case LPU_SEG_SRAM:
+        if (seg->base > s->sram_size || seg->size > s->sram_size - seg->base) {
+            return "SRAM segment runs past the end of SRAM";
+        }
+        break;
+    case LPU_SEG_HOST:
+        if (seg->base & LPU_V3_PAGE_MASK) {
+            return "page directory is not page aligned";
+        }
+        break;
+    default:
+        return "unknown segment kind";
+    }
+    return NULL;
+}
+
+/* Read and check the table; fills @segs. Returns an LPU_ERR_*. */
+static uint32_t lpu_v3_read_table(LpuV3Queue *q, uint64_t table,
+                                  uint32_t count, LpuV3Segment *segs,
+                                  const char **why)
+{
+    g_autofree struct lpu_segment *raw = g_new(struct lpu_segment, count);
+    uint64_t bytes = (uint64_t)count * LPU_SEGMENT_SIZE;
+    uint32_t i;
+
+    if (table & (LPU_SEGMENT_SIZE - 1)) {
+        *why = "segment table is not 32-byte aligned";
+        return LPU_ERR_SEG_TABLE;
+    }
+    if (table + bytes - 1 < table) {
+        *why = "segment table wraps around the address space";
+        return LPU_ERR_SEG_TABLE;
+    }
+    if (pci_dma_read(PCI_DEVICE(q->dev), table, raw, bytes) != MEMTX_OK) {
+        *why = "segment table read failed";
+        return LPU_ERR_DMA;
+    }
+    for (i = 0; i < count; i++) {
+        LpuV3Segment *seg = &segs[i];
+
+        seg->va = le64_to_cpu(raw[i].va);
+        seg->size = le64_to_cpu(raw[i].size);
+        seg->base = le64_to_cpu(raw[i].base);
+        seg->kind = le32_to_cpu(raw[i].kind);
+        *why = lpu_v3_segment_error(q->dev, seg);
+        if (!*why && raw[i].rsvd) {
+            *why = "segment rsvd is not 0";
+        }
+        /* Sorted and disjoint: each starts at or after the previous end. */
+        if (!*why && i && seg->va < segs[i - 1].va + segs[i - 1].size) {
+            *why = "segments are not sorted by va or overlap";
+        }
+        if (*why) {
+            return LPU_ERR_SEG_TABLE;
+        }
+    }
+    return LPU_ERR_OK;
+}
+
+/*
+ * Check that [addr, addr + size) lies inside one segment; on success
+ * *@seg is that segment. Otherwise sets the queue's fault registers.
+ */
+static uint32_t lpu_v3_check_range(LpuV3Queue *q, const LpuV3Segment *segs,
+                                   uint32_t count, uint64_t addr,
+                                   uint64_t size, uint32_t write,
+                                   LpuV3Segment *seg, const char **why)
+{
+    uint32_t i;
+
+    for (i = 0; i < count; i++) {
+        if (addr >= segs[i].va && addr - segs[i].va < segs[i].size) {
+            break;
+        }
+    }
+    if (i == count) {
+        q->fault_addr = addr;
+        q->fault_info = LPU_FAULT_NOT_MAPPED | write;
+        *why = write ? "destination not mapped" : "source not mapped";
+        return LPU_ERR_FAULT;
+    }
+    if (size > segs[i].size - (addr - segs[i].va)) {
+        q->fault_addr = segs[i].va + segs[i].size;
+        q->fault_info = LPU_FAULT_OUT_OF_BOUNDS | write;
+        *why = write ? "destination runs past its segment" :
+                       "source runs past its segment";
+        return LPU_ERR_FAULT;
+    }
+    *seg = segs[i];
+    return LPU_ERR_OK;
+}
+
+/*
+ * Translation of one segment, with the leaf page last used cached: a copy
+ * walks its pages in order, so each leaf is read once per callback.
+ */
+typedef struct LpuV3Walk {
+    const LpuV3Segment *seg;
+    uint64_t leaf;              /* index of the cached leaf, or UINT64_MAX */
+    uint32_t count;             /* entries of it that the segment uses */
+    uint64_t entry[LPU_PT_ENTRIES_PER_PAGE];
+} LpuV3Walk;
+
+/* Where a piece of a segment lives: SRAM offset or bus address. */
+typedef struct LpuV3Run {
+    bool sram;
+    uint64_t addr;
+    uint64_t len;
+} LpuV3Run;
+
+static void lpu_v3_walk_init(LpuV3Walk *w, const LpuV3Segment *seg)
+{
+    w->seg = seg;
+    w->leaf = UINT64_MAX;
+    w->count = 0;
+}
+
+static uint32_t lpu_v3_walk_leaf(LpuV3State *s, LpuV3Walk *w, uint64_t leaf,
+                                 const char **why)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+    uint64_t pages = w->seg->size / LPU_PAGE_SIZE;
+    uint32_t n = MIN(LPU_PT_ENTRIES_PER_PAGE,
+                     pages - leaf * LPU_PT_ENTRIES_PER_PAGE);
+    uint64_t dir;
+    uint32_t i;
+
+    w->leaf = UINT64_MAX;
+    if (pci_dma_read(pdev, w->seg->base + leaf * sizeof(dir), &dir,
+                     sizeof(dir)) != MEMTX_OK) {
+        *why = "page directory read failed";
+        return LPU_ERR_DMA;
+    }
+    dir = le64_to_cpu(dir);
+    if (dir & LPU_V3_PAGE_MASK) {
+        *why = "leaf page address is not page aligned";
+        return LPU_ERR_SEG_TABLE;
+    }
+    if (pci_dma_read(pdev, dir, w->entry, n * sizeof(w->entry[0])) !=
+        MEMTX_OK) {
+        *why = "leaf page read failed";
+        return LPU_ERR_DMA;
+    }
+    for (i = 0; i < n; i++) {
+        w->entry[i] = le64_to_cpu(w->entry[i]);
+    }
+    w->leaf = leaf;
+    w->count = n;
+    return LPU_ERR_OK;
+}
+
+/*
+ * Translate @off of the walk's segment: the run starting there, at most
+ * @max bytes, that is contiguous in SRAM or in bus address space.
+ */
+static uint32_t lpu_v3_translate(LpuV3State *s, LpuV3Walk *w, uint64_t off,
+                                 uint64_t max, LpuV3Run *run,
+                                 const char **why)
+{
+    uint64_t page = off / LPU_PAGE_SIZE;
+    uint64_t leaf = page / LPU_PT_ENTRIES_PER_PAGE;
+    uint32_t i = page % LPU_PT_ENTRIES_PER_PAGE;
+    uint64_t len;
+    uint32_t code;
+
+    if (w->seg->kind == LPU_SEG_SRAM) {
+        run->sram = true;
+        run->addr = w->seg->base + off;
+        run->len = max;
+        return LPU_ERR_OK;
+    }
+    if (w->leaf != leaf) {
+        code = lpu_v3_walk_leaf(s, w, leaf, why);
+        if (code != LPU_ERR_OK) {
+            return code;
+        }
+    }
+    if (w->entry[i] & LPU_V3_PAGE_MASK) {
+        *why = "data page address is not page aligned";
+        return LPU_ERR_SEG_TABLE;
+    }
+    run->sram = false;
+    run->addr = w->entry[i] + off % LPU_PAGE_SIZE;
+    len = LPU_PAGE_SIZE - off % LPU_PAGE_SIZE;
+    /* Following pages that are physically adjacent join the run. */
+    while (len < max && i + 1 < w->count &&
+           w->entry[i + 1] == w->entry[i] + LPU_PAGE_SIZE) {
+        i++;
+        len += LPU_PAGE_SIZE;
+    }
+    run->len = MIN(len, max);
+    return LPU_ERR_OK;
+}
+
+/* Check every page-table entry that [off, off + size) of @seg uses. */
+static uint32_t lpu_v3_check_pages(LpuV3State *s, const LpuV3Segment *seg,
+                                   uint64_t off, uint64_t size,
+                                   const char **why)
+{
+    g_autofree LpuV3Walk *w = g_new(LpuV3Walk, 1);
+    uint64_t end = off + size;
+    LpuV3Run run;
+    uint32_t code;
+
+    if (seg->kind != LPU_SEG_HOST) {
+        return LPU_ERR_OK;
+    }
+    lpu_v3_walk_init(w, seg);
+    while (off < end) {
+        code = lpu_v3_translate(s, w, off, end - off, &run, why);
+        if (code != LPU_ERR_OK) {
+            return code;
+        }
+        off += run.len;
+    }
+    return LPU_ERR_OK;
+}
+
+uint32_t lpu_v3_copy_prepare(LpuV3Queue *q, const struct lpu_desc_copy *d,
+                             const char **why)
+{
+    LpuV3Inflight *f = &q->inflight;
+    uint64_t src = le64_to_cpu(d->src);
+    uint64_t dst = le64_to_cpu(d->dst);
+    uint64_t size = le64_to_cpu(d->size);
+    uint32_t count = le32_to_cpu(d->seg_count);
+    g_autofree LpuV3Segment *segs = g_new(LpuV3Segment, count);
+    uint32_t code;
+
+    code = lpu_v3_read_table(q, le64_to_cpu(d->seg_table), count, segs, why);
+    if (code == LPU_ERR_OK) {
+        code = lpu_v3_check_range(q, segs, count, src, size, 0,
+                                  &f->src_seg, why);
+    }
+    if (code == LPU_ERR_OK) {
+        code = lpu_v3_check_range(q, segs, count, dst, size, LPU_FAULT_WRITE,
+                                  &f->dst_seg, why);
+    }
+    if (code == LPU_ERR_FAULT) {
+        trace_lpu_v3_copy_fault(q->index, q->head, q->fault_addr,
+                                q->fault_info);
+        return code;
+    }
+    if (code != LPU_ERR_OK) {
+        return code;
+    }
+    /* Both ranges are inside a segment, so neither wraps. */
+    if (src < dst + size && dst < src + size) {
+        *why = "source and destination overlap";
+        return LPU_ERR_OVERLAP;
+    }
+    code = lpu_v3_check_pages(q->dev, &f->src_seg, src - f->src_seg.va, size,
+                              why);
+    if (code == LPU_ERR_OK) {
+        code = lpu_v3_check_pages(q->dev, &f->dst_seg, dst - f->dst_seg.va,
+                                  size, why);
+    }
+    if (code != LPU_ERR_OK) {
+        return code;
+    }
+    f->src = src;
+    f->dst = dst;
+    f->size = size;
+    f->copied = 0;
+    trace_lpu_v3_copy_start(q->index, q->head, src, dst, size);
+    return LPU_ERR_OK;
+}
+
+/* Move @n bytes from @src to @dst; both runs are at least @n long. */
+static uint32_t lpu_v3_move(LpuV3State *s, const LpuV3Run *src,
+                            const LpuV3Run *dst, uint64_t n,
+                            const char **why)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+    uint8_t *sram = memory_region_get_ram_ptr(&s->sram);
+    g_autofree uint8_t *bounce = NULL;
+    uint64_t done, piece;
+
+    if (src->sram && dst->sram) {
+        memmove(sram + dst->addr, sram + src->addr, n);
+    } else if (dst->sram) {
+        if (pci_dma_read(pdev, src->addr, sram + dst->addr, n) != MEMTX_OK) {
+            *why = "source page read failed";
+            memory_region_set_dirty(&s->sram, dst->addr, n);
+            return LPU_ERR_DMA;
+        }
+    } else if (src->sram) {
+        if (pci_dma_write(pdev, dst->addr, sram + src->addr, n) != MEMTX_OK) {
+            *why = "destination page write failed";
+            return LPU_ERR_DMA;
+        }
+        return LPU_ERR_OK;
+    } else {
+        bounce = g_malloc(MIN(n, LPU_V3_BOUNCE_SIZE));
+        for (done = 0; done < n; done += piece) {
+            piece = MIN(n - done, LPU_V3_BOUNCE_SIZE);
+            if (pci_dma_read(pdev, src->addr + done, bounce, piece) !=
+                MEMTX_OK) {
+                *why = "source page read failed";
+                return LPU_ERR_DMA;
+            }
+            if (pci_dma_write(pdev, dst->addr + done, bounce, piece) !=
+                MEMTX_OK) {
+                *why = "destination page write failed";
+                return LPU_ERR_DMA;
+            }
+        }
+        return LPU_ERR_OK;
+    }
+    /* SRAM written behind the memory core's back: tell migration. */
+    memory_region_set_dirty(&s->sram, dst->addr, n);
+    return LPU_ERR_OK;
+}
+
+/*
+ * Copy the next bytes of the COPY on the engine, at most *@budget of them;
+ * *@budget is reduced by what moved. The page tables were checked when
+ * the COPY started and the driver must not change them while it runs; if
+ * it does anyway, the copy halts with what has moved so far.
+ */
+uint32_t lpu_v3_copy_run(LpuV3Queue *q, uint64_t *budget, const char **why)
+{
+    LpuV3Inflight *f = &q->inflight;
+    g_autofree LpuV3Walk *sw = g_new(LpuV3Walk, 1);
+    g_autofree LpuV3Walk *dw = g_new(LpuV3Walk, 1);
+    uint64_t end = f->copied + MIN(*budget, f->size - f->copied);
+    LpuV3Run src, dst;
+    uint32_t code;
+
+    lpu_v3_walk_init(sw, &f->src_seg);
+    lpu_v3_walk_init(dw, &f->dst_seg);
+    while (f->copied < end) {
+        code = lpu_v3_translate(q->dev, sw,
+                                f->src - f->src_seg.va + f->copied,
+                                end - f->copied, &src, why);
+        if (code == LPU_ERR_OK) {
+            code = lpu_v3_translate(q->dev, dw,
+                                    f->dst - f->dst_seg.va + f->copied,
+                                    src.len, &dst, why);
+        }
+        if (code == LPU_ERR_OK) {
+            code = lpu_v3_move(q->dev, &src, &dst, dst.len, why);
+        }
+        if (code != LPU_ERR_OK) {
+            return code;
+        }
+        f->copied += dst.len;
+        *budget -= dst.len;
+    }
+    if (f->copied == f->size) {
+        trace_lpu_v3_copy_done(q->index, q->head, f->size);
+    }
+    return LPU_ERR_OK;
+}
+
+/* Why the migrated COPY on the engine is impossible, or NULL. */
+const char *lpu_v3_copy_check_state(const LpuV3Queue *q)
+{
+    const LpuV3Inflight *f = &q->inflight;
+
+    if (f->flags) {
+        return "in-flight COPY has flags";
+    }
+    if (!f->size || f->size > LPU_COPY_MAX_SIZE || f->copied > f->size) {
+        return "in-flight COPY size or progress out of range";
+    }
+    if (lpu_v3_segment_error(q->dev, &f->src_seg) ||
+        lpu_v3_segment_error(q->dev, &f->dst_seg)) {
+        return "in-flight COPY segment is invalid";
+    }
+    if (f->size > f->src_seg.size || f->src < f->src_seg.va ||
+        f->src - f->src_seg.va > f->src_seg.size - f->size ||
+        f->size > f->dst_seg.size || f->dst < f->dst_seg.va ||
+        f->dst - f->dst_seg.va > f->dst_seg.size - f->size) {
+        return "in-flight COPY range outside its segment";
+    }
+    if (f->src < f->dst + f->size && f->dst < f->src + f->size) {
+        return "in-flight COPY ranges overlap";
+    }
+    if (f->done_ns - f->start_ns != lpu_v3_copy_ns(f->size)) {
+        return "in-flight COPY time does not match its size";
+    }
+    return NULL;
+}
