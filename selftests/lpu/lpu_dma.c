@@ -367,7 +367,10 @@ TEST_F(lpu, copy_count_and_pointer_errors)
 					 0, 0, &seq));
 	EXPECT_EQ(-EINVAL, submit_copies(self->fd, 0, c, UINT32_MAX, 0, 0,
 					 &seq));
-	EXPECT_EQ(-EFAULT, submit_copies(self->fd, 0, NULL, 1, 0, 0, &seq));
+	/* 0 is "no array" (as for NOP jobs): a missing argument. */
+	EXPECT_EQ(-EINVAL, submit_copies(self->fd, 0, NULL, 1, 0, 0, &seq));
+	/* Pointers that cannot be read, whole or in part. */
+	EXPECT_EQ(-EFAULT, submit_copies(self->fd, 0, (void *)8, 1, 0, 0, &seq));
 	unmapped = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
 			-1, 0);
 	ASSERT_NE(MAP_FAILED, unmapped);

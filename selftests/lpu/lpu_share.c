@@ -82,9 +82,11 @@ static int child_use_shared(const struct lpu_card *card, int dmabuf,
 
 TEST_F(lpu, child_cannot_use_parent_handles)
 {
-	struct tbo b;
+	struct tbo first, b;
 	pid_t pid;
 
+	/* b gets handle 2; the child's only buffer will be its handle 1. */
+	ASSERT_EQ(0, tbo_new(self->fd, DRM_LPU_BO_HOST, 4096, false, &first));
 	ASSERT_EQ(0, tbo_new(self->fd, DRM_LPU_BO_SRAM, SZ, true, &b));
 	fill_pattern(b.map, SZ, 50);
 	pid = fork();
@@ -125,6 +127,7 @@ TEST_F(lpu, child_cannot_use_parent_handles)
 		free(want);
 	}
 	tbo_free(self->fd, &b);
+	tbo_free(self->fd, &first);
 }
 
 TEST_F(lpu, dmabuf_shares_buffers_between_processes)
