@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include <xf86drm.h>
@@ -26,6 +27,7 @@ TEST_F(lpu, bo_create_bad_size_is_einval)
 		DRM_LPU_BO_MAX_SIZE + DRM_LPU_BO_ALIGN, 2 * DRM_LPU_BO_MAX_SIZE,
 		1ULL << 63, UINT64_MAX, UINT64_MAX - 4095,
 	};
+	struct sysinfo si;
 	unsigned int d, i;
 	uint32_t h;
 
@@ -42,6 +44,16 @@ TEST_F(lpu, bo_create_bad_size_is_einval)
 		EXPECT_EQ(-EINVAL, bo_create(self->fd, DRM_LPU_BO_SRAM,
 					     self->info.sram_size +
 					     DRM_LPU_BO_ALIGN, &h));
+	/* Large host buffers are fine: their memory is not touched yet. */
+	ASSERT_EQ(0, bo_create(self->fd, DRM_LPU_BO_HOST, 256 * MiB, &h));
+	EXPECT_EQ(0, bo_close(self->fd, h));
+	ASSERT_EQ(0, bo_create(self->fd, DRM_LPU_BO_SRAM, DRM_LPU_BO_ALIGN, &h));
+	EXPECT_EQ(0, bo_close(self->fd, h));
+	/* A valid size that the machine's RAM cannot hold is -ENOMEM. */
+	ASSERT_EQ(0, sysinfo(&si));
+	if ((uint64_t)si.totalram * si.mem_unit < DRM_LPU_BO_MAX_SIZE)
+		EXPECT_EQ(-ENOMEM, bo_create(self->fd, DRM_LPU_BO_HOST,
+					     DRM_LPU_BO_MAX_SIZE, &h));
 }
 
 TEST_F(lpu, bo_create_unknown_domain_flags_pad_is_einval)

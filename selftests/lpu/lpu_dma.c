@@ -640,6 +640,40 @@ TEST_F_TIMEOUT(lpu, freeing_buffers_under_a_job_is_safe, 60)
 	free(want);
 }
 
+TEST_F_TIMEOUT(lpu, closing_the_file_with_copies_queued_frees_all, 60)
+{
+	struct drm_lpu_copy c[2];
+	struct tbo h, s;
+	uint64_t used0, used, seq;
+	int32_t st;
+	int fd2;
+
+	ASSERT_EQ(0, sram_attr(&self->card, "sram_used_bytes", &used0));
+	fd2 = open_card(&self->card);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, tbo_new(fd2, DRM_LPU_BO_HOST, 4 * MiB, true, &h));
+	ASSERT_EQ(0, tbo_new(fd2, DRM_LPU_BO_SRAM, 4 * MiB, false, &s));
+	memset(h.map, 0x42, 4 * MiB);
+	ASSERT_EQ(0, raw_submit(fd2, 2, LONG_NOP, &seq));
+	c[0] = copy_desc(s.handle, 0, h.handle, 0, 4 * MiB);
+	c[1] = copy_desc(h.handle, 0, s.handle, 0, 4 * MiB);
+	ASSERT_EQ(0, submit_copies(fd2, 2, c, 2, 0, 0, &seq));
+	/* Everything goes at once: mapping, handles, file. */
+	tbo_free(fd2, &h);
+	tbo_free(fd2, &s);
+	close(fd2);
+	EXPECT_EQ(0, wait_sram_used(&self->card, used0, 30000, &used))
+		TH_LOG("SRAM of a closed file's buffers: %llu, was %llu",
+		       (unsigned long long)used, (unsigned long long)used0);
+	/* The queue still runs copies for others. */
+	ASSERT_EQ(0, tbo_new(self->fd, DRM_LPU_BO_HOST, MiB, false, &h));
+	ASSERT_EQ(0, tbo_new(self->fd, DRM_LPU_BO_SRAM, MiB, false, &s));
+	ASSERT_EQ(0, copy_sync(self->fd, 2, s.handle, 0, h.handle, 0, MiB, &st));
+	EXPECT_EQ(0, st);
+	tbo_free(self->fd, &h);
+	tbo_free(self->fd, &s);
+}
+
 /* ---- the runtime API ------------------------------------------------- */
 
 TEST_F(lpu, liblpu_copy_sync_and_async)
