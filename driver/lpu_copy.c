@@ -5,10 +5,11 @@
  * A job reaches exactly the buffers its copies name, of the submitting
  * file: for each one the kernel writes a segment mapping the device
  * addresses [handle << 32, (handle << 32) + size) to the buffer, SRAM by
- * offset, host memory through a two-level page table over the pages pinned
- * and DMA-mapped for this job. The device translates and bounds-checks
- * every byte against that table, which lives in coherent DMA memory only
- * the kernel writes and does not change while the job can run.
+ * offset, host memory through the buffer's two-level page table over its
+ * pages, pinned and DMA-mapped while jobs use it (lpu_gem.c). The device
+ * translates and bounds-checks every byte against that table, which lives
+ * in coherent DMA memory only the kernel writes and does not change while
+ * the job can run.
  *
  * In handle mode the kernel also checks every range itself, so that a bad
  * copy fails SUBMIT with -EINVAL; with DRM_LPU_COPY_DEVICE_ADDRESSES the
@@ -22,13 +23,11 @@
 
 #include <linux/dma-mapping.h>
 #include <linux/mm.h>
-#include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
-#include <drm/drm_gem_shmem_helper.h>
 #include <drm/drm_print.h>
 
 #include "lpu_copy.h"
@@ -142,92 +141,19 @@ static int lpu_copy_add(struct lpu_copy_job *cj, struct drm_file *file,
 	return 0;
 }
 
-/*
- * Pin a host buffer's pages, map them for the device and write the page
- * table of its segment: a directory page of leaf page addresses, each leaf
- * LPU_PT_ENTRIES_PER_PAGE data page addresses.
- */
-static int lpu_copy_map_host(struct lpu_copy_job *cj, struct lpu_copy_buf *b)
-{
-	struct drm_gem_shmem_object *shmem = to_drm_gem_shmem_obj(b->obj);
-	struct device *dev = cj->ldev->drm.dev;
-	u64 npages = b->obj->size >> PAGE_SHIFT, i = 0;
-	u32 nleaf = DIV_ROUND_UP(npages, LPU_PT_ENTRIES_PER_PAGE);
-	struct sg_dma_page_iter it;
-	struct sg_table *sgt;
-	u32 j;
-	int ret;
-
-	ret = drm_gem_shmem_pin(shmem);
-	if (ret)
-		return ret;
-	b->pinned = true;
-
-	sgt = drm_gem_shmem_get_sg_table(shmem);
-	if (IS_ERR(sgt))
-		return PTR_ERR(sgt);
-	/* A buffer only read needs no copy back (should it be bounced). */
-	b->dir = b->write ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE;
-	ret = dma_map_sgtable(dev, sgt, b->dir, 0);
-	if (ret) {
-		sg_free_table(sgt);
-		kfree(sgt);
-		return ret;
-	}
-	b->sgt = sgt;
-
-	b->pt = kvcalloc(1 + nleaf, sizeof(*b->pt), GFP_KERNEL);
-	if (!b->pt)
-		return -ENOMEM;
-	for (j = 0; j < 1 + nleaf; j++) {
-		b->pt[j].cpu = dma_alloc_coherent(dev, LPU_PAGE_SIZE,
-						  &b->pt[j].dma, GFP_KERNEL);
-		if (!b->pt[j].cpu)
-			return -ENOMEM;
-		b->num_pt++;
-	}
-	for (j = 0; j < nleaf; j++)
-		b->pt[0].cpu[j] = cpu_to_le64(b->pt[1 + j].dma);
-
-	for_each_sgtable_dma_page(sgt, &it, 0) {
-		if (i == npages)
-			break;
-		b->pt[1 + i / LPU_PT_ENTRIES_PER_PAGE].cpu[i % LPU_PT_ENTRIES_PER_PAGE] =
-			cpu_to_le64(sg_page_iter_dma_address(&it));
-		i++;
-	}
-	if (i != npages) {
-		drm_err(&cj->ldev->drm, "host buffer of %llu pages mapped as %llu\n",
-			npages, i);
-		return -EIO;
-	}
-	return 0;
-}
-
 /* Undo the DMA side; the caller holds &lpu_device.copy_lock. Idempotent. */
 static void lpu_copy_release_dma(struct lpu_copy_job *cj)
 {
-	struct device *dev = cj->ldev->drm.dev;
-	u32 i, j;
+	u32 i;
 
 	for (i = 0; i < cj->num_bufs; i++) {
-		struct lpu_copy_buf *b = &cj->bufs[i];
-
-		for (j = 0; j < b->num_pt; j++)
-			dma_free_coherent(dev, LPU_PAGE_SIZE, b->pt[j].cpu,
-					  b->pt[j].dma);
-		b->num_pt = 0;
-		kvfree(b->pt);
-		b->pt = NULL;
-		if (b->sgt) {
-			dma_unmap_sgtable(dev, b->sgt, b->dir, 0);
-			sg_free_table(b->sgt);
-			kfree(b->sgt);
-			b->sgt = NULL;
-		}
+		if (cj->bufs[i].mapped)
+			lpu_host_bo_unmap(cj->bufs[i].obj);
+		cj->bufs[i].mapped = false;
 	}
 	if (cj->segs)
-		dma_free_coherent(dev, PAGE_SIZE, cj->segs, cj->segs_dma);
+		dma_free_coherent(cj->ldev->drm.dev, PAGE_SIZE, cj->segs,
+				  cj->segs_dma);
 	cj->segs = NULL;
 }
 
@@ -241,12 +167,9 @@ void lpu_copy_job_destroy(struct lpu_copy_job *cj)
 	lpu_copy_release_dma(cj);
 	mutex_unlock(&ldev->copy_lock);
 
-	for (i = 0; i < cj->num_bufs; i++) {
-		if (cj->bufs[i].pinned)
-			drm_gem_shmem_unpin(to_drm_gem_shmem_obj(cj->bufs[i].obj));
-		/* May free the buffer, which scrubs SRAM: process context. */
+	/* May free the buffers, which scrubs SRAM: process context. */
+	for (i = 0; i < cj->num_bufs; i++)
 		drm_gem_object_put(cj->bufs[i].obj);
-	}
 	kfree(cj);
 }
 
@@ -271,6 +194,7 @@ void lpu_copy_release_all_dma(struct lpu_device *ldev)
 static int lpu_copy_build(struct lpu_copy_job *cj)
 {
 	struct lpu_device *ldev = cj->ldev;
+	dma_addr_t dir;
 	u32 i;
 	int ret;
 
@@ -289,10 +213,11 @@ static int lpu_copy_build(struct lpu_copy_job *cj)
 			seg->base = cpu_to_le64(lpu_sram_bo_offset(b->obj));
 			seg->kind = cpu_to_le32(LPU_SEG_SRAM);
 		} else {
-			ret = lpu_copy_map_host(cj, b);
+			ret = lpu_host_bo_map(b->obj, &dir);
 			if (ret)
 				return ret;
-			seg->base = cpu_to_le64(b->pt[0].dma);
+			b->mapped = true;
+			seg->base = cpu_to_le64(dir);
 			seg->kind = cpu_to_le32(LPU_SEG_HOST);
 		}
 	}

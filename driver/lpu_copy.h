@@ -7,7 +7,6 @@
 #ifndef __LPU_COPY_H__
 #define __LPU_COPY_H__
 
-#include <linux/dma-direction.h>
 #include <linux/list.h>
 #include <linux/types.h>
 
@@ -17,16 +16,9 @@
 struct drm_file;
 struct drm_gem_object;
 struct lpu_device;
-struct sg_table;
 
 /* Distinct buffers one job can name: a source and a destination per copy. */
 #define LPU_COPY_MAX_BUFS	(2 * DRM_LPU_MAX_COPIES)
-
-/** struct lpu_pt_page - one page-table page in coherent DMA memory */
-struct lpu_pt_page {
-	__le64 *cpu;
-	dma_addr_t dma;
-};
 
 /**
  * struct lpu_copy_buf - one buffer a job names, and its segment
@@ -34,21 +26,14 @@ struct lpu_pt_page {
  * @handle: its handle in the submitting file; the segment's va is
  *	handle << 32.
  * @write: some copy writes it (the job's fence is a write fence).
- * @pinned: host buffer: its shmem pages are pinned for the job.
- * @sgt: host buffer: the pages, DMA-mapped for the device while set.
- * @dir: direction @sgt is mapped with.
- * @pt: host buffer: @num_pt pages, the directory first, then the leaves.
- * @num_pt: entries of @pt allocated.
+ * @mapped: host buffer: the job holds its device mapping
+ *	(lpu_host_bo_map()).
  */
 struct lpu_copy_buf {
 	struct drm_gem_object *obj;
 	u32 handle;
 	bool write;
-	bool pinned;
-	struct sg_table *sgt;
-	enum dma_data_direction dir;
-	struct lpu_pt_page *pt;
-	u32 num_pt;
+	bool mapped;
 };
 
 /**

@@ -276,7 +276,7 @@ static int lpu_pick_ring_entries(struct lpu_device *ldev)
 			LPU_MAX_RING_ENTRIES);
 	u32 n = lpu_ring_entries;
 
-	/* Jobs take descriptor pairs and the ring needs one spare pair. */
+	/* Jobs take at least two descriptors; the ring needs one spare pair. */
 	if (!is_power_of_2(n) || n < LPU_RING_ENTRIES_MIN || n > max) {
 		drm_err(&ldev->drm, "ring_entries=%u invalid: need a power of two in [%u, %u]\n",
 			n, LPU_RING_ENTRIES_MIN, max);
@@ -338,6 +338,11 @@ static int lpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		drm_err(drm, "64-bit DMA not available: %d\n", ret);
 		return ret;
 	}
+	/*
+	 * The device reads host buffers page by page through page tables, so
+	 * a scatterlist segment may be of any length.
+	 */
+	dma_set_max_seg_size(&pdev->dev, UINT_MAX);
 	pci_set_master(pdev);
 
 	ret = lpu_hw_init(ldev);

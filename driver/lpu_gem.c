@@ -10,8 +10,10 @@
  * reaches the BAR once the card is gone.
  *
  * Host buffers are drm_gem_shmem objects, cacheable. They are pinned and
- * DMA-mapped only while a job uses them (lpu_copy.c), never for their
- * whole life.
+ * DMA-mapped only while a job uses them, never for their whole life: the
+ * first job to name a buffer pins and maps its pages and writes the page
+ * table of its segment, later jobs share that, and the last one to finish
+ * takes it all down again.
  *
  * A buffer's device address in a file is its handle << 32: the address
  * space of a file is a set of 4 GiB windows, one per handle, and a job's
@@ -19,8 +21,10 @@
  */
 
 #include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
 #include <linux/mm.h>
+#include <linux/scatterlist.h>
 #include <linux/slab.h>
 
 #include <drm/drm_drv.h>
@@ -42,6 +46,7 @@
 static_assert(PAGE_SIZE == LPU_PAGE_SIZE);
 static_assert(DRM_LPU_BO_ALIGN == LPU_PAGE_SIZE);
 static_assert(DRM_LPU_BO_MAX_SIZE <= LPU_SEG_MAX_SIZE);
+static_assert(offsetof(struct lpu_host_bo, shmem) == 0);
 
 static const struct drm_gem_object_funcs lpu_sram_bo_funcs;
 static const struct drm_gem_object_funcs lpu_host_bo_funcs;
@@ -163,8 +168,146 @@ static struct drm_gem_object *lpu_sram_bo_create(struct lpu_device *ldev,
 
 /* ---- Host buffers ------------------------------------------------------ */
 
+static struct lpu_host_bo *to_lpu_host_bo(struct drm_gem_object *obj)
+{
+	return container_of(obj, struct lpu_host_bo, shmem.base);
+}
+
+static void lpu_host_bo_free(struct drm_gem_object *obj)
+{
+	struct lpu_host_bo *bo = to_lpu_host_bo(obj);
+
+	/* Every job that mapped it held a reference: no mapping is left. */
+	mutex_destroy(&bo->map_lock);
+	drm_gem_shmem_free(&bo->shmem);
+}
+
+static void lpu_host_bo_unmap_locked(struct lpu_host_bo *bo)
+{
+	struct drm_gem_object *obj = &bo->shmem.base;
+	struct device *dev = obj->dev->dev;
+	u32 i;
+
+	lockdep_assert_held(&bo->map_lock);
+
+	for (i = 0; i < bo->num_pt; i++)
+		dma_free_coherent(dev, LPU_PAGE_SIZE, bo->pt[i].cpu, bo->pt[i].dma);
+	bo->num_pt = 0;
+	kvfree(bo->pt);
+	bo->pt = NULL;
+	if (bo->sgt) {
+		dma_unmap_sgtable(dev, bo->sgt, DMA_BIDIRECTIONAL, 0);
+		sg_free_table(bo->sgt);
+		kfree(bo->sgt);
+		bo->sgt = NULL;
+	}
+	drm_gem_shmem_unpin(&bo->shmem);
+}
+
+/*
+ * Pin the pages, map them for the card and write the page table: a
+ * directory page of leaf page addresses, each leaf LPU_PT_ENTRIES_PER_PAGE
+ * data page addresses. Mapped both ways: jobs that read and jobs that
+ * write share the mapping.
+ */
+static int lpu_host_bo_map_locked(struct lpu_host_bo *bo)
+{
+	struct drm_gem_object *obj = &bo->shmem.base;
+	struct device *dev = obj->dev->dev;
+	u64 npages = obj->size >> PAGE_SHIFT, i = 0;
+	u32 nleaf = DIV_ROUND_UP(npages, LPU_PT_ENTRIES_PER_PAGE);
+	struct scatterlist *sg;
+	struct sg_table *sgt;
+	u32 j;
+	int ret;
+
+	ret = drm_gem_shmem_pin(&bo->shmem);
+	if (ret)
+		return ret;
+
+	sgt = drm_gem_shmem_get_sg_table(&bo->shmem);
+	if (IS_ERR(sgt)) {
+		ret = PTR_ERR(sgt);
+		goto fail;
+	}
+	ret = dma_map_sgtable(dev, sgt, DMA_BIDIRECTIONAL, 0);
+	if (ret) {
+		sg_free_table(sgt);
+		kfree(sgt);
+		goto fail;
+	}
+	bo->sgt = sgt;
+
+	ret = -ENOMEM;
+	bo->pt = kvcalloc(1 + nleaf, sizeof(*bo->pt), GFP_KERNEL);
+	if (!bo->pt)
+		goto fail;
+	for (j = 0; j < 1 + nleaf; j++) {
+		bo->pt[j].cpu = dma_alloc_coherent(dev, LPU_PAGE_SIZE,
+						   &bo->pt[j].dma, GFP_KERNEL);
+		if (!bo->pt[j].cpu)
+			goto fail;
+		bo->num_pt++;
+	}
+	for (j = 0; j < nleaf; j++)
+		bo->pt[0].cpu[j] = cpu_to_le64(bo->pt[1 + j].dma);
+
+	/* Per DMA segment, not per page: this runs for every first user. */
+	for_each_sgtable_dma_sg(sgt, sg, j) {
+		dma_addr_t addr = sg_dma_address(sg);
+		dma_addr_t end = addr + sg_dma_len(sg);
+
+		for (; addr < end && i < npages; addr += LPU_PAGE_SIZE, i++)
+			bo->pt[1 + i / LPU_PT_ENTRIES_PER_PAGE].cpu[i % LPU_PT_ENTRIES_PER_PAGE] =
+				cpu_to_le64(addr);
+	}
+	if (i != npages) {
+		drm_err(obj->dev, "host buffer of %llu pages mapped as %llu\n",
+			npages, i);
+		ret = -EIO;
+		goto fail;
+	}
+	return 0;
+
+fail:
+	/* Undoes whatever part was done, the pin last. */
+	lpu_host_bo_unmap_locked(bo);
+	return ret;
+}
+
+/*
+ * A job starts using host buffer @obj: make sure it is pinned and mapped,
+ * and return the bus address of its page directory for the segment.
+ */
+int lpu_host_bo_map(struct drm_gem_object *obj, dma_addr_t *dir)
+{
+	struct lpu_host_bo *bo = to_lpu_host_bo(obj);
+	int ret = 0;
+
+	mutex_lock(&bo->map_lock);
+	if (!bo->map_users)
+		ret = lpu_host_bo_map_locked(bo);
+	if (!ret) {
+		bo->map_users++;
+		*dir = bo->pt[0].dma;
+	}
+	mutex_unlock(&bo->map_lock);
+	return ret;
+}
+
+/* A job is done with @obj (or the card is gone): the last one unmaps. */
+void lpu_host_bo_unmap(struct drm_gem_object *obj)
+{
+	struct lpu_host_bo *bo = to_lpu_host_bo(obj);
+
+	mutex_lock(&bo->map_lock);
+	if (!--bo->map_users)
+		lpu_host_bo_unmap_locked(bo);
+	mutex_unlock(&bo->map_lock);
+}
+
 static const struct drm_gem_object_funcs lpu_host_bo_funcs = {
-	.free = drm_gem_shmem_object_free,
+	.free = lpu_host_bo_free,
 	.print_info = drm_gem_shmem_object_print_info,
 	.pin = drm_gem_shmem_object_pin,
 	.unpin = drm_gem_shmem_object_unpin,
@@ -179,15 +322,19 @@ static const struct drm_gem_object_funcs lpu_host_bo_funcs = {
 struct drm_gem_object *lpu_gem_create_object(struct drm_device *drm,
 					     size_t size)
 {
-	struct drm_gem_shmem_object *shmem;
+	struct lpu_host_bo *bo;
 
-	shmem = kzalloc(sizeof(*shmem), GFP_KERNEL);
-	if (!shmem)
+	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+	if (!bo)
 		return ERR_PTR(-ENOMEM);
+	mutex_init(&bo->map_lock);
 	/* Cacheable: the device snoops, and userspace reads results. */
-	shmem->map_wc = false;
-	shmem->base.funcs = &lpu_host_bo_funcs;
-	return &shmem->base;
+	bo->shmem.map_wc = false;
+	/* The card writes them behind the CPU's back: never drop them clean. */
+	bo->shmem.pages_mark_dirty_on_put = true;
+	bo->shmem.pages_mark_accessed_on_put = true;
+	bo->shmem.base.funcs = &lpu_host_bo_funcs;
+	return &bo->shmem.base;
 }
 
 /* ---- PRIME ------------------------------------------------------------- */

@@ -6,15 +6,24 @@
 #ifndef __LPU_GEM_H__
 #define __LPU_GEM_H__
 
+#include <linux/mutex.h>
 #include <linux/types.h>
 
 #include <drm/drm_gem.h>
+#include <drm/drm_gem_shmem_helper.h>
 
 struct dma_buf;
 struct drm_device;
 struct drm_file;
 struct drm_printer;
 struct lpu_sram_range;
+struct sg_table;
+
+/** struct lpu_pt_page - one page-table page in coherent DMA memory */
+struct lpu_pt_page {
+	__le64 *cpu;
+	dma_addr_t dma;
+};
 
 /**
  * struct lpu_sram_bo - a buffer in SRAM
@@ -26,7 +35,29 @@ struct lpu_sram_bo {
 	struct lpu_sram_range *range;
 };
 
+/**
+ * struct lpu_host_bo - a buffer in host memory
+ * @shmem: shmem GEM object; first, so the shmem helpers free us.
+ * @map_lock: protects everything below it.
+ * @map_users: jobs using the device mapping; it exists while non-zero.
+ * @sgt: the pinned pages, DMA-mapped for the card.
+ * @pt: page table of the buffer's segment, the directory first, then the
+ *	leaves; shared by every job using the buffer, so that a buffer named
+ *	by many jobs costs one page table, not one per job.
+ * @num_pt: entries of @pt allocated.
+ */
+struct lpu_host_bo {
+	struct drm_gem_shmem_object shmem;
+	struct mutex map_lock; /* see @map_lock above */
+	u32 map_users;
+	struct sg_table *sgt;
+	struct lpu_pt_page *pt;
+	u32 num_pt;
+};
+
 u32 lpu_bo_domain(struct drm_gem_object *obj);
+int lpu_host_bo_map(struct drm_gem_object *obj, dma_addr_t *dir);
+void lpu_host_bo_unmap(struct drm_gem_object *obj);
 u64 lpu_sram_bo_offset(struct drm_gem_object *obj);
 
 struct drm_gem_object *lpu_gem_create_object(struct drm_device *drm,

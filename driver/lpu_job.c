@@ -11,6 +11,12 @@
  * finished job at or below the newest such seq reports -ENODATA instead of
  * 0, so a WAIT never reports a failed job as successful.
  *
+ * A job is a NOP or a COPY (lpu_copy.c builds its descriptors and device
+ * address space). A COPY job holds its buffers until it is freed, waits for
+ * the earlier jobs in their reservation objects it conflicts with and adds
+ * its own fence there; in_syncobj and out_syncobj connect any job to
+ * syncobjs.
+ *
  * Lifetime: every job holds a reference on the DRM device, so the device
  * (its queues, schedulers and everything a job points at) outlives every
  * job by construction; the final DRM release then finds the schedulers
@@ -21,7 +27,7 @@
 #include <linux/slab.h>
 
 #include <drm/drm_drv.h>
-#include <drm/drm_exec.h>
+#include <drm/drm_gem.h>
 #include <drm/drm_file.h>
 #include <drm/drm_print.h>
 #include <drm/drm_syncobj.h>
@@ -387,31 +393,41 @@ static int lpu_job_add_in_syncobj(struct lpu_job *job, struct drm_file *file,
 }
 
 /*
- * Lock the COPY job's buffers and make the job wait for the earlier jobs it
- * conflicts with: a write waits for every access, a read for writes.
+ * Lock the COPY job's buffers (all of them, deadlock-free through the
+ * ww_mutex protocol), make room for the job's fence in each and make the
+ * job wait for the earlier jobs it conflicts with: a write waits for every
+ * access, a read for writes. drm_gem_lock_reservations() rather than
+ * drm_exec: it is DRM core, so lpu.ko needs no further helper module
+ * (drm_exec is a hidden Kconfig symbol the debug kernel does not build).
+ * On success the caller unlocks with drm_gem_unlock_reservations().
  */
-static int lpu_job_lock_buffers(struct lpu_job *job, struct drm_exec *exec)
+static int lpu_job_lock_buffers(struct lpu_job *job,
+				struct drm_gem_object **objs,
+				struct ww_acquire_ctx *ctx)
 {
 	struct lpu_copy_job *cj = job->copy;
 	u32 i;
-	int ret = 0;
+	int ret;
 
-	drm_exec_until_all_locked(exec) {
-		for (i = 0; i < cj->num_bufs; i++) {
-			ret = drm_exec_prepare_obj(exec, cj->bufs[i].obj, 1);
-			drm_exec_retry_on_contention(exec);
-			if (ret)
-				return ret;
-		}
-	}
+	for (i = 0; i < cj->num_bufs; i++)
+		objs[i] = cj->bufs[i].obj;
+	ret = drm_gem_lock_reservations(objs, cj->num_bufs, ctx);
+	if (ret)
+		return ret;
+
 	for (i = 0; i < cj->num_bufs; i++) {
+		ret = dma_resv_reserve_fences(objs[i]->resv, 1);
+		if (ret)
+			break;
 		ret = drm_sched_job_add_implicit_dependencies(&job->base,
-							      cj->bufs[i].obj,
+							      objs[i],
 							      cj->bufs[i].write);
 		if (ret)
-			return ret;
+			break;
 	}
-	return 0;
+	if (ret)
+		drm_gem_unlock_reservations(objs, cj->num_bufs, ctx);
+	return ret;
 }
 
 /* The job's own descriptors: a NOP, or its COPYs. */
@@ -448,8 +464,9 @@ int lpu_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 	struct drm_lpu_submit *args = data;
 	struct drm_syncobj *out_syncobj = NULL;
 	struct drm_sched_entity *entity;
-	struct drm_exec exec;
-	bool exec_used = false;
+	struct drm_gem_object *objs[LPU_COPY_MAX_BUFS];
+	struct ww_acquire_ctx ww_ctx;
+	u32 nlocked = 0;
 	struct lpu_queue *q;
 	struct lpu_job *job;
 	u32 i;
@@ -512,11 +529,10 @@ int lpu_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 			goto out_cleanup;
 	}
 	if (job->copy) {
-		drm_exec_init(&exec, DRM_EXEC_INTERRUPTIBLE_WAIT, job->copy->num_bufs);
-		exec_used = true;
-		ret = lpu_job_lock_buffers(job, &exec);
+		ret = lpu_job_lock_buffers(job, objs, &ww_ctx);
 		if (ret)
 			goto out_cleanup;
+		nlocked = job->copy->num_bufs;
 	}
 
 	seq = lfile->last_seq + 1;
@@ -539,8 +555,9 @@ int lpu_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 	if (out_syncobj)
 		drm_syncobj_replace_fence(out_syncobj, job->done);
 	drm_sched_entity_push_job(&job->base);
-	if (exec_used)
-		drm_exec_fini(&exec);
+	/* Before @lfile->lock: free_job() of this job waits for that lock. */
+	if (nlocked)
+		drm_gem_unlock_reservations(objs, nlocked, &ww_ctx);
 	mutex_unlock(&lfile->lock);
 
 	args->seq = seq;
@@ -550,8 +567,8 @@ int lpu_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 	return 0;
 
 out_cleanup:
-	if (exec_used)
-		drm_exec_fini(&exec);
+	if (nlocked)
+		drm_gem_unlock_reservations(objs, nlocked, &ww_ctx);
 	drm_sched_job_cleanup(&job->base);
 out_unlock:
 	mutex_unlock(&lfile->lock);

@@ -325,12 +325,13 @@ static void lpu_queue_recover(struct lpu_queue *q, struct lpu_hw_fence *suspect)
 		if (bad && err == LPU_ERR_FAULT) {
 			bad->fault_addr = fault_addr;
 			bad->fault_kind = lpu_hw_fault_kind(fault_info);
-			drm_err(&ldev->drm,
-				"queue %u: job with fence %llu of client %llu faulted: %s access at device address 0x%llx, %s (info 0x%x); job failed with -EFAULT, queue reset\n",
-				q->index, bad->base.seqno, bad->client_id,
-				fault_info & LPU_FAULT_WRITE ? "write" : "read",
-				fault_addr, lpu_hw_fault_name(fault_info),
-				fault_info);
+			/* Any client can fault at will: don't let it flood the log. */
+			drm_err_ratelimited(&ldev->drm,
+					    "queue %u: job with fence %llu of client %llu faulted: %s access at device address 0x%llx, %s (info 0x%x); job failed with -EFAULT, queue reset\n",
+					    q->index, bad->base.seqno, bad->client_id,
+					    fault_info & LPU_FAULT_WRITE ? "write" : "read",
+					    fault_addr, lpu_hw_fault_name(fault_info),
+					    fault_info);
 			lpu_queue_complete_locked(q, bad, -EFAULT);
 		} else if (bad) {
 			drm_err(&ldev->drm,
