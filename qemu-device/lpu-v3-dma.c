@@ -291,6 +291,10 @@ uint32_t lpu_v3_copy_prepare(LpuV3Queue *q, const struct lpu_desc_copy *d,
                                   &f->dst_seg, why);
     }
     if (code == LPU_ERR_FAULT) {
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "lpu-v3: queue %u entry %u: COPY fault at device "
+                      "address 0x%" PRIx64 ", info 0x%x\n", q->index,
+                      q->head, q->fault_addr, q->fault_info);
         trace_lpu_v3_copy_fault(q->index, q->head, q->fault_addr,
                                 q->fault_info);
         return code;
@@ -320,14 +324,16 @@ uint32_t lpu_v3_copy_prepare(LpuV3Queue *q, const struct lpu_desc_copy *d,
     return LPU_ERR_OK;
 }
 
-/* Move @n bytes from @src to @dst; both runs are at least @n long. */
+/*
+ * Move @n bytes from @src to @dst; both runs are at least @n long. Host to
+ * host goes through *@bounce, allocated on first use.
+ */
 static uint32_t lpu_v3_move(LpuV3State *s, const LpuV3Run *src,
                             const LpuV3Run *dst, uint64_t n,
-                            const char **why)
+                            uint8_t **bounce, const char **why)
 {
     PCIDevice *pdev = PCI_DEVICE(s);
     uint8_t *sram = memory_region_get_ram_ptr(&s->sram);
-    g_autofree uint8_t *bounce = NULL;
     uint64_t done, piece;
 
     if (src->sram && dst->sram) {
@@ -345,15 +351,17 @@ static uint32_t lpu_v3_move(LpuV3State *s, const LpuV3Run *src,
         }
         return LPU_ERR_OK;
     } else {
-        bounce = g_malloc(MIN(n, LPU_V3_BOUNCE_SIZE));
+        if (!*bounce) {
+            *bounce = g_malloc(LPU_V3_BOUNCE_SIZE);
+        }
         for (done = 0; done < n; done += piece) {
             piece = MIN(n - done, LPU_V3_BOUNCE_SIZE);
-            if (pci_dma_read(pdev, src->addr + done, bounce, piece) !=
+            if (pci_dma_read(pdev, src->addr + done, *bounce, piece) !=
                 MEMTX_OK) {
                 *why = "source page read failed";
                 return LPU_ERR_DMA;
             }
-            if (pci_dma_write(pdev, dst->addr + done, bounce, piece) !=
+            if (pci_dma_write(pdev, dst->addr + done, *bounce, piece) !=
                 MEMTX_OK) {
                 *why = "destination page write failed";
                 return LPU_ERR_DMA;
@@ -377,6 +385,7 @@ uint32_t lpu_v3_copy_run(LpuV3Queue *q, uint64_t *budget, const char **why)
     LpuV3Inflight *f = &q->inflight;
     g_autofree LpuV3Walk *sw = g_new(LpuV3Walk, 1);
     g_autofree LpuV3Walk *dw = g_new(LpuV3Walk, 1);
+    g_autofree uint8_t *bounce = NULL;
     uint64_t end = f->copied + MIN(*budget, f->size - f->copied);
     LpuV3Run src, dst;
     uint32_t code;
@@ -393,7 +402,7 @@ uint32_t lpu_v3_copy_run(LpuV3Queue *q, uint64_t *budget, const char **why)
                                     src.len, &dst, why);
         }
         if (code == LPU_ERR_OK) {
-            code = lpu_v3_move(q->dev, &src, &dst, dst.len, why);
+            code = lpu_v3_move(q->dev, &src, &dst, dst.len, &bounce, why);
         }
         if (code != LPU_ERR_OK) {
             return code;

@@ -2,10 +2,12 @@
  * LPU v3 inference accelerator: SRAM scrub engine
  *
  * The driver zeroes freed SRAM with it before the range goes back to its
- * allocator, so no client ever sees another client's data. The range is
- * zeroed when START is accepted; SCRUB_STATUS then reports BUSY for the
- * modelled time, ceil(size / LPU_SCRUB_BYTES_PER_CYCLE) cycles of
- * QEMU_CLOCK_VIRTUAL, which is what a driver waiting for it sees.
+ * allocator, so no client ever sees another client's data. SCRUB_STATUS
+ * reports BUSY for the modelled time, ceil(size /
+ * LPU_SCRUB_BYTES_PER_CYCLE) cycles of QEMU_CLOCK_VIRTUAL, and until the
+ * whole range is zero. The zeroing runs from the engine's timer, at most
+ * LPU_V3_SCRUB_CHUNK bytes per callback: scrubbing all of a 16 GiB SRAM
+ * must not hold the vCPU (and the BQL) in one register write.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -18,10 +20,28 @@
 
 #define LPU_V3_PAGE_MASK        ((uint64_t)LPU_PAGE_SIZE - 1)
 
-static void lpu_v3_scrub_done(void *opaque)
+static void lpu_v3_scrub_run(void *opaque)
 {
     LpuV3State *s = opaque;
+    uint8_t *sram = memory_region_get_ram_ptr(&s->sram);
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    uint64_t n = MIN(s->scrub_end - s->scrub_next, LPU_V3_SCRUB_CHUNK);
 
+    if (n) {
+        memset(sram + s->scrub_next, 0, n);
+        /* SRAM written behind the memory core's back: tell migration. */
+        memory_region_set_dirty(&s->sram, s->scrub_next, n);
+        s->scrub_next += n;
+    }
+    if (s->scrub_next < s->scrub_end) {
+        /* Yield; a timer due "now" would run again in this same walk. */
+        timer_mod(s->scrub_timer, now + 1);
+        return;
+    }
+    if (now < s->scrub_done_ns) {
+        timer_mod(s->scrub_timer, s->scrub_done_ns);
+        return;
+    }
     s->scrub_busy = false;
     trace_lpu_v3_scrub_done();
 }
@@ -44,7 +64,7 @@ static const char *lpu_v3_scrub_range_error(const LpuV3State *s)
 
 static void lpu_v3_scrub_start(LpuV3State *s)
 {
-    uint8_t *sram = memory_region_get_ram_ptr(&s->sram);
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     const char *why;
 
     if (s->scrub_busy) {
@@ -62,13 +82,13 @@ static void lpu_v3_scrub_start(LpuV3State *s)
         return;
     }
     s->scrub_error = false;
-    memset(sram + s->scrub_offset, 0, s->scrub_size);
-    memory_region_set_dirty(&s->sram, s->scrub_offset, s->scrub_size);
     s->scrub_busy = true;
-    s->scrub_done_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
-                       DIV_ROUND_UP(s->scrub_size, LPU_SCRUB_BYTES_PER_CYCLE) *
-                       1000 / LPU_CLOCK_MHZ;
-    timer_mod(s->scrub_timer, s->scrub_done_ns);
+    s->scrub_next = s->scrub_offset;
+    s->scrub_end = s->scrub_offset + s->scrub_size;
+    s->scrub_done_ns = now + DIV_ROUND_UP(s->scrub_size,
+                                          LPU_SCRUB_BYTES_PER_CYCLE) *
+                             1000 / LPU_CLOCK_MHZ;
+    timer_mod(s->scrub_timer, now);
     trace_lpu_v3_scrub_start(s->scrub_offset, s->scrub_size,
                              s->scrub_done_ns);
 }
@@ -135,7 +155,7 @@ bool lpu_v3_scrub_write(LpuV3State *s, hwaddr addr, uint32_t val)
 
 void lpu_v3_scrub_init(LpuV3State *s)
 {
-    s->scrub_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, lpu_v3_scrub_done, s);
+    s->scrub_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, lpu_v3_scrub_run, s);
 }
 
 void lpu_v3_scrub_finalize(LpuV3State *s)
@@ -144,7 +164,10 @@ void lpu_v3_scrub_finalize(LpuV3State *s)
     s->scrub_timer = NULL;
 }
 
-/* The engine stops; what it zeroed stays zeroed (SRAM survives reset). */
+/*
+ * The engine stops; what it zeroed so far stays zeroed, the rest of the
+ * range is left as it is (SRAM survives reset).
+ */
 void lpu_v3_scrub_reset(LpuV3State *s)
 {
     timer_del(s->scrub_timer);
@@ -153,6 +176,8 @@ void lpu_v3_scrub_reset(LpuV3State *s)
     s->scrub_busy = false;
     s->scrub_error = false;
     s->scrub_done_ns = 0;
+    s->scrub_next = 0;
+    s->scrub_end = 0;
 }
 
 /* Why migrated scrub state is impossible, or NULL if it is fine. */
@@ -165,13 +190,19 @@ const char *lpu_v3_scrub_check_state(const LpuV3State *s)
     if (s->scrub_busy && s->scrub_error) {
         return "scrub busy and in error";
     }
+    /* What is left to zero lies inside SRAM; an idle engine has nothing. */
+    if (s->scrub_next > s->scrub_end || s->scrub_end > s->sram_size ||
+        (!s->scrub_busy && s->scrub_next != s->scrub_end)) {
+        return "scrub progress out of range";
+    }
     return NULL;
 }
 
 void lpu_v3_scrub_post_load(LpuV3State *s)
 {
     if (s->scrub_busy) {
-        timer_mod(s->scrub_timer, s->scrub_done_ns);
+        timer_mod(s->scrub_timer, s->scrub_next < s->scrub_end ?
+                  qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) : s->scrub_done_ns);
     } else {
         timer_del(s->scrub_timer);
     }

@@ -509,6 +509,8 @@ static const VMStateDescription vmstate_lpu_v3 = {
         VMSTATE_BOOL(scrub_busy, LpuV3State),
         VMSTATE_BOOL(scrub_error, LpuV3State),
         VMSTATE_INT64(scrub_done_ns, LpuV3State),
+        VMSTATE_UINT64(scrub_next, LpuV3State),
+        VMSTATE_UINT64(scrub_end, LpuV3State),
         VMSTATE_END_OF_LIST()
     }
 };

@@ -42,6 +42,8 @@ OBJECT_DECLARE_SIMPLE_TYPE(LpuV3State, LPU_V3)
  * time, never for the whole transfer.
  */
 #define LPU_V3_COPY_CHUNK           (4ULL << 20)
+/* The same for the scrub engine; zeroing is cheaper than copying. */
+#define LPU_V3_SCRUB_CHUNK          (16ULL << 20)
 
 static inline bool lpu_v3_time_ok(int64_t ns)
 {
@@ -146,11 +148,13 @@ struct LpuV3State {
 
     /* SRAM scrub engine */
     QEMUTimer *scrub_timer;
-    uint64_t scrub_offset;
+    uint64_t scrub_offset;      /* SCRUB_OFFSET/SIZE registers */
     uint64_t scrub_size;
     bool scrub_busy;
     bool scrub_error;
-    int64_t scrub_done_ns;      /* BUSY clears at this device time */
+    int64_t scrub_done_ns;      /* modelled end of the running scrub */
+    uint64_t scrub_next;        /* next SRAM byte it zeroes ... */
+    uint64_t scrub_end;         /* ... up to here */
 };
 
 /* lpu-v3.c */

@@ -2211,10 +2211,16 @@ static void test_scrub(void)
     }
     g_assert_cmpuint(sram_pattern_count(&l, sram, 0, 2 * MiB, 1), ==, 2);
 
-    g_test_message("good scrub: zeroed at once, busy for its modelled time");
+    g_test_message("good scrub: busy for its modelled time, then zero");
     scrub(&l, MiB + PAGE, 3 * PAGE);
     g_assert_cmphex(rd(&l, LPU_REG_SCRUB_STATUS), ==, LPU_SCRUB_STATUS_BUSY);
     g_assert_cmphex(rd(&l, LPU_REG_SCRUB_CTRL), ==, 0);
+    g_test_message("START while busy is ignored");
+    scrub(&l, 0, PAGE);
+    step(&l, SCRUB_NS(3 * PAGE) - 1);
+    g_assert_cmphex(rd(&l, LPU_REG_SCRUB_STATUS), ==, LPU_SCRUB_STATUS_BUSY);
+    step(&l, 1);
+    g_assert_cmphex(rd(&l, LPU_REG_SCRUB_STATUS), ==, 0);
     {
         g_autofree uint8_t *buf = g_malloc(5 * PAGE);
 
@@ -2222,24 +2228,15 @@ static void test_scrub(void)
         g_assert(!all_zero(buf, PAGE));
         g_assert(all_zero(buf + PAGE, 3 * PAGE));
         g_assert(!all_zero(buf + 4 * PAGE, PAGE));
-        g_assert_cmpuint(sram_pattern_count(&l, sram, 0, MiB, 1), ==, 1);
     }
-
-    g_test_message("START while busy is ignored");
-    scrub(&l, 0, PAGE);
-    g_assert_cmpuint(sram_pattern_count(&l, sram, 0, MiB, 1), ==, 1);
-    step(&l, SCRUB_NS(3 * PAGE) - 1);
-    g_assert_cmphex(rd(&l, LPU_REG_SCRUB_STATUS), ==, LPU_SCRUB_STATUS_BUSY);
-    step(&l, 1);
-    g_assert_cmphex(rd(&l, LPU_REG_SCRUB_STATUS), ==, 0);
     g_assert_cmpuint(sram_pattern_count(&l, sram, 0, MiB, 1), ==, 1);
 
     g_test_message("the whole SRAM; a refused START clears nothing");
     scrub(&l, 0, 2 * MiB);
     g_assert_cmphex(rd(&l, LPU_REG_SCRUB_STATUS), ==, LPU_SCRUB_STATUS_BUSY);
-    g_assert_cmpuint(sram_pattern_count(&l, sram, 0, 2 * MiB, 1), ==, 0);
     step(&l, SCRUB_NS(2 * MiB));
     g_assert_cmphex(rd(&l, LPU_REG_SCRUB_STATUS), ==, 0);
+    g_assert_cmpuint(sram_pattern_count(&l, sram, 0, 2 * MiB, 1), ==, 0);
     scrub(&l, 0, 0);
     g_assert_cmphex(rd(&l, LPU_REG_SCRUB_STATUS), ==, LPU_SCRUB_STATUS_ERROR);
     scrub(&l, 0, PAGE);
@@ -2254,6 +2251,42 @@ static void test_scrub(void)
     sram_pattern(&l, sram, 0, MiB, 4);
     wr(&l, LPU_REG_RESET, LPU_RESET_MAGIC);
     g_assert_cmpuint(sram_pattern_count(&l, sram, 0, MiB, 4), ==, 1);
+    lpu_stop(&l);
+}
+
+/*
+ * Scrubbing a whole 256 MiB SRAM is done in steps, off the register
+ * write; a reset in the middle stops it where it is.
+ */
+static void test_scrub_large(void)
+{
+    const uint64_t size = LPU_SRAM_SIZE_DEFAULT;
+    Lpu l;
+    uint64_t sram;
+
+    lpu_start(&l, NULL);
+    sram = qpci_iomap(l.dev, LPU_BAR_SRAM, NULL).addr;
+    sram_pattern(&l, sram, 0, MiB, 1);
+    sram_pattern(&l, sram, size - MiB, MiB, 2);
+    scrub(&l, 0, size);
+    g_assert_cmpuint(sram_pattern_count(&l, sram, size - MiB, MiB, 2), ==, 1);
+    step(&l, SCRUB_NS(size) - 1);
+    g_assert_cmphex(rd(&l, LPU_REG_SCRUB_STATUS), ==, LPU_SCRUB_STATUS_BUSY);
+    step(&l, 1);
+    g_assert_cmphex(rd(&l, LPU_REG_SCRUB_STATUS), ==, 0);
+    g_assert_cmpuint(sram_pattern_count(&l, sram, 0, MiB, 1), ==, 0);
+    g_assert_cmpuint(sram_pattern_count(&l, sram, size - MiB, MiB, 2), ==, 0);
+
+    g_test_message("device reset in the middle");
+    sram_pattern(&l, sram, 0, MiB, 3);
+    sram_pattern(&l, sram, size - MiB, MiB, 4);
+    scrub(&l, 0, size);
+    step(&l, 1);
+    g_assert_cmpuint(sram_pattern_count(&l, sram, 0, MiB, 3), ==, 0);
+    wr(&l, LPU_REG_RESET, LPU_RESET_MAGIC);
+    g_assert_cmphex(rd(&l, LPU_REG_SCRUB_STATUS), ==, 0);
+    step(&l, SCRUB_NS(size));
+    g_assert_cmpuint(sram_pattern_count(&l, sram, size - MiB, MiB, 4), ==, 1);
     lpu_stop(&l);
 }
 
@@ -2505,6 +2538,8 @@ static void test_migrate_mid_copy(void)
 #define MIG_SCRUB_BUSY          16
 #define MIG_SCRUB_ERROR         17
 #define MIG_SCRUB_DONE_NS       18
+#define MIG_SCRUB_NEXT          26
+#define MIG_SCRUB_END           34
 #define MIG_COPY_SIZE           (16 * MiB)
 
 typedef struct BadState {
@@ -2553,6 +2588,10 @@ static const BadState bad_states[] = {
     { "scrub busy and in error", MIG_OFF_SCRUB + MIG_SCRUB_ERROR, 1, 1 },
     { "scrub completion time out of range",
       MIG_OFF_SCRUB + MIG_SCRUB_DONE_NS, 8, -1ULL },
+    { "scrub progress out of range", MIG_OFF_SCRUB + MIG_SCRUB_NEXT, 8,
+      128 * MiB + PAGE },
+    { "scrub progress out of range", MIG_OFF_SCRUB + MIG_SCRUB_END, 8,
+      512 * MiB },
 };
 
 static uint64_t be_get(const uint8_t *p, unsigned size)
@@ -2591,7 +2630,7 @@ static size_t find_marker(const uint8_t *buf, size_t len)
         }
     }
     g_assert_cmpuint(found, ==, 1);
-    g_assert_cmpuint(at + MIG_OFF_SCRUB + MIG_SCRUB_DONE_NS + 8, <=, len);
+    g_assert_cmpuint(at + MIG_OFF_SCRUB + MIG_SCRUB_END + 8, <=, len);
     return at;
 }
 
@@ -2657,6 +2696,8 @@ static void test_migrate_invalid_state(void)
     g_assert_cmpuint(be_get(buf + at + MIG_OFF_Q1 + MIG_Q_SRC_SEG + 24, 4),
                      ==, LPU_SEG_SRAM);
     g_assert_cmpuint(buf[at + MIG_OFF_SCRUB + MIG_SCRUB_BUSY], ==, 1);
+    g_assert_cmpuint(be_get(buf + at + MIG_OFF_SCRUB + MIG_SCRUB_END, 8), ==,
+                     128 * MiB);
 
     /* The unedited stream loads: any failure below is the edit's. */
     g_assert_true(migrate_from_file(&dst, &src, path, errpath));
@@ -2725,6 +2766,7 @@ int main(int argc, char **argv)
     qtest_add_func("lpu-v3/copy-large", test_copy_large);
     qtest_add_func("lpu-v3/copy-reset-mid-copy", test_copy_reset_mid_copy);
     qtest_add_func("lpu-v3/scrub", test_scrub);
+    qtest_add_func("lpu-v3/scrub-large", test_scrub_large);
     qtest_add_func("lpu-v3/migrate-queued-work", test_migrate_queued_work);
     qtest_add_func("lpu-v3/migrate-mid-copy", test_migrate_mid_copy);
     qtest_add_func("lpu-v3/migrate-invalid-state",
