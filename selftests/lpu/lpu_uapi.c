@@ -135,6 +135,48 @@ TEST_F(lpu, core_ioctls_needing_a_master_are_einval)
 	EXPECT_EQ(DRM_PRIME_CAP_IMPORT | DRM_PRIME_CAP_EXPORT, cap.value);
 }
 
+/*
+ * DRM core's syncobj array ioctls (6.12) kmalloc count_handles entries
+ * without __GFP_NOWARN: a huge count is a WARN (and a tainted kernel)
+ * before the user pointer is even read. Reachable since the driver has
+ * DRIVER_SYNCOBJ, so it must refuse such counts itself.
+ */
+TEST_F(lpu, syncobj_huge_handle_counts_fail_cleanly)
+{
+	const uint32_t counts[] = { 1U << 20, 1U << 30, UINT32_MAX };
+	uint32_t handles[4] = { 0 };
+	unsigned long taint0, taint;
+	unsigned int i;
+
+	ASSERT_EQ(0, read_taint(&taint0));
+	for (i = 0; i < ARRAY_SIZE(counts); i++) {
+		struct drm_syncobj_array arr = {
+			.handles = (uintptr_t)handles,
+			.count_handles = counts[i],
+		};
+		struct drm_syncobj_wait w = {
+			.handles = (uintptr_t)handles,
+			.count_handles = counts[i],
+		};
+		struct drm_syncobj_timeline_array ta = {
+			.handles = (uintptr_t)handles,
+			.points = (uintptr_t)handles,
+			.count_handles = counts[i],
+		};
+
+		EXPECT_GT(0, raw_ioctl(self->fd, DRM_IOCTL_SYNCOBJ_RESET, &arr));
+		EXPECT_GT(0, raw_ioctl(self->fd, DRM_IOCTL_SYNCOBJ_SIGNAL, &arr));
+		EXPECT_GT(0, raw_ioctl(self->fd, DRM_IOCTL_SYNCOBJ_WAIT, &w));
+		EXPECT_GT(0, raw_ioctl(self->fd, DRM_IOCTL_SYNCOBJ_QUERY, &ta));
+		EXPECT_GT(0, raw_ioctl(self->fd,
+				       DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL, &ta));
+	}
+	ASSERT_EQ(0, read_taint(&taint));
+	EXPECT_EQ(taint0 & LPU_BAD_TAINT, taint & LPU_BAD_TAINT)
+		TH_LOG("tainted %#lx by a syncobj ioctl (see the kernel log)",
+		       taint);
+}
+
 /* Sizes of the first versions of the structs that have grown since. */
 #define SUBMIT_V1_SIZE	(offsetof(struct drm_lpu_submit, seq) + 8)
 #define WAIT_V1_SIZE	(offsetof(struct drm_lpu_wait, device_ns) + 8)
