@@ -8,7 +8,7 @@
  * unmapped and kernel addresses and buffers that end at an inaccessible page)
  * or a step of a valid sequence (open, info, submit, wait, close, buffer
  * create/info/wait/mmap/close, copies that are valid, refused by the driver
- * or faulted by the device) in random order. The run passes if no process crashed or hung, and the card still
+ * or faulted by the device, chained through syncobjs) in random order. The run passes if no process crashed or hung, and the card still
  * runs a job afterwards; the debug lane then reads the kernel's own detectors
  * (KASAN, UBSAN, lockdep, kmemleak) for anything the calls broke.
  *
@@ -49,6 +49,7 @@ struct fuzz_state {
 	unsigned int nseqs[MAX_FDS];
 	uint32_t bos[MAX_FDS][MAX_BOS];	/* GEM handles, 0 = free slot */
 	uint64_t bo_size[MAX_FDS][MAX_BOS];
+	uint32_t syncobj[MAX_FDS];	/* 0 until a COPY step made one */
 	unsigned char *buf;	/* two pages; the second one is PROT_NONE */
 	size_t page;
 	const char *node;
@@ -342,6 +343,7 @@ static void valid_step(struct fuzz_state *s)
 			if (s->fds[i] < 0) {
 				s->fds[i] = open(s->node, O_RDWR | O_CLOEXEC);
 				s->nseqs[i] = 0;
+				s->syncobj[i] = 0;
 				memset(s->bos[i], 0, sizeof(s->bos[i]));
 				break;
 			}
@@ -390,6 +392,17 @@ static void valid_step(struct fuzz_state *s)
 		sub.queue = rnd_below(s, 4);
 		sub.copy_count = random_copies(s, slot);
 		sub.copies = (uintptr_t)s->buf;
+		/* Chain jobs through one syncobj per file, across queues. */
+		if (!s->syncobj[slot]) {
+			struct drm_syncobj_create sc = { 0 };
+
+			if (!ioctl(fd, DRM_IOCTL_SYNCOBJ_CREATE, &sc))
+				s->syncobj[slot] = sc.handle;
+		}
+		if (rnd_below(s, 2))
+			sub.in_syncobj = s->syncobj[slot];
+		if (rnd_below(s, 2))
+			sub.out_syncobj = s->syncobj[slot];
 		if (!ioctl(fd, DRM_IOCTL_LPU_SUBMIT, &sub))
 			s->seqs[slot][s->nseqs[slot]++ % MAX_SEQS] = sub.seq;
 		break;
