@@ -141,7 +141,11 @@ static int lpu_copy_add(struct lpu_copy_job *cj, struct drm_file *file,
 	return 0;
 }
 
-/* Undo the DMA side; the caller holds &lpu_device.copy_lock. Idempotent. */
+/*
+ * Undo the DMA side. The caller took @cj off &lpu_device.copy_jobs, so
+ * nobody else does it, and holds &lpu_device.copy_release_sem, so removal
+ * waits for it. Idempotent.
+ */
 static void lpu_copy_release_dma(struct lpu_copy_job *cj)
 {
 	u32 i;
@@ -160,17 +164,54 @@ static void lpu_copy_release_dma(struct lpu_copy_job *cj)
 void lpu_copy_job_destroy(struct lpu_copy_job *cj)
 {
 	struct lpu_device *ldev = cj->ldev;
+	bool listed;
 	u32 i;
 
+	/*
+	 * Only the list is under @copy_lock: unpinning and unmapping a large
+	 * buffer is slow and must not stall every other job and SUBMIT of
+	 * the device. A job off the list was never set up, or removal
+	 * released it already (under the semaphore, which it holds for
+	 * writing until done).
+	 */
+	down_read(&ldev->copy_release_sem);
 	mutex_lock(&ldev->copy_lock);
+	listed = !list_empty(&cj->link);
 	list_del_init(&cj->link);
-	lpu_copy_release_dma(cj);
 	mutex_unlock(&ldev->copy_lock);
+	if (listed)
+		lpu_copy_release_dma(cj);
+	up_read(&ldev->copy_release_sem);
 
 	/* May free the buffers, which scrubs SRAM: process context. */
 	for (i = 0; i < cj->num_bufs; i++)
 		drm_gem_object_put(cj->bufs[i].obj);
 	kfree(cj);
+}
+
+/* The job is emitted: hand its host buffers to the card. Any context. */
+void lpu_copy_job_sync_for_device(const struct lpu_copy_job *cj)
+{
+	u32 i;
+
+	for (i = 0; i < cj->num_bufs; i++)
+		if (cj->bufs[i].mapped)
+			lpu_host_bo_sync_for_device(cj->bufs[i].obj);
+}
+
+/*
+ * The job is done (or failed, perhaps half-way): give the host buffers it
+ * may have written back to the CPU before its fence signals. Buffers it
+ * only read were not changed by the card; syncing those could overwrite
+ * what the CPU wrote meanwhile through a bounce buffer. Any context.
+ */
+void lpu_copy_job_sync_for_cpu(const struct lpu_copy_job *cj)
+{
+	u32 i;
+
+	for (i = 0; i < cj->num_bufs; i++)
+		if (cj->bufs[i].mapped && cj->bufs[i].write)
+			lpu_host_bo_sync_for_cpu(cj->bufs[i].obj);
 }
 
 /*
@@ -182,6 +223,8 @@ void lpu_copy_release_all_dma(struct lpu_device *ldev)
 {
 	struct lpu_copy_job *cj, *tmp;
 
+	/* Also waits for releases in progress outside @copy_lock. */
+	down_write(&ldev->copy_release_sem);
 	mutex_lock(&ldev->copy_lock);
 	ldev->copy_dma_gone = true;
 	list_for_each_entry_safe(cj, tmp, &ldev->copy_jobs, link) {
@@ -189,6 +232,7 @@ void lpu_copy_release_all_dma(struct lpu_device *ldev)
 		lpu_copy_release_dma(cj);
 	}
 	mutex_unlock(&ldev->copy_lock);
+	up_write(&ldev->copy_release_sem);
 }
 
 static int lpu_copy_build(struct lpu_copy_job *cj)
@@ -265,6 +309,18 @@ struct lpu_copy_job *lpu_copy_job_create(struct lpu_device *ldev,
 		if (ret)
 			goto fail;
 	}
+	/*
+	 * A device address may land in any buffer of the job's table, so
+	 * with one such copy every buffer may be written: fence them all
+	 * as written, so that implicit sync orders the job against every
+	 * earlier reader and writer and later readers wait for it.
+	 */
+	for (i = 0; i < args->copy_count; i++)
+		if (copies[i].flags & DRM_LPU_COPY_DEVICE_ADDRESSES)
+			break;
+	if (i < args->copy_count)
+		for (i = 0; i < cj->num_bufs; i++)
+			cj->bufs[i].write = true;
 	cj->num_descs = args->copy_count;
 	kfree(copies);
 	copies = NULL;

@@ -25,7 +25,8 @@ struct lpu_device;
  * @obj: the buffer; the job holds a reference until it is freed.
  * @handle: its handle in the submitting file; the segment's va is
  *	handle << 32.
- * @write: some copy writes it (the job's fence is a write fence).
+ * @write: some copy writes it, or may (any copy of the job uses device
+ *	addresses); the job's fence is a write fence.
  * @mapped: host buffer: the job holds its device mapping
  *	(lpu_host_bo_map()).
  */
@@ -66,5 +67,7 @@ struct lpu_copy_job *lpu_copy_job_create(struct lpu_device *ldev,
 					 const struct drm_lpu_submit *args);
 void lpu_copy_job_destroy(struct lpu_copy_job *cj);
 void lpu_copy_release_all_dma(struct lpu_device *ldev);
+void lpu_copy_job_sync_for_device(const struct lpu_copy_job *cj);
+void lpu_copy_job_sync_for_cpu(const struct lpu_copy_job *cj);
 
 #endif /* __LPU_COPY_H__ */

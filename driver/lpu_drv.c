@@ -355,6 +355,7 @@ static int lpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		return ret;
 	INIT_LIST_HEAD(&ldev->copy_jobs);
+	init_rwsem(&ldev->copy_release_sem);
 	ret = lpu_sram_init(ldev);
 	if (ret)
 		return ret;

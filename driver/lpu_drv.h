@@ -8,6 +8,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/rwsem.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
 
@@ -37,6 +38,9 @@
  * @copy_jobs: COPY jobs holding DMA memory or mappings (lpu_copy.c).
  * @copy_dma_gone: the card was removed and every job's DMA side released;
  *	no new one may be set up.
+ * @copy_release_sem: held for reading while a job releases its DMA side
+ *	outside @copy_lock, for writing while removal releases them all, so
+ *	that removal returns only once no job's DMA memory is left.
  * @debugfs_link: accel/<minor> symlink to the device's debugfs directory.
  */
 struct lpu_device {
@@ -56,6 +60,7 @@ struct lpu_device {
 	struct mutex copy_lock; /* see @copy_lock above */
 	struct list_head copy_jobs;
 	bool copy_dma_gone;
+	struct rw_semaphore copy_release_sem;
 
 	struct dentry *debugfs_link;
 };

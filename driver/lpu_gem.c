@@ -133,9 +133,67 @@ static int lpu_sram_bo_mmap(struct drm_gem_object *obj,
 	return 0;
 }
 
-/* No pin or sg table: other devices cannot attach to SRAM (-ENOSYS). */
+/*
+ * SRAM has no struct pages and no sg table, so another device cannot use
+ * an SRAM dma-buf: refuse its attachment up front (DRM's generic map
+ * callback would WARN on the missing get_sg_table). Self-imports never
+ * attach (lpu_gem_prime_import()), and mmap of the dma-buf works as for
+ * the GEM object.
+ */
+static int lpu_sram_dmabuf_attach(struct dma_buf *dma_buf,
+				  struct dma_buf_attachment *attach)
+{
+	struct drm_gem_object *obj = dma_buf->priv;
+
+	drm_dbg_driver(obj->dev,
+		       "PRIME: %s cannot attach an SRAM buffer; only host buffers can be shared with other devices\n",
+		       dev_name(attach->dev));
+	return -EOPNOTSUPP;
+}
+
+/* Never called: no attachment exists. dma_buf_export() requires them. */
+static struct sg_table *lpu_sram_dmabuf_map(struct dma_buf_attachment *attach,
+					    enum dma_data_direction dir)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static void lpu_sram_dmabuf_unmap(struct dma_buf_attachment *attach,
+				  struct sg_table *sgt,
+				  enum dma_data_direction dir)
+{
+}
+
+static const struct dma_buf_ops lpu_sram_dmabuf_ops = {
+	.attach = lpu_sram_dmabuf_attach,
+	.map_dma_buf = lpu_sram_dmabuf_map,
+	.unmap_dma_buf = lpu_sram_dmabuf_unmap,
+	.release = drm_gem_dmabuf_release,
+	.mmap = drm_gem_dmabuf_mmap,
+};
+
+static struct dma_buf *lpu_sram_bo_export(struct drm_gem_object *obj,
+					  int flags)
+{
+	struct drm_device *drm = obj->dev;
+	struct dma_buf_export_info exp_info = {
+		.exp_name = KBUILD_MODNAME,
+		/* lpu_gem_prime_import() recognises our buffers by it. */
+		.owner = drm->driver->fops->owner,
+		.ops = &lpu_sram_dmabuf_ops,
+		.size = obj->size,
+		.flags = flags,
+		.priv = obj,
+		.resv = obj->resv,
+	};
+
+	/* Takes the device and object references drm_gem_dmabuf_release() drops. */
+	return drm_gem_dmabuf_export(drm, &exp_info);
+}
+
 static const struct drm_gem_object_funcs lpu_sram_bo_funcs = {
 	.free = lpu_sram_bo_free,
+	.export = lpu_sram_bo_export,
 	.mmap = lpu_sram_bo_mmap,
 	.vm_ops = &lpu_sram_bo_vm_ops,
 };
@@ -304,6 +362,26 @@ void lpu_host_bo_unmap(struct drm_gem_object *obj)
 	if (!--bo->map_users)
 		lpu_host_bo_unmap_locked(bo);
 	mutex_unlock(&bo->map_lock);
+}
+
+/*
+ * The mapping is shared and long-lived, so ownership of the pages moves
+ * between CPU and card per job: to the card when a job is emitted (the CPU
+ * may have written through mmap since the last job), back to the CPU when
+ * it completes, before anyone can see that. Free on a coherent machine
+ * without bounce buffers; needed with swiotlb or non-coherent DMA. The
+ * caller's job holds the mapping. Any context.
+ */
+void lpu_host_bo_sync_for_device(struct drm_gem_object *obj)
+{
+	dma_sync_sgtable_for_device(obj->dev->dev, to_lpu_host_bo(obj)->sgt,
+				    DMA_BIDIRECTIONAL);
+}
+
+void lpu_host_bo_sync_for_cpu(struct drm_gem_object *obj)
+{
+	dma_sync_sgtable_for_cpu(obj->dev->dev, to_lpu_host_bo(obj)->sgt,
+				 DMA_BIDIRECTIONAL);
 }
 
 static const struct drm_gem_object_funcs lpu_host_bo_funcs = {

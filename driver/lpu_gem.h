@@ -58,6 +58,8 @@ struct lpu_host_bo {
 u32 lpu_bo_domain(struct drm_gem_object *obj);
 int lpu_host_bo_map(struct drm_gem_object *obj, dma_addr_t *dir);
 void lpu_host_bo_unmap(struct drm_gem_object *obj);
+void lpu_host_bo_sync_for_device(struct drm_gem_object *obj);
+void lpu_host_bo_sync_for_cpu(struct drm_gem_object *obj);
 u64 lpu_sram_bo_offset(struct drm_gem_object *obj);
 
 struct drm_gem_object *lpu_gem_create_object(struct drm_device *drm,

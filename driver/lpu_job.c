@@ -447,6 +447,7 @@ static int lpu_job_prepare(struct lpu_job *job, struct drm_file *file,
 		}
 		hw->descs = job->copy->descs;
 		hw->num_descs = job->copy->num_descs;
+		hw->copy = job->copy;
 	} else {
 		job->nop.nop.hdr.opcode = LPU_OP_NOP;
 		job->nop.nop.cycles = cpu_to_le32(args->nop_cycles);

@@ -17,9 +17,12 @@
  * scheduler's submission parked (drm_sched_wqueue_stop(), or drm_sched_stop()
  * on a timeout) they reset the queue, retire again what the device finished
  * before it stopped, fail only the guilty job (-EFAULT for an access outside
- * its buffers, -EIO for another rejected descriptor, -ETIMEDOUT for a hang)
- * and re-emit the jobs still unfinished
- * behind it, which never ran to their fence and so are innocent.
+ * its buffers, -EINVAL for a copy between overlapping device addresses, -EIO
+ * for another rejected descriptor, -ETIMEDOUT for a hang)
+ * and re-emit the jobs still unfinished behind it, which never started and
+ * so are innocent. A job the device had started, but not finished, when the
+ * queue was stopped is failed with -EIO instead: its copies may have moved
+ * data already, and running them again is not idempotent.
  */
 
 #include <linux/dma-mapping.h>
@@ -32,6 +35,7 @@
 #include <drm/drm_print.h>
 
 #include "drm/lpu_accel.h"
+#include "lpu_copy.h"
 #include "lpu_drv.h"
 #include "lpu_job.h"
 #include "lpu_queue.h"
@@ -171,6 +175,9 @@ static void lpu_queue_complete_locked(struct lpu_queue *q,
 {
 	lockdep_assert_held(&q->lock);
 
+	/* Before anyone can see the job done and read what it wrote. */
+	if (hw->copy)
+		lpu_copy_job_sync_for_cpu(hw->copy);
 	list_del_init(&hw->link);
 	q->inflight_count--;
 	q->inflight_descs -= lpu_hw_fence_slots(hw);
@@ -239,6 +246,8 @@ static void lpu_queue_restart_locked(struct lpu_queue *q, int reset_ret)
 
 	q->resets++;
 	q->progress = jiffies;
+	/* The reset zeroed the device's count. */
+	q->last_done = 0;
 	if (reset_ret || lpu_queue_hw_enable_locked(q)) {
 		lpu_queue_fail_all_locked(q, -EIO);
 		return;
@@ -252,16 +261,23 @@ static void lpu_queue_restart_locked(struct lpu_queue *q, int reset_ret)
 	lpu_queue_kick_locked(q);
 }
 
+/* Whether ring slot @at is one of @hw's (slots may wrap the ring's end). */
+static bool lpu_hw_fence_holds_slot(struct lpu_queue *q,
+				    const struct lpu_hw_fence *hw, u32 at)
+{
+	u32 mask = q->ldev->ring_entries - 1;
+
+	return ((at - hw->ring_index) & mask) < lpu_hw_fence_slots(hw);
+}
+
 /* The job owning ring slot @at, or the oldest one: where the device stopped. */
 static struct lpu_hw_fence *lpu_queue_job_at_locked(struct lpu_queue *q,
 						    u32 at)
 {
-	u32 mask = q->ldev->ring_entries - 1;
 	struct lpu_hw_fence *hw;
 
-	/* Slot distance from the job's first slot, across the ring's end. */
 	list_for_each_entry(hw, &q->inflight, link)
-		if (((at - hw->ring_index) & mask) < lpu_hw_fence_slots(hw))
+		if (lpu_hw_fence_holds_slot(q, hw, at))
 			return hw;
 	return list_first_entry_or_null(&q->inflight, struct lpu_hw_fence, link);
 }
@@ -276,8 +292,8 @@ static struct lpu_hw_fence *lpu_queue_job_at_locked(struct lpu_queue *q,
 static void lpu_queue_recover(struct lpu_queue *q, struct lpu_hw_fence *suspect)
 {
 	struct lpu_device *ldev = q->ldev;
-	struct lpu_hw_fence *bad;
-	u32 err = 0, at = 0, fault_info = 0;
+	struct lpu_hw_fence *bad, *first;
+	u32 err = 0, at = 0, fault_info = 0, head, done;
 	u64 fault_addr = 0;
 	bool halted;
 	int ret;
@@ -298,18 +314,37 @@ static void lpu_queue_recover(struct lpu_queue *q, struct lpu_hw_fence *suspect)
 				     (u64)lpu_q_read(q, LPU_Q_FAULT_ADDR_HI) << 32;
 			fault_info = lpu_q_read(q, LPU_Q_FAULT_INFO);
 		}
-	} else if (!suspect || list_empty(&suspect->link) ||
-		   time_before(jiffies, q->progress + q->sched.timeout)) {
+	} else {
+		/*
+		 * Every descriptor the device completes is progress, not
+		 * only whole jobs: a job of many long copies may take longer
+		 * than the timeout while it moves steadily.
+		 */
+		done = lpu_q_read(q, LPU_Q_DONE);
+		if (done != q->last_done) {
+			q->last_done = done;
+			q->progress = jiffies;
+		}
 		/*
 		 * The suspect finished, or the queue completed something
 		 * within the last timeout (the scheduler's timer is re-armed
 		 * by submissions and frees, so it can fire for a job that
 		 * only just reached the head): nothing is hung.
 		 */
-		goto out_unlock;
+		if (!suspect || list_empty(&suspect->link) ||
+		    time_before(jiffies, q->progress + q->sched.timeout))
+			goto out_unlock;
 	}
 	spin_unlock_irq(&q->lock);
 
+	/*
+	 * Stop the queue first (a halted one is stopped): HEAD then stays
+	 * on the descriptor the device was at, which tells below whether
+	 * the oldest job left had started.
+	 */
+	if (!halted)
+		lpu_q_write(q, LPU_Q_CTRL, 0);
+	head = lpu_q_read(q, LPU_Q_HEAD);
 	ret = lpu_queue_hw_reset(q);
 
 	spin_lock_irq(&q->lock);
@@ -333,6 +368,16 @@ static void lpu_queue_recover(struct lpu_queue *q, struct lpu_hw_fence *suspect)
 					    fault_addr, lpu_hw_fault_name(fault_info),
 					    fault_info);
 			lpu_queue_complete_locked(q, bad, -EFAULT);
+		} else if (bad && err == LPU_ERR_OVERLAP) {
+			/*
+			 * Only a device-address copy can overlap (SUBMIT
+			 * refuses overlapping handle ranges): the job's
+			 * arguments were invalid, and any client can do it.
+			 */
+			drm_err_ratelimited(&ldev->drm,
+					    "queue %u: job with fence %llu of client %llu copies between overlapping device addresses; job failed with -EINVAL, queue reset\n",
+					    q->index, bad->base.seqno, bad->client_id);
+			lpu_queue_complete_locked(q, bad, -EINVAL);
 		} else if (bad) {
 			drm_err(&ldev->drm,
 				"queue %u halted at descriptor %u: %s (%u); job with fence %llu failed, queue reset\n",
@@ -352,6 +397,20 @@ static void lpu_queue_recover(struct lpu_queue *q, struct lpu_hw_fence *suspect)
 		drm_dbg_driver(&ldev->drm,
 			       "queue %u: job with fence %llu finished while the queue was reset\n",
 			       q->index, suspect->base.seqno);
+	}
+	/*
+	 * The job the device was in the middle of (HEAD in its slots) may
+	 * have moved data already, and a copy run twice is not idempotent
+	 * (copy1 A->B, copy2 C->A): fail it rather than emit it again.
+	 * The guilty job held HEAD and is gone; so only a job that started
+	 * as the suspect finished before the reset gets here.
+	 */
+	first = list_first_entry_or_null(&q->inflight, struct lpu_hw_fence, link);
+	if (!ret && first && lpu_hw_fence_holds_slot(q, first, head)) {
+		drm_err_ratelimited(&ldev->drm,
+				    "queue %u: job with fence %llu had started when the queue was reset; failed with -EIO rather than run twice\n",
+				    q->index, first->base.seqno);
+		lpu_queue_complete_locked(q, first, -EIO);
 	}
 	lpu_queue_restart_locked(q, ret);
 out_unlock:
@@ -420,6 +479,10 @@ static struct dma_fence *lpu_sched_run_job(struct drm_sched_job *sched_job)
 
 	if (!drm_dev_enter(&q->ldev->drm, &idx))
 		return ERR_PTR(-ENODEV);
+
+	/* Its dependencies are done: what the CPU wrote is final. */
+	if (hw->copy)
+		lpu_copy_job_sync_for_device(hw->copy);
 
 	spin_lock_irq(&q->lock);
 	if (q->dead) {

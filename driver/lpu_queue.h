@@ -17,6 +17,7 @@
 
 #include "lpu_hw.h"
 
+struct lpu_copy_job;
 struct lpu_device;
 struct seq_file;
 
@@ -44,6 +45,9 @@ struct seq_file;
  *	least as long as the fence is in flight; kept to re-emit the job after
  *	a queue reset.
  * @num_descs: entries of @descs; the job takes @num_descs + 1 ring slots.
+ * @copy: the COPY job's buffers, whose host pages are synced for the card
+ *	when the job is emitted and for the CPU when it completes (only
+ *	then, while the job and so its buffers exist); NULL for a NOP job.
  * @client_id: DRM client id of the submitting file, for error messages.
  * @bad_opcode: emit the first descriptor with an invalid opcode (debugfs
  *	fault hook).
@@ -61,6 +65,7 @@ struct lpu_hw_fence {
 	u32 slot;
 	const union lpu_desc *descs;
 	u32 num_descs;
+	const struct lpu_copy_job *copy;
 	u64 client_id;
 	bool bad_opcode;
 	u64 device_ns;
@@ -100,6 +105,8 @@ struct lpu_hw_fence {
  * @progress: jiffies of the last sign of life: a job completed, or the
  *	device got work while idle, or the queue was restarted. A job counts
  *	as hung only if the queue made no progress for a whole timeout.
+ * @last_done: Q_DONE (descriptors completed) when the recovery last looked;
+ *	a change is progress too.
  * @jobs_done: jobs the device completed.
  * @jobs_failed: jobs failed by a halt or a timeout.
  * @resets: queue resets done for recovery.
@@ -133,6 +140,7 @@ struct lpu_queue {
 	u64 fence_context;
 	u64 last_seqno;
 	unsigned long progress;
+	u32 last_done;
 	u64 jobs_done;
 	u64 jobs_failed;
 	u32 resets;
