@@ -166,15 +166,19 @@ void lpu_v3_scrub_finalize(LpuV3State *s)
 
 /*
  * The engine stops; what it zeroed so far stays zeroed, the rest of the
- * range is left as it is (SRAM survives reset).
+ * range is left as it is (SRAM survives reset). A scrub cut short this way
+ * reads back as ERROR, not as idle: a driver polling for BUSY to clear
+ * must not take a half-zeroed range for a clean one.
  */
 void lpu_v3_scrub_reset(LpuV3State *s)
 {
+    bool aborted = s->scrub_busy;
+
     timer_del(s->scrub_timer);
     s->scrub_offset = 0;
     s->scrub_size = 0;
     s->scrub_busy = false;
-    s->scrub_error = false;
+    s->scrub_error = aborted;
     s->scrub_done_ns = 0;
     s->scrub_next = 0;
     s->scrub_end = 0;

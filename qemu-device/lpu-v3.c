@@ -471,8 +471,10 @@ refuse:
     /*
      * The fields are already overwritten (and the timers armed) by the
      * refused stream; whatever might still run this device must not
-     * inherit any of it.
+     * inherit any of it, not even the "scrub cut short" a reset of a
+     * busy scrub engine reports.
      */
+    s->scrub_busy = false;
     lpu_v3_reset_state(s);
     return -EINVAL;
 }
