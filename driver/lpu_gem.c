@@ -254,7 +254,14 @@ static void lpu_host_bo_unmap_locked(struct lpu_host_bo *bo)
 	kvfree(bo->pt);
 	bo->pt = NULL;
 	if (bo->sgt) {
-		dma_unmap_sgtable(dev, bo->sgt, DMA_BIDIRECTIONAL, 0);
+		/*
+		 * No sync here: every job synced what it may have written
+		 * when it completed (lpu_host_bo_sync_for_cpu()), and this
+		 * runs later, asynchronously; copying bounce buffers back now
+		 * would overwrite what the CPU wrote since.
+		 */
+		dma_unmap_sgtable(dev, bo->sgt, DMA_BIDIRECTIONAL,
+				  DMA_ATTR_SKIP_CPU_SYNC);
 		sg_free_table(bo->sgt);
 		kfree(bo->sgt);
 		bo->sgt = NULL;
