@@ -5,6 +5,8 @@
  *
  *   queues                 one line per queue: index, head, tail, done
  *                          (device registers), state, and driver counters
+ *   sram                   SRAM used, scrubs done, quarantined ranges and the
+ *                          allocator's map of ranges
  *   inject_bad_descriptor  write a queue index: the next job submitted on
  *                          queue is emitted with an invalid opcode, so the
  *                          device halts the queue and the driver recovers
@@ -21,6 +23,7 @@
 #include "lpu_debugfs.h"
 #include "lpu_drv.h"
 #include "lpu_queue.h"
+#include "lpu_sram.h"
 
 static int lpu_queues_show(struct seq_file *m, void *unused)
 {
@@ -36,6 +39,24 @@ static int lpu_queues_show(struct seq_file *m, void *unused)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(lpu_queues);
+
+static int lpu_sram_debugfs_show(struct seq_file *m, void *unused)
+{
+	lpu_sram_show(m->private, m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(lpu_sram_debugfs);
+
+/* Host memory pinned for jobs, and its limit (module parameter pin_limit_mb). */
+static int lpu_pinned_show(struct seq_file *m, void *unused)
+{
+	struct lpu_device *ldev = m->private;
+
+	seq_printf(m, "pinned=%lld limit=%llu\n",
+		   (long long)atomic64_read(&ldev->pinned), ldev->pin_limit);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(lpu_pinned);
 
 static ssize_t lpu_inject_bad_write(struct file *file, const char __user *buf,
 				    size_t count, loff_t *pos)
@@ -73,6 +94,8 @@ void lpu_debugfs_init(struct lpu_device *ldev)
 		return;
 
 	debugfs_create_file("queues", 0444, root, ldev, &lpu_queues_fops);
+	debugfs_create_file("sram", 0444, root, ldev, &lpu_sram_debugfs_fops);
+	debugfs_create_file("pinned", 0444, root, ldev, &lpu_pinned_fops);
 	debugfs_create_file("inject_bad_descriptor", 0200, root, ldev,
 			    &lpu_inject_bad_fops);
 

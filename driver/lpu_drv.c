@@ -15,13 +15,16 @@
 #include <drm/drm_accel.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
+#include <drm/drm_gem.h>
 #include <drm/drm_ioctl.h>
 #include <drm/drm_managed.h>
 #include <drm/drm_print.h>
 
 #include "drm/lpu_accel.h"
+#include "lpu_copy.h"
 #include "lpu_debugfs.h"
 #include "lpu_drv.h"
+#include "lpu_gem.h"
 #include "lpu_job.h"
 #include "lpu_queue.h"
 #include "lpu_regs.h"
@@ -37,6 +40,11 @@ unsigned int lpu_ring_entries = 256;
 module_param_named(ring_entries, lpu_ring_entries, uint, 0444);
 MODULE_PARM_DESC(ring_entries,
 		 "Descriptors per hardware ring, a power of two >= 4 (default 256)");
+
+unsigned int lpu_pin_limit_mb;
+module_param_named(pin_limit_mb, lpu_pin_limit_mb, uint, 0444);
+MODULE_PARM_DESC(pin_limit_mb,
+		 "Host memory jobs may pin per device, MiB (0: half of RAM, the default)");
 
 struct workqueue_struct *lpu_wq;
 
@@ -81,6 +89,9 @@ static const struct drm_ioctl_desc lpu_drm_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(LPU_GET_INFO, lpu_ioctl_get_info, DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(LPU_SUBMIT, lpu_ioctl_submit, DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(LPU_WAIT, lpu_ioctl_wait, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(LPU_BO_CREATE, lpu_ioctl_bo_create, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(LPU_BO_INFO, lpu_ioctl_bo_info, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(LPU_BO_WAIT, lpu_ioctl_bo_wait, DRM_RENDER_ALLOW),
 };
 
 /*
@@ -91,6 +102,9 @@ static const u16 lpu_ioctl_min_size[] = {
 	[DRM_LPU_GET_INFO] = offsetofend(struct drm_lpu_info, fw_version),
 	[DRM_LPU_SUBMIT] = offsetofend(struct drm_lpu_submit, seq),
 	[DRM_LPU_WAIT] = offsetofend(struct drm_lpu_wait, device_ns),
+	[DRM_LPU_BO_CREATE] = sizeof(struct drm_lpu_bo_create),
+	[DRM_LPU_BO_INFO] = sizeof(struct drm_lpu_bo_info),
+	[DRM_LPU_BO_WAIT] = sizeof(struct drm_lpu_bo_wait),
 };
 
 static_assert(ARRAY_SIZE(lpu_ioctl_min_size) == ARRAY_SIZE(lpu_drm_ioctls));
@@ -101,10 +115,11 @@ static_assert(ARRAY_SIZE(lpu_ioctl_min_size) == ARRAY_SIZE(lpu_drm_ioctls));
  * accel files never have: DRM_IOCTL_GET_MAGIC and DRM_IOCTL_GET_UNIQUE
  * dereference a NULL file_priv->master, an oops any user of the node can
  * trigger (found by selftests/lpu/fuzz_lpu.c). Only what makes sense on a
- * compute node goes through. GEM and PRIME ioctls need DRIVER_GEM: without
- * it DRM core never initialises the file's GEM handle table, yet 6.12's
- * PRIME ioctl still takes its lock (lockdep caught that, also through the
- * fuzzer). Syncobj ioctls are gated on DRIVER_SYNCOBJ by DRM core itself.
+ * compute node goes through: GEM_CLOSE and PRIME for buffer objects (they
+ * need DRIVER_GEM: without it DRM core never initialises the file's GEM
+ * handle table, yet 6.12's PRIME ioctl still takes its lock), and the
+ * syncobj ioctls (DRIVER_SYNCOBJ). Not FLINK/OPEN: global names would share
+ * a buffer with anyone who guesses the name, and sharing must be explicit.
  */
 static bool lpu_core_ioctl_allowed(struct drm_device *drm, unsigned int nr)
 {
@@ -218,10 +233,7 @@ static long lpu_compat_ioctl(struct file *filp, unsigned int cmd,
 #define lpu_compat_ioctl NULL
 #endif
 
-/*
- * DRM_ACCEL_FOPS with our ioctl wrapper and fdinfo. No mmap: there are no
- * buffer objects yet, so the driver does not claim DRIVER_GEM either.
- */
+/* DRM_ACCEL_FOPS with our ioctl wrapper and fdinfo. */
 static const struct file_operations lpu_fops = {
 	.owner = THIS_MODULE,
 	.open = accel_open,
@@ -231,6 +243,7 @@ static const struct file_operations lpu_fops = {
 	.poll = drm_poll,
 	.read = drm_read,
 	.llseek = noop_llseek,
+	.mmap = drm_gem_mmap,
 	.show_fdinfo = drm_show_fdinfo,
 	.fop_flags = FOP_UNSIGNED_OFFSET,
 };
@@ -246,10 +259,12 @@ static void lpu_drm_postclose(struct drm_device *drm, struct drm_file *file)
 }
 
 static const struct drm_driver lpu_drm_driver = {
-	.driver_features = DRIVER_COMPUTE_ACCEL,
+	.driver_features = DRIVER_COMPUTE_ACCEL | DRIVER_GEM | DRIVER_SYNCOBJ,
 	.open = lpu_drm_open,
 	.postclose = lpu_drm_postclose,
 	.show_fdinfo = lpu_file_show_fdinfo,
+	.gem_create_object = lpu_gem_create_object,
+	.gem_prime_import = lpu_gem_prime_import,
 	.ioctls = lpu_drm_ioctls,
 	.num_ioctls = ARRAY_SIZE(lpu_drm_ioctls),
 	.fops = &lpu_fops,
@@ -266,7 +281,7 @@ static int lpu_pick_ring_entries(struct lpu_device *ldev)
 			LPU_MAX_RING_ENTRIES);
 	u32 n = lpu_ring_entries;
 
-	/* Jobs take descriptor pairs and the ring needs one spare pair. */
+	/* Jobs take at least two descriptors; the ring needs one spare pair. */
 	if (!is_power_of_2(n) || n < LPU_RING_ENTRIES_MIN || n > max) {
 		drm_err(&ldev->drm, "ring_entries=%u invalid: need a power of two in [%u, %u]\n",
 			n, LPU_RING_ENTRIES_MIN, max);
@@ -328,12 +343,29 @@ static int lpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		drm_err(drm, "64-bit DMA not available: %d\n", ret);
 		return ret;
 	}
+	/*
+	 * The device reads host buffers page by page through page tables, so
+	 * a scatterlist segment may be of any length.
+	 */
+	dma_set_max_seg_size(&pdev->dev, UINT_MAX);
 	pci_set_master(pdev);
 
 	ret = lpu_hw_init(ldev);
 	if (ret)
 		return ret;
 	ret = lpu_pick_ring_entries(ldev);
+	if (ret)
+		return ret;
+	ret = drmm_mutex_init(drm, &ldev->copy_lock);
+	if (ret)
+		return ret;
+	INIT_LIST_HEAD(&ldev->copy_jobs);
+	init_rwsem(&ldev->copy_release_sem);
+	/* Pinned pages cannot be swapped: leave the rest of RAM to others. */
+	ldev->pin_limit = lpu_pin_limit_mb ? (u64)lpu_pin_limit_mb << 20 :
+			  ((u64)totalram_pages() << PAGE_SHIFT) / 2;
+	atomic64_set(&ldev->pinned, 0);
+	ret = lpu_sram_init(ldev);
 	if (ret)
 		return ret;
 
@@ -386,6 +418,9 @@ static void lpu_remove(struct pci_dev *pdev)
 	drm_dev_unplug(&ldev->drm);
 	lpu_hw_irq_disable(ldev);
 	failed = lpu_queues_shutdown(ldev);
+	/* Nothing runs on the card any more: take back the jobs' DMA memory. */
+	lpu_hw_quiesce(ldev);
+	lpu_copy_release_all_dma(ldev);
 	drm_info(&ldev->drm, "removed: %u jobs on the card failed with -ENODEV; open files get -ENODEV until closed\n",
 		 failed);
 	/* devres now resets the card, then frees interrupts and rings. */
@@ -450,3 +485,4 @@ module_exit(lpu_exit);
 
 MODULE_DESCRIPTION("DRM accel driver for the LPU v3 inference accelerator");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(DMA_BUF);

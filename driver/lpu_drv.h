@@ -5,7 +5,10 @@
 #ifndef __LPU_DRV_H__
 #define __LPU_DRV_H__
 
+#include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/rwsem.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
 
@@ -13,6 +16,7 @@
 
 #include "lpu_hw.h"
 #include "lpu_queue.h"
+#include "lpu_sram.h"
 
 #define LPU_DRIVER_DESC		"LPU v3 inference accelerator"
 
@@ -29,6 +33,17 @@
  * @ring_entries: descriptors per ring, the same for every queue.
  * @sram_size: SRAM aperture in bytes.
  * @queues: per hardware queue state.
+ * @sram: SRAM allocator and scrubbing.
+ * @copy_lock: protects @copy_jobs and @copy_dma_gone.
+ * @copy_jobs: COPY jobs holding DMA memory or mappings (lpu_copy.c).
+ * @copy_dma_gone: the card was removed and every job's DMA side released;
+ *	no new one may be set up.
+ * @pin_limit: bytes of host buffers jobs may have pinned at once.
+ * @pinned: bytes of host buffers pinned and mapped for jobs now, each
+ *	buffer counted once however many jobs use it.
+ * @copy_release_sem: held for reading while a job releases its DMA side
+ *	outside @copy_lock, for writing while removal releases them all, so
+ *	that removal returns only once no job's DMA memory is left.
  * @debugfs_link: accel/<minor> symlink to the device's debugfs directory.
  */
 struct lpu_device {
@@ -43,6 +58,14 @@ struct lpu_device {
 	u64 sram_size;
 
 	struct lpu_queue queues[LPU_NUM_QUEUES];
+	struct lpu_sram sram;
+
+	struct mutex copy_lock; /* see @copy_lock above */
+	struct list_head copy_jobs;
+	bool copy_dma_gone;
+	struct rw_semaphore copy_release_sem;
+	u64 pin_limit;
+	atomic64_t pinned;
 
 	struct dentry *debugfs_link;
 };
@@ -55,6 +78,7 @@ static inline struct lpu_device *to_lpu_device(struct drm_device *drm)
 /* Module parameters, read at probe time. */
 extern unsigned int lpu_job_timeout_ms;
 extern unsigned int lpu_ring_entries;
+extern unsigned int lpu_pin_limit_mb;
 
 /* Releases that may drop a device's last reference; drained at unload. */
 extern struct workqueue_struct *lpu_wq;

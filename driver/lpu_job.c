@@ -11,21 +11,32 @@
  * finished job at or below the newest such seq reports -ENODATA instead of
  * 0, so a WAIT never reports a failed job as successful.
  *
+ * A job is a NOP or a COPY (lpu_copy.c builds its descriptors and device
+ * address space). A COPY job holds its buffers until it is freed, waits for
+ * the earlier jobs in their reservation objects it conflicts with and adds
+ * its own fence there; in_syncobj and out_syncobj connect any job to
+ * syncobjs.
+ *
  * Lifetime: every job holds a reference on the DRM device, so the device
  * (its queues, schedulers and everything a job points at) outlives every
  * job by construction; the final DRM release then finds the schedulers
  * idle. The hardware fences point at nothing of the device at all.
  */
 
+#include <linux/dma-resv.h>
 #include <linux/slab.h>
 
 #include <drm/drm_drv.h>
+#include <drm/drm_gem.h>
 #include <drm/drm_file.h>
 #include <drm/drm_print.h>
+#include <drm/drm_syncobj.h>
 #include <drm/drm_utils.h>
 
 #include "drm/lpu_accel.h"
+#include "lpu_copy.h"
 #include "lpu_drv.h"
+#include "lpu_gem.h"
 #include "lpu_job.h"
 #include "lpu_queue.h"
 
@@ -49,6 +60,9 @@ static void lpu_job_release_work(struct work_struct *work)
 	struct lpu_job *job = container_of(work, struct lpu_job, release_work);
 	struct drm_device *drm = &job->lfile->ldev->drm;
 
+	/* Unmaps, unpins and drops the buffers; may free (scrub) SRAM. */
+	if (job->copy)
+		lpu_copy_job_destroy(job->copy);
 	lpu_file_put(job->lfile);
 	kfree(job);
 	drm_dev_put(drm);
@@ -81,7 +95,7 @@ static void lpu_job_put(struct lpu_job *job)
 }
 
 static struct lpu_job *lpu_job_alloc(struct lpu_file *lfile,
-				     struct lpu_queue *q, u32 nop_cycles)
+				     struct lpu_queue *q)
 {
 	struct lpu_job *job;
 
@@ -99,7 +113,6 @@ static struct lpu_job *lpu_job_alloc(struct lpu_file *lfile,
 	drm_dev_get(&lfile->ldev->drm);
 	job->lfile = lfile;
 	job->q = q;
-	job->nop_cycles = nop_cycles;
 	return job;
 }
 
@@ -122,7 +135,22 @@ static void lpu_file_note_success(struct lpu_file *lfile, u64 seq,
 	res->device_ns = device_ns;
 }
 
-static void lpu_file_note_failure(struct lpu_file *lfile, u64 seq, int status)
+/* Fault details of a finished job, 0 unless it failed with -EFAULT. */
+static void lpu_job_fault(struct lpu_job *job, int status, u64 *addr,
+			  u32 *kind)
+{
+	*addr = 0;
+	*kind = 0;
+	if (status != -EFAULT || !READ_ONCE(job->hw_armed))
+		return;
+	/* Written before the fence signaled, which the caller observed. */
+	smp_rmb();
+	*addr = READ_ONCE(job->hw->fault_addr);
+	*kind = READ_ONCE(job->hw->fault_kind);
+}
+
+static void lpu_file_note_failure(struct lpu_file *lfile, struct lpu_job *job,
+				  int status)
 {
 	struct lpu_job_failure *f = &lfile->failures[lfile->failures_next];
 
@@ -130,8 +158,9 @@ static void lpu_file_note_failure(struct lpu_file *lfile, u64 seq, int status)
 
 	if (f->seq > lfile->failures_forgotten)
 		lfile->failures_forgotten = f->seq;
-	f->seq = seq;
+	f->seq = job->seq;
 	f->status = status;
+	lpu_job_fault(job, status, &f->fault_addr, &f->fault_kind);
 	lfile->failures_next = (lfile->failures_next + 1) % DRM_LPU_FAILURES_KEPT;
 }
 
@@ -147,6 +176,8 @@ static void lpu_file_finished_status(struct lpu_file *lfile, u64 seq,
 	for (i = 0; i < DRM_LPU_FAILURES_KEPT; i++) {
 		if (lfile->failures[i].seq == seq) {
 			args->status = lfile->failures[i].status;
+			args->fault_addr = lfile->failures[i].fault_addr;
+			args->fault_kind = lfile->failures[i].fault_kind;
 			return;
 		}
 	}
@@ -177,7 +208,7 @@ void lpu_job_free(struct drm_sched_job *sched_job)
 	if (listed) {
 		xa_erase(&lfile->jobs, job->seq);
 		if (status < 0)
-			lpu_file_note_failure(lfile, job->seq, status);
+			lpu_file_note_failure(lfile, job, status);
 		else
 			lpu_file_note_success(lfile, job->seq, device_ns);
 	}
@@ -244,6 +275,7 @@ void lpu_file_show_fdinfo(struct drm_printer *p, struct drm_file *file)
 	for (i = 0; i < lfile->ldev->num_queues; i++)
 		drm_printf(p, "drm-engine-q%u:\t%llu ns\n", i, lfile->busy_ns[i]);
 	mutex_unlock(&lfile->lock);
+	lpu_gem_show_memory_stats(p, file);
 }
 
 static struct drm_sched_entity *lpu_file_entity(struct lpu_file *lfile,
@@ -266,6 +298,48 @@ static struct drm_sched_entity *lpu_file_entity(struct lpu_file *lfile,
 	return entity;
 }
 
+static int lpu_submit_check_nop(struct drm_device *drm,
+				const struct drm_lpu_submit *args)
+{
+	if (args->nop_cycles > DRM_LPU_NOP_MAX_CYCLES) {
+		drm_dbg_driver(drm, "SUBMIT: nop_cycles %u above %u\n",
+			       args->nop_cycles, DRM_LPU_NOP_MAX_CYCLES);
+		return -EINVAL;
+	}
+	if (args->copies || args->copy_count) {
+		drm_dbg_driver(drm,
+			       "SUBMIT: NOP job with copies 0x%llx and copy_count %u, both must be 0\n",
+			       args->copies, args->copy_count);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int lpu_submit_check_copy(struct drm_device *drm, struct lpu_queue *q,
+				 const struct drm_lpu_submit *args)
+{
+	if (args->nop_cycles) {
+		drm_dbg_driver(drm, "SUBMIT: COPY job with nop_cycles %u, must be 0\n",
+			       args->nop_cycles);
+		return -EINVAL;
+	}
+	/* drm_sched warns about a job larger than its whole credit limit. */
+	if (!args->copy_count || args->copy_count > DRM_LPU_MAX_COPIES ||
+	    args->copy_count + 1 > q->max_descs) {
+		drm_dbg_driver(drm,
+			       "SUBMIT: copy_count %u not in 1..%u (a job's descriptors and FENCE must fit the %u the ring holds)\n",
+			       args->copy_count,
+			       min_t(u32, DRM_LPU_MAX_COPIES, q->max_descs - 1),
+			       q->max_descs);
+		return -EINVAL;
+	}
+	if (!args->copies) {
+		drm_dbg_driver(drm, "SUBMIT: COPY job without a copies array\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int lpu_submit_check(struct lpu_device *ldev,
 			    const struct drm_lpu_submit *args)
 {
@@ -276,19 +350,111 @@ static int lpu_submit_check(struct lpu_device *ldev,
 			       args->queue, ldev->num_queues);
 		return -EINVAL;
 	}
-	if (args->flags) {
-		drm_dbg_driver(drm, "SUBMIT: flags 0x%x must be 0\n", args->flags);
+	if (args->flags || args->pad) {
+		drm_dbg_driver(drm, "SUBMIT: flags 0x%x and pad 0x%x must be 0\n",
+			       args->flags, args->pad);
 		return -EINVAL;
 	}
-	if (args->job_type != LPU_JOB_NOP) {
-		drm_dbg_driver(drm, "SUBMIT: unknown job type %u\n", args->job_type);
-		return -EINVAL;
+	switch (args->job_type) {
+	case LPU_JOB_NOP:
+		return lpu_submit_check_nop(drm, args);
+	case LPU_JOB_COPY:
+		if (!(ldev->caps & LPU_CAP_DMA)) {
+			drm_dbg_driver(drm, "SUBMIT: COPY job, but the card has no DMA engine\n");
+			return -EINVAL;
+		}
+		return lpu_submit_check_copy(drm, &ldev->queues[args->queue], args);
 	}
-	if (args->nop_cycles > DRM_LPU_NOP_MAX_CYCLES) {
-		drm_dbg_driver(drm, "SUBMIT: nop_cycles %u above %u\n",
-			       args->nop_cycles, DRM_LPU_NOP_MAX_CYCLES);
-		return -EINVAL;
+	drm_dbg_driver(drm, "SUBMIT: unknown job type %u\n", args->job_type);
+	return -EINVAL;
+}
+
+/* in_syncobj: the job waits for the fence the syncobj holds now. */
+static int lpu_job_add_in_syncobj(struct lpu_job *job, struct drm_file *file,
+				  u32 handle)
+{
+	struct drm_device *drm = file->minor->dev;
+	struct drm_syncobj *syncobj;
+	struct dma_fence *fence;
+
+	syncobj = drm_syncobj_find(file, handle);
+	if (!syncobj) {
+		drm_dbg_driver(drm, "SUBMIT: in_syncobj %u does not exist\n", handle);
+		return -ENOENT;
 	}
+	fence = drm_syncobj_fence_get(syncobj);
+	drm_syncobj_put(syncobj);
+	if (!fence) {
+		drm_dbg_driver(drm, "SUBMIT: in_syncobj %u holds no fence\n", handle);
+		return -ENOENT;
+	}
+	/* Takes the fence reference, even on failure. */
+	return drm_sched_job_add_dependency(&job->base, fence);
+}
+
+/*
+ * Lock the COPY job's buffers (all of them, deadlock-free through the
+ * ww_mutex protocol), make room for the job's fence in each and make the
+ * job wait for the earlier jobs it conflicts with: a write waits for every
+ * access, a read for writes. drm_gem_lock_reservations() rather than
+ * drm_exec: it is DRM core, so lpu.ko needs no further helper module
+ * (drm_exec is a hidden Kconfig symbol the debug kernel does not build).
+ * On success the caller unlocks with drm_gem_unlock_reservations().
+ */
+static int lpu_job_lock_buffers(struct lpu_job *job,
+				struct drm_gem_object **objs,
+				struct ww_acquire_ctx *ctx)
+{
+	struct lpu_copy_job *cj = job->copy;
+	u32 i;
+	int ret;
+
+	for (i = 0; i < cj->num_bufs; i++)
+		objs[i] = cj->bufs[i].obj;
+	ret = drm_gem_lock_reservations(objs, cj->num_bufs, ctx);
+	if (ret)
+		return ret;
+
+	for (i = 0; i < cj->num_bufs; i++) {
+		ret = dma_resv_reserve_fences(objs[i]->resv, 1);
+		if (ret)
+			break;
+		ret = drm_sched_job_add_implicit_dependencies(&job->base,
+							      objs[i],
+							      cj->bufs[i].write);
+		if (ret)
+			break;
+	}
+	if (ret)
+		drm_gem_unlock_reservations(objs, cj->num_bufs, ctx);
+	return ret;
+}
+
+/* The job's own descriptors: a NOP, or its COPYs. */
+static int lpu_job_prepare(struct lpu_job *job, struct drm_file *file,
+			   const struct drm_lpu_submit *args)
+{
+	struct lpu_device *ldev = job->lfile->ldev;
+	struct lpu_hw_fence *hw = job->hw;
+
+	if (args->job_type == LPU_JOB_COPY) {
+		job->copy = lpu_copy_job_create(ldev, file, args);
+		if (IS_ERR(job->copy)) {
+			int ret = PTR_ERR(job->copy);
+
+			job->copy = NULL;
+			return ret;
+		}
+		hw->descs = job->copy->descs;
+		hw->num_descs = job->copy->num_descs;
+		hw->copy = job->copy;
+	} else {
+		job->nop.nop.hdr.opcode = LPU_OP_NOP;
+		job->nop.nop.cycles = cpu_to_le32(args->nop_cycles);
+		hw->descs = &job->nop;
+		hw->num_descs = 1;
+	}
+	hw->client_id = file->client_id;
 	return 0;
 }
 
@@ -297,9 +463,14 @@ int lpu_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 	struct lpu_device *ldev = to_lpu_device(drm);
 	struct lpu_file *lfile = file->driver_priv;
 	struct drm_lpu_submit *args = data;
+	struct drm_syncobj *out_syncobj = NULL;
 	struct drm_sched_entity *entity;
+	struct drm_gem_object *objs[LPU_COPY_MAX_BUFS];
+	struct ww_acquire_ctx ww_ctx;
+	u32 nlocked = 0;
 	struct lpu_queue *q;
 	struct lpu_job *job;
+	u32 i;
 	u64 seq;
 	int ret, idx;
 
@@ -308,23 +479,35 @@ int lpu_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 		return ret;
 	q = &ldev->queues[args->queue];
 
+	if (args->out_syncobj) {
+		out_syncobj = drm_syncobj_find(file, args->out_syncobj);
+		if (!out_syncobj) {
+			drm_dbg_driver(drm, "SUBMIT: out_syncobj %u does not exist\n",
+				       args->out_syncobj);
+			return -ENOENT;
+		}
+	}
+
 	/* Back-pressure, outside drm_dev_enter() so removal never waits on it. */
 	ret = wait_event_interruptible(lfile->unfinished_wq,
 				       atomic_add_unless(&lfile->unfinished, 1,
 							 DRM_LPU_MAX_UNFINISHED_JOBS));
 	if (ret)
-		return ret;
+		goto out_syncobj;
 
 	if (!drm_dev_enter(drm, &idx)) {
 		ret = -ENODEV;
 		goto out_slot;
 	}
 
-	job = lpu_job_alloc(lfile, q, args->nop_cycles);
+	job = lpu_job_alloc(lfile, q);
 	if (!job) {
 		ret = -ENOMEM;
 		goto out_exit;
 	}
+	ret = lpu_job_prepare(job, file, args);
+	if (ret)
+		goto out_put;
 
 	mutex_lock(&lfile->lock);
 	entity = lpu_file_entity(lfile, q);
@@ -335,40 +518,71 @@ int lpu_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 		goto out_unlock;
 	}
 
-	ret = drm_sched_job_init(&job->base, entity, LPU_DESCS_PER_JOB, lfile,
-				 file->client_id);
+	/* Credits are ring slots: the work descriptors and the FENCE. */
+	ret = drm_sched_job_init(&job->base, entity, job->hw->num_descs + 1,
+				 lfile, file->client_id);
 	if (ret)
 		goto out_unlock;
 
+	if (args->in_syncobj) {
+		ret = lpu_job_add_in_syncobj(job, file, args->in_syncobj);
+		if (ret)
+			goto out_cleanup;
+	}
+	if (job->copy) {
+		ret = lpu_job_lock_buffers(job, objs, &ww_ctx);
+		if (ret)
+			goto out_cleanup;
+		nlocked = job->copy->num_bufs;
+	}
+
 	seq = lfile->last_seq + 1;
 	ret = xa_insert(&lfile->jobs, seq, job, GFP_KERNEL);
-	if (ret) {
-		drm_sched_job_cleanup(&job->base);
-		goto out_unlock;
-	}
+	if (ret)
+		goto out_cleanup;
 	/* The map's reference; the initial one goes to the scheduler. */
 	kref_get(&job->ref);
 	job->seq = seq;
-	job->bad_opcode = lpu_queue_take_inject_bad(q);
+	job->hw->bad_opcode = lpu_queue_take_inject_bad(q);
 	lfile->last_seq = seq;
 
 	drm_sched_job_arm(&job->base);
 	job->done = dma_fence_get(&job->base.s_fence->finished);
+	/* Later jobs touching these buffers, and BO_WAIT, see this job. */
+	for (i = 0; job->copy && i < job->copy->num_bufs; i++)
+		dma_resv_add_fence(job->copy->bufs[i].obj->resv, job->done,
+				   job->copy->bufs[i].write ?
+				   DMA_RESV_USAGE_WRITE : DMA_RESV_USAGE_READ);
+	if (out_syncobj)
+		drm_syncobj_replace_fence(out_syncobj, job->done);
 	drm_sched_entity_push_job(&job->base);
+	/* Before @lfile->lock: free_job() of this job waits for that lock. */
+	if (nlocked)
+		drm_gem_unlock_reservations(objs, nlocked, &ww_ctx);
 	mutex_unlock(&lfile->lock);
 
 	args->seq = seq;
 	drm_dev_exit(idx);
+	if (out_syncobj)
+		drm_syncobj_put(out_syncobj);
 	return 0;
 
+out_cleanup:
+	if (nlocked)
+		drm_gem_unlock_reservations(objs, nlocked, &ww_ctx);
+	drm_sched_job_cleanup(&job->base);
 out_unlock:
 	mutex_unlock(&lfile->lock);
+out_put:
 	lpu_job_put(job);
 out_exit:
 	drm_dev_exit(idx);
 out_slot:
 	atomic_dec(&lfile->unfinished);
 	wake_up(&lfile->unfinished_wq);
+out_syncobj:
+	if (out_syncobj)
+		drm_syncobj_put(out_syncobj);
 	return ret;
 }
 
@@ -402,8 +616,9 @@ int lpu_ioctl_wait(struct drm_device *drm, void *data, struct drm_file *file)
 	struct lpu_job *job = NULL;
 	int ret, idx;
 
-	if (args->flags) {
-		drm_dbg_driver(drm, "WAIT: flags 0x%x must be 0\n", args->flags);
+	if (args->flags || args->pad) {
+		drm_dbg_driver(drm, "WAIT: flags 0x%x and pad 0x%x must be 0\n",
+			       args->flags, args->pad);
 		return -EINVAL;
 	}
 
@@ -422,6 +637,8 @@ int lpu_ioctl_wait(struct drm_device *drm, void *data, struct drm_file *file)
 	ret = 0;
 	args->status = 0;
 	args->device_ns = 0;
+	args->fault_addr = 0;
+	args->fault_kind = 0;
 	job = xa_load(&lfile->jobs, args->seq);
 	if (job)
 		kref_get(&job->ref);
@@ -439,6 +656,8 @@ out_unlock:
 
 		args->status = status < 0 ? status : 0;
 		args->device_ns = lpu_job_device_ns(job);
+		lpu_job_fault(job, args->status, &args->fault_addr,
+			      &args->fault_kind);
 	}
 	lpu_job_put(job);
 	return ret;

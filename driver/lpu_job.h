@@ -20,6 +20,7 @@
 struct drm_device;
 struct drm_file;
 struct drm_printer;
+struct lpu_copy_job;
 struct lpu_device;
 struct lpu_hw_fence;
 struct lpu_queue;
@@ -35,6 +36,8 @@ struct lpu_job_result {
 struct lpu_job_failure {
 	u64 seq;
 	s32 status;
+	u32 fault_kind;
+	u64 fault_addr;
 };
 
 /**
@@ -84,11 +87,12 @@ struct lpu_file {
  * @lfile: submitting file.
  * @q: hardware queue.
  * @seq: the file's sequence number of the job.
- * @nop_cycles: NOP length in device cycles.
+ * @nop: the descriptor of an LPU_JOB_NOP job.
+ * @copy: the device side of an LPU_JOB_COPY job: its descriptors, its
+ *	buffers and their mappings; NULL for other jobs.
  * @done: the scheduler's finished fence; its error is the job's status.
  * @hw: hardware fence, allocated at submit so run_job never allocates.
  * @hw_armed: run_job initialised and emitted @hw (under the queue lock).
- * @bad_opcode: emit the job with an invalid opcode (debugfs fault hook).
  */
 struct lpu_job {
 	struct drm_sched_job base;
@@ -97,11 +101,11 @@ struct lpu_job {
 	struct lpu_file *lfile;
 	struct lpu_queue *q;
 	u64 seq;
-	u32 nop_cycles;
+	union lpu_desc nop;
+	struct lpu_copy_job *copy;
 	struct dma_fence *done;
 	struct lpu_hw_fence *hw;
 	bool hw_armed;
-	bool bad_opcode;
 };
 
 static inline struct lpu_job *to_lpu_job(struct drm_sched_job *sched_job)

@@ -4,7 +4,8 @@
  *
  * Each queue has a ring of descriptors and an array of fence records in
  * coherent DMA memory, and a drm_gpu_scheduler feeding it. run_job() writes
- * a job's NOP and FENCE descriptors and rings the doorbell; the queue's
+ * a job's work descriptors (a NOP, or its COPYs) and its FENCE and rings the
+ * doorbell; a job's scheduler credits are the ring slots it takes. The queue's
  * MSI-X vector signals the job's hardware fence once the device wrote the
  * matching fence record. Jobs retire in ring order.
  *
@@ -15,9 +16,13 @@
  * Both paths share lpu_queue_recover() under @recover_lock: with the
  * scheduler's submission parked (drm_sched_wqueue_stop(), or drm_sched_stop()
  * on a timeout) they reset the queue, retire again what the device finished
- * before it stopped, fail only the guilty job (-EIO for a rejected
- * descriptor, -ETIMEDOUT for a hang) and re-emit the jobs still unfinished
- * behind it, which never ran to their fence and so are innocent.
+ * before it stopped, fail only the guilty job (-EFAULT for an access outside
+ * its buffers, -EINVAL for a copy between overlapping device addresses, -EIO
+ * for another rejected descriptor, -ETIMEDOUT for a hang)
+ * and re-emit the jobs still unfinished behind it, which never started and
+ * so are innocent. A job the device had started, but not finished, when the
+ * queue was stopped is failed with -EIO instead: its copies may have moved
+ * data already, and running them again is not idempotent.
  */
 
 #include <linux/dma-mapping.h>
@@ -30,6 +35,7 @@
 #include <drm/drm_print.h>
 
 #include "drm/lpu_accel.h"
+#include "lpu_copy.h"
 #include "lpu_drv.h"
 #include "lpu_job.h"
 #include "lpu_queue.h"
@@ -72,31 +78,39 @@ static const struct dma_fence_ops lpu_hw_fence_ops = {
 	.use_64bit_seqno = true,
 };
 
+/* Ring slots @hw takes: its work descriptors and its FENCE. */
+static u32 lpu_hw_fence_slots(const struct lpu_hw_fence *hw)
+{
+	return hw->num_descs + 1;
+}
+
 static void lpu_queue_write_job_locked(struct lpu_queue *q,
 				       struct lpu_hw_fence *hw)
 {
-	union lpu_desc nop = {}, fence = {};
-	u32 idx = q->tail;
+	u32 mask = q->ldev->ring_entries - 1;
+	union lpu_desc fence = {};
+	u32 idx = q->tail, i;
 
 	lockdep_assert_held(&q->lock);
 
-	/* LPU_OP_INVALID is what the fault hook sends: rejected by design. */
-	nop.nop.hdr.opcode = hw->bad_opcode ? LPU_OP_INVALID : LPU_OP_NOP;
-	nop.nop.cycles = cpu_to_le32(hw->nop_cycles);
+	/* A job's slots may wrap around the end of the ring. */
+	for (i = 0; i < hw->num_descs; i++) {
+		union lpu_desc d = hw->descs[i];
+
+		/* LPU_OP_INVALID is what the fault hook sends: rejected by design. */
+		if (!i && hw->bad_opcode)
+			d.hdr.opcode = LPU_OP_INVALID;
+		q->ring[(idx + i) & mask] = d;
+	}
 
 	fence.fence.hdr.opcode = LPU_OP_FENCE;
 	fence.fence.hdr.flags = LPU_DESC_F_IRQ;
 	fence.fence.slot = cpu_to_le32(hw->slot);
 	fence.fence.seq = cpu_to_le64(hw->base.seqno);
+	q->ring[(idx + i) & mask] = fence;
 
-	/*
-	 * The ring size is even and the tail moves in pairs, so both
-	 * descriptors of a job are adjacent.
-	 */
-	q->ring[idx] = nop;
-	q->ring[idx + 1] = fence;
 	hw->ring_index = idx;
-	q->tail = (idx + LPU_DESCS_PER_JOB) & (q->ldev->ring_entries - 1);
+	q->tail = (idx + lpu_hw_fence_slots(hw)) & mask;
 }
 
 static void lpu_queue_kick_locked(struct lpu_queue *q)
@@ -161,8 +175,12 @@ static void lpu_queue_complete_locked(struct lpu_queue *q,
 {
 	lockdep_assert_held(&q->lock);
 
+	/* Before anyone can see the job done and read what it wrote. */
+	if (hw->copy)
+		lpu_copy_job_sync_for_cpu(hw->copy);
 	list_del_init(&hw->link);
 	q->inflight_count--;
+	q->inflight_descs -= lpu_hw_fence_slots(hw);
 	if (error) {
 		dma_fence_set_error(&hw->base, error);
 		q->jobs_failed++;
@@ -228,6 +246,8 @@ static void lpu_queue_restart_locked(struct lpu_queue *q, int reset_ret)
 
 	q->resets++;
 	q->progress = jiffies;
+	/* The reset zeroed the device's count. */
+	q->last_done = 0;
 	if (reset_ret || lpu_queue_hw_enable_locked(q)) {
 		lpu_queue_fail_all_locked(q, -EIO);
 		return;
@@ -241,6 +261,15 @@ static void lpu_queue_restart_locked(struct lpu_queue *q, int reset_ret)
 	lpu_queue_kick_locked(q);
 }
 
+/* Whether ring slot @at is one of @hw's (slots may wrap the ring's end). */
+static bool lpu_hw_fence_holds_slot(struct lpu_queue *q,
+				    const struct lpu_hw_fence *hw, u32 at)
+{
+	u32 mask = q->ldev->ring_entries - 1;
+
+	return ((at - hw->ring_index) & mask) < lpu_hw_fence_slots(hw);
+}
+
 /* The job owning ring slot @at, or the oldest one: where the device stopped. */
 static struct lpu_hw_fence *lpu_queue_job_at_locked(struct lpu_queue *q,
 						    u32 at)
@@ -248,7 +277,7 @@ static struct lpu_hw_fence *lpu_queue_job_at_locked(struct lpu_queue *q,
 	struct lpu_hw_fence *hw;
 
 	list_for_each_entry(hw, &q->inflight, link)
-		if (at >= hw->ring_index && at < hw->ring_index + LPU_DESCS_PER_JOB)
+		if (lpu_hw_fence_holds_slot(q, hw, at))
 			return hw;
 	return list_first_entry_or_null(&q->inflight, struct lpu_hw_fence, link);
 }
@@ -263,8 +292,9 @@ static struct lpu_hw_fence *lpu_queue_job_at_locked(struct lpu_queue *q,
 static void lpu_queue_recover(struct lpu_queue *q, struct lpu_hw_fence *suspect)
 {
 	struct lpu_device *ldev = q->ldev;
-	struct lpu_hw_fence *bad;
-	u32 err = 0, at = 0;
+	struct lpu_hw_fence *bad, *first;
+	u32 err = 0, at = 0, fault_info = 0, head, done;
+	u64 fault_addr = 0;
 	bool halted;
 	int ret;
 
@@ -279,18 +309,42 @@ static void lpu_queue_recover(struct lpu_queue *q, struct lpu_hw_fence *suspect)
 		/* The reset below clears them. */
 		err = lpu_q_read(q, LPU_Q_ERROR);
 		at = lpu_q_read(q, LPU_Q_ERROR_HEAD);
-	} else if (!suspect || list_empty(&suspect->link) ||
-		   time_before(jiffies, q->progress + q->sched.timeout)) {
+		if (err == LPU_ERR_FAULT) {
+			fault_addr = lpu_q_read(q, LPU_Q_FAULT_ADDR_LO) |
+				     (u64)lpu_q_read(q, LPU_Q_FAULT_ADDR_HI) << 32;
+			fault_info = lpu_q_read(q, LPU_Q_FAULT_INFO);
+		}
+	} else {
+		/*
+		 * Every descriptor the device completes is progress, not
+		 * only whole jobs: a job of many long copies may take longer
+		 * than the timeout while it moves steadily.
+		 */
+		done = lpu_q_read(q, LPU_Q_DONE);
+		if (done != q->last_done) {
+			q->last_done = done;
+			q->progress = jiffies;
+		}
 		/*
 		 * The suspect finished, or the queue completed something
 		 * within the last timeout (the scheduler's timer is re-armed
 		 * by submissions and frees, so it can fire for a job that
 		 * only just reached the head): nothing is hung.
 		 */
-		goto out_unlock;
+		if (!suspect || list_empty(&suspect->link) ||
+		    time_before(jiffies, q->progress + q->sched.timeout))
+			goto out_unlock;
 	}
 	spin_unlock_irq(&q->lock);
 
+	/*
+	 * Stop the queue first (a halted one is stopped): HEAD then stays
+	 * on the descriptor the device was at, which tells below whether
+	 * the oldest job left had started.
+	 */
+	if (!halted)
+		lpu_q_write(q, LPU_Q_CTRL, 0);
+	head = lpu_q_read(q, LPU_Q_HEAD);
 	ret = lpu_queue_hw_reset(q);
 
 	spin_lock_irq(&q->lock);
@@ -303,7 +357,28 @@ static void lpu_queue_recover(struct lpu_queue *q, struct lpu_hw_fence *suspect)
 	lpu_queue_retire_locked(q);
 	if (halted) {
 		bad = lpu_queue_job_at_locked(q, at);
-		if (bad) {
+		if (bad && err == LPU_ERR_FAULT) {
+			bad->fault_addr = fault_addr;
+			bad->fault_kind = lpu_hw_fault_kind(fault_info);
+			/* Any client can fault at will: don't let it flood the log. */
+			drm_err_ratelimited(&ldev->drm,
+					    "queue %u: job with fence %llu of client %llu faulted: %s access at device address 0x%llx, %s (info 0x%x); job failed with -EFAULT, queue reset\n",
+					    q->index, bad->base.seqno, bad->client_id,
+					    fault_info & LPU_FAULT_WRITE ? "write" : "read",
+					    fault_addr, lpu_hw_fault_name(fault_info),
+					    fault_info);
+			lpu_queue_complete_locked(q, bad, -EFAULT);
+		} else if (bad && err == LPU_ERR_OVERLAP) {
+			/*
+			 * Only a device-address copy can overlap (SUBMIT
+			 * refuses overlapping handle ranges): the job's
+			 * arguments were invalid, and any client can do it.
+			 */
+			drm_err_ratelimited(&ldev->drm,
+					    "queue %u: job with fence %llu of client %llu copies between overlapping device addresses; job failed with -EINVAL, queue reset\n",
+					    q->index, bad->base.seqno, bad->client_id);
+			lpu_queue_complete_locked(q, bad, -EINVAL);
+		} else if (bad) {
 			drm_err(&ldev->drm,
 				"queue %u halted at descriptor %u: %s (%u); job with fence %llu failed, queue reset\n",
 				q->index, at, lpu_hw_err_name(err), err,
@@ -322,6 +397,27 @@ static void lpu_queue_recover(struct lpu_queue *q, struct lpu_hw_fence *suspect)
 		drm_dbg_driver(&ldev->drm,
 			       "queue %u: job with fence %llu finished while the queue was reset\n",
 			       q->index, suspect->base.seqno);
+	}
+	/*
+	 * The job the device was in the middle of (HEAD in its slots) may
+	 * have moved data already, and a copy run twice is not idempotent
+	 * (copy1 A->B, copy2 C->A): fail it rather than emit it again.
+	 * The guilty job held HEAD and is gone; so only a job that started
+	 * as the suspect finished before the reset gets here.
+	 */
+	first = list_first_entry_or_null(&q->inflight, struct lpu_hw_fence, link);
+	if (!ret && first && head == ((first->ring_index + first->num_descs) &
+				      (ldev->ring_entries - 1))) {
+		/* Only its FENCE was left: the work itself is all done. */
+		drm_dbg_driver(&ldev->drm,
+			       "queue %u: job with fence %llu had done its work when the queue was reset\n",
+			       q->index, first->base.seqno);
+		lpu_queue_complete_locked(q, first, 0);
+	} else if (!ret && first && lpu_hw_fence_holds_slot(q, first, head)) {
+		drm_err_ratelimited(&ldev->drm,
+				    "queue %u: job with fence %llu had started when the queue was reset; failed with -EIO rather than run twice\n",
+				    q->index, first->base.seqno);
+		lpu_queue_complete_locked(q, first, -EIO);
 	}
 	lpu_queue_restart_locked(q, ret);
 out_unlock:
@@ -391,13 +487,18 @@ static struct dma_fence *lpu_sched_run_job(struct drm_sched_job *sched_job)
 	if (!drm_dev_enter(&q->ldev->drm, &idx))
 		return ERR_PTR(-ENODEV);
 
+	/* Its dependencies are done: what the CPU wrote is final. */
+	if (hw->copy)
+		lpu_copy_job_sync_for_device(hw->copy);
+
 	spin_lock_irq(&q->lock);
 	if (q->dead) {
 		fence = ERR_PTR(-ENODEV);
 		goto out;
 	}
 	/* The credit limit makes this impossible; never overrun the ring. */
-	if (q->inflight_count >= q->max_jobs) {
+	if (q->inflight_count >= q->max_jobs ||
+	    q->inflight_descs + lpu_hw_fence_slots(hw) > q->max_descs) {
 		drm_err(&q->ldev->drm, "queue %u: ring full, job %llu dropped\n",
 			q->index, job->seq);
 		fence = ERR_PTR(-ENOSPC);
@@ -415,8 +516,6 @@ static struct dma_fence *lpu_sched_run_job(struct drm_sched_job *sched_job)
 	 * consecutive, so in-flight jobs never share a record.
 	 */
 	hw->slot = lower_32_bits(q->last_seqno) & (q->num_records - 1);
-	hw->nop_cycles = job->nop_cycles;
-	hw->bad_opcode = job->bad_opcode;
 
 	/* An idle queue starts its hang clock now. */
 	if (list_empty(&q->inflight))
@@ -425,6 +524,7 @@ static struct dma_fence *lpu_sched_run_job(struct drm_sched_job *sched_job)
 	dma_fence_get(&hw->base);
 	list_add_tail(&hw->link, &q->inflight);
 	q->inflight_count++;
+	q->inflight_descs += lpu_hw_fence_slots(hw);
 	lpu_queue_write_job_locked(q, hw);
 	lpu_queue_kick_locked(q);
 
@@ -514,9 +614,14 @@ static int lpu_queue_init(struct lpu_device *ldev, u32 index)
 	snprintf(q->irq_name, sizeof(q->irq_name), "lpu-q%u", index);
 	q->fence_context = dma_fence_context_alloc(1);
 
-	/* One record per job the ring can hold, plus one spare. */
-	q->num_records = ldev->ring_entries / LPU_DESCS_PER_JOB;
+	/*
+	 * One record per job the ring can hold, plus one spare. Slots are
+	 * credits: the ring holds at most max_descs of them, so at most
+	 * max_jobs jobs, which never wrap onto the slot the device reads.
+	 */
+	q->num_records = ldev->ring_entries / LPU_MIN_DESCS_PER_JOB;
 	q->max_jobs = q->num_records - 1;
+	q->max_descs = q->max_jobs * LPU_MIN_DESCS_PER_JOB;
 
 	q->ring = dmam_alloc_coherent(dev, ldev->ring_entries * LPU_DESC_SIZE,
 				      &q->ring_dma, GFP_KERNEL);
@@ -530,11 +635,8 @@ static int lpu_queue_init(struct lpu_device *ldev, u32 index)
 	if (ret)
 		return ret;
 
-	/*
-	 * A job takes LPU_DESCS_PER_JOB credits, one per descriptor, so the
-	 * credit limit is the number of descriptors the ring may hold.
-	 */
-	args.credit_limit = q->max_jobs * LPU_DESCS_PER_JOB;
+	/* A job takes one credit per descriptor (lpu_job.c checks the max). */
+	args.credit_limit = q->max_descs;
 	ret = drm_sched_init(&q->sched, &args);
 	if (ret) {
 		drm_err(&ldev->drm, "queue %u: scheduler init failed: %d\n",

@@ -17,11 +17,16 @@
 
 #include "lpu_hw.h"
 
+struct lpu_copy_job;
 struct lpu_device;
 struct seq_file;
 
-/* Each job is one NOP (or later, work) descriptor plus one FENCE. */
-#define LPU_DESCS_PER_JOB	2
+/*
+ * A job is one or more work descriptors (a NOP, or a COPY per copy) and a
+ * FENCE, so it takes at least this many ring slots; the number of fence
+ * records follows from it.
+ */
+#define LPU_MIN_DESCS_PER_JOB	2
 
 /**
  * struct lpu_hw_fence - completion of one job on the device
@@ -36,9 +41,19 @@ struct seq_file;
  * @link: entry in &lpu_queue.inflight while the device owns the job.
  * @ring_index: ring slot of the job's first descriptor.
  * @slot: fence record the job's FENCE descriptor writes.
- * @nop_cycles: NOP length, kept to re-emit the job after a queue reset.
- * @bad_opcode: emit the NOP with an invalid opcode (debugfs fault hook).
+ * @descs: the job's work descriptors, owned by the job, which lives at
+ *	least as long as the fence is in flight; kept to re-emit the job after
+ *	a queue reset.
+ * @num_descs: entries of @descs; the job takes @num_descs + 1 ring slots.
+ * @copy: the COPY job's buffers, whose host pages are synced for the card
+ *	when the job is emitted and for the CPU when it completes (only
+ *	then, while the job and so its buffers exist); NULL for a NOP job.
+ * @client_id: DRM client id of the submitting file, for error messages.
+ * @bad_opcode: emit the first descriptor with an invalid opcode (debugfs
+ *	fault hook).
  * @device_ns: doorbell-to-completion time the device recorded.
+ * @fault_addr: with -EFAULT: the device address the device refused.
+ * @fault_kind: with -EFAULT: DRM_LPU_FAULT_* of that access.
  */
 struct lpu_hw_fence {
 	struct dma_fence base;
@@ -48,9 +63,14 @@ struct lpu_hw_fence {
 	struct list_head link;
 	u32 ring_index;
 	u32 slot;
-	u32 nop_cycles;
+	const union lpu_desc *descs;
+	u32 num_descs;
+	const struct lpu_copy_job *copy;
+	u64 client_id;
 	bool bad_opcode;
 	u64 device_ns;
+	u64 fault_addr;
+	u32 fault_kind;
 };
 
 /**
@@ -74,14 +94,19 @@ struct lpu_hw_fence {
  * @num_records: number of fence records.
  * @max_jobs: jobs the ring holds at once; the scheduler's credit limit
  *	makes sure run_job never gets more.
+ * @max_descs: ring slots jobs may hold at once, the scheduler's credit
+ *	limit (a job's credits are its ring slots).
  * @inflight: hardware fences of emitted, unsignaled jobs, oldest first.
  * @inflight_count: length of @inflight.
+ * @inflight_descs: ring slots the jobs on @inflight take.
  * @fence_context: dma_fence context of the hardware fences.
  * @last_seqno: seqno of the last emitted hardware fence (starts at 1, so
  *	a zeroed fence record never matches).
  * @progress: jiffies of the last sign of life: a job completed, or the
  *	device got work while idle, or the queue was restarted. A job counts
  *	as hung only if the queue made no progress for a whole timeout.
+ * @last_done: Q_DONE (descriptors completed) when the recovery last looked;
+ *	a change is progress too.
  * @jobs_done: jobs the device completed.
  * @jobs_failed: jobs failed by a halt or a timeout.
  * @resets: queue resets done for recovery.
@@ -108,11 +133,14 @@ struct lpu_queue {
 	dma_addr_t records_dma;
 	u32 num_records;
 	u32 max_jobs;
+	u32 max_descs;
 	struct list_head inflight;
 	u32 inflight_count;
+	u32 inflight_descs;
 	u64 fence_context;
 	u64 last_seqno;
 	unsigned long progress;
+	u32 last_done;
 	u64 jobs_done;
 	u64 jobs_failed;
 	u32 resets;

@@ -11,6 +11,7 @@
 #include <drm/drm_drv.h>
 #include <drm/drm_print.h>
 
+#include "drm/lpu_accel.h"
 #include "lpu_regs.h"
 
 /* A reset is a register write in the model; allow real silicon some time. */
@@ -28,6 +29,9 @@ static const char * const lpu_err_names[LPU_ERR_COUNT] = {
 	[LPU_ERR_TAIL_RANGE]	= "TAIL_RANGE",
 	[LPU_ERR_UNSUPPORTED]	= "UNSUPPORTED",
 	[LPU_ERR_RANGE]		= "RANGE",
+	[LPU_ERR_FAULT]		= "FAULT",
+	[LPU_ERR_SEG_TABLE]	= "SEG_TABLE",
+	[LPU_ERR_OVERLAP]	= "OVERLAP",
 };
 
 const char *lpu_hw_err_name(u32 code)
@@ -35,6 +39,42 @@ const char *lpu_hw_err_name(u32 code)
 	if (code < ARRAY_SIZE(lpu_err_names) && lpu_err_names[code])
 		return lpu_err_names[code];
 	return "UNKNOWN";
+}
+
+/*
+ * Q_FAULT_INFO in uapi terms. The two sets of values are separate
+ * definitions (hardware, ioctl ABI), so they are mapped one by one; a kind
+ * the driver does not know is reported as 0 rather than passed through.
+ */
+u32 lpu_hw_fault_kind(u32 info)
+{
+	u32 kind;
+
+	switch (info & LPU_FAULT_KIND_MASK) {
+	case LPU_FAULT_NOT_MAPPED:
+		kind = DRM_LPU_FAULT_NOT_MAPPED;
+		break;
+	case LPU_FAULT_OUT_OF_BOUNDS:
+		kind = DRM_LPU_FAULT_OUT_OF_BOUNDS;
+		break;
+	default:
+		kind = 0;
+		break;
+	}
+	if (info & LPU_FAULT_WRITE)
+		kind |= DRM_LPU_FAULT_WRITE;
+	return kind;
+}
+
+const char *lpu_hw_fault_name(u32 info)
+{
+	switch (info & LPU_FAULT_KIND_MASK) {
+	case LPU_FAULT_NOT_MAPPED:
+		return "not mapped";
+	case LPU_FAULT_OUT_OF_BOUNDS:
+		return "out of bounds";
+	}
+	return "unknown kind";
 }
 
 static int lpu_hw_reset(struct lpu_device *ldev)

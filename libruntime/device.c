@@ -54,6 +54,13 @@ static int check_lpu_node(int fd)
 	return ret;
 }
 
+void lpu_device_init(struct lpu_device *dev, int fd)
+{
+	dev->fd = fd;
+	dev->bos = NULL;
+	pthread_mutex_init(&dev->lock, NULL);
+}
+
 int lpu_open_path(const char *path, struct lpu_device **out)
 {
 	struct lpu_device *dev;
@@ -77,7 +84,7 @@ int lpu_open_path(const char *path, struct lpu_device **out)
 		ret = -ENOMEM;
 		goto err_close;
 	}
-	dev->fd = fd;
+	lpu_device_init(dev, fd);
 	*out = dev;
 	return 0;
 
@@ -106,6 +113,7 @@ int lpu_close(struct lpu_device *dev)
 
 	if (!dev)
 		return 0;
+	lpu_device_fini(dev);
 	/* Linux releases the fd even when close() reports an error. */
 	if (close(dev->fd))
 		ret = -errno;

@@ -176,7 +176,9 @@ static int scan_cards(struct lpu_card **out)
 			n++;
 	}
 	closedir(dir);
-	qsort(cards, n, sizeof(*cards), cmp_minor);
+	/* qsort() wants a valid pointer even for no elements. */
+	if (n)
+		qsort(cards, n, sizeof(*cards), cmp_minor);
 	for (i = 0; i < n; i++)
 		cards[i].index = i;
 	*out = cards;

@@ -30,7 +30,7 @@ int lpu_submit_nop(struct lpu_device *dev, unsigned int queue,
 }
 
 /* Relative timeout -> the driver's absolute CLOCK_MONOTONIC deadline. */
-static int deadline_ns(int64_t timeout_ns, int64_t *deadline)
+int lpu_deadline_ns(int64_t timeout_ns, int64_t *deadline)
 {
 	struct timespec ts;
 	int64_t now;
@@ -65,7 +65,7 @@ int lpu_wait(struct lpu_device *dev, uint64_t seq, int64_t timeout_ns,
 	 * Computed once: drmIoctl() restarts the ioctl after a signal with
 	 * the same absolute deadline, so the total wait never grows.
 	 */
-	ret = deadline_ns(timeout_ns, &deadline);
+	ret = lpu_deadline_ns(timeout_ns, &deadline);
 	if (ret)
 		return ret;
 	req.timeout_ns = deadline;

@@ -1,10 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # TAP: liblpu.so.0 has the right soname and exports exactly the functions
-# declared in lpu.h, each versioned LPU_0.1, and nothing else.
+# declared in lpu.h, each with a version node of liblpu.map; the functions
+# of LPU_0.1 keep that version (the ABI of older binaries).
 set -u
 so=$1
 header=$2
+map=$(dirname "$header")/liblpu.map
 n=0
 fail=0
 
@@ -22,14 +24,24 @@ readelf -d "$so" | grep -q 'Library soname: \[liblpu.so.0\]'
 check $? "soname is liblpu.so.0"
 
 exported=$(nm -D --defined-only "$so" | awk '$2 == "T" { print $3 }' | sort)
-bad=$(echo "$exported" | grep -v '^lpu_[a-z_]*@@LPU_0\.1$')
+bad=$(echo "$exported" | grep -v '^lpu_[a-z_]*@@LPU_0\.[12]$')
 [ -z "$bad" ]
-check $? "only lpu_*@@LPU_0.1 functions are exported${bad:+ (extra: $bad)}"
+check $? "only lpu_*@@LPU_0.1 / LPU_0.2 functions are exported${bad:+ (extra: $bad)}"
 
 declared=$(sed -n 's/^[a-z].*[ *]\(lpu_[a-z_]*\)(.*/\1/p' "$header" | sort -u)
 names=$(echo "$exported" | sed 's/@@.*//')
 [ -n "$declared" ] && [ "$declared" = "$names" ]
 check $? "exports match the functions declared in lpu.h"
+
+# Every name listed in a node of the map is exported with that node.
+for node in LPU_0.1 LPU_0.2; do
+	want=$(awk -v n="$node" '$1 == n { on = 1; next }
+		on && /^}/ { on = 0 } on && /;$/ && !/:/ && !/\*/ {
+		sub(/;$/, "", $1); print $1 }' "$map" | sort)
+	got=$(echo "$exported" | sed -n "s/@@$node\$//p" | sort)
+	[ -n "$want" ] && [ "$want" = "$got" ]
+	check $? "the functions of $node keep version $node"
+done
 
 echo "1..$n"
 exit $fail

@@ -6,8 +6,9 @@
  * (seed, process index), either a malformed call (random ioctl number,
  * direction, struct size, flags, handles and pointers, including NULL,
  * unmapped and kernel addresses and buffers that end at an inaccessible page)
- * or a step of a valid sequence (open, info, submit, wait, close) in random
- * order. The run passes if no process crashed or hung, and the card still
+ * or a step of a valid sequence (open, info, submit, wait, close, buffer
+ * create/info/wait/mmap/close, copies that are valid, refused by the driver
+ * or faulted by the device, chained through syncobjs) in random order. The run passes if no process crashed or hung, and the card still
  * runs a job afterwards; the debug lane then reads the kernel's own detectors
  * (KASAN, UBSAN, lockdep, kmemleak) for anything the calls broke.
  *
@@ -37,6 +38,7 @@
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define MAX_FDS		8
 #define MAX_SEQS	64
+#define MAX_BOS		16
 /* A single call may legitimately block for at most a 1 s NOP and a wait. */
 #define CALL_WATCHDOG_S	20
 
@@ -45,6 +47,9 @@ struct fuzz_state {
 	int fds[MAX_FDS];
 	uint64_t seqs[MAX_FDS][MAX_SEQS];
 	unsigned int nseqs[MAX_FDS];
+	uint32_t bos[MAX_FDS][MAX_BOS];	/* GEM handles, 0 = free slot */
+	uint64_t bo_size[MAX_FDS][MAX_BOS];
+	uint32_t syncobj[MAX_FDS];	/* 0 until a COPY step made one */
 	unsigned char *buf;	/* two pages; the second one is PROT_NONE */
 	size_t page;
 	const char *node;
@@ -115,7 +120,72 @@ static void *pick_ptr(struct fuzz_state *s, size_t size)
 
 static const unsigned int fuzz_ioctl_nrs[] = {
 	DRM_LPU_GET_INFO, DRM_LPU_SUBMIT, DRM_LPU_WAIT,
+	DRM_LPU_BO_CREATE, DRM_LPU_BO_INFO, DRM_LPU_BO_WAIT,
 };
+
+/* A handle of @slot's file (0 if it has none), sometimes any number. */
+static uint32_t pick_bo(struct fuzz_state *s, unsigned int slot,
+			uint64_t *size)
+{
+	unsigned int i, start = rnd_below(s, MAX_BOS);
+
+	*size = 0;
+	if (rnd_below(s, 16) == 0)
+		return rnd_below(s, 2) ? rnd_below(s, 40) : interesting(s);
+	for (i = 0; i < MAX_BOS; i++) {
+		unsigned int k = (start + i) % MAX_BOS;
+
+		if (s->bos[slot][k]) {
+			*size = s->bo_size[slot][k];
+			return s->bos[slot][k];
+		}
+	}
+	return 0;
+}
+
+/*
+ * Random copies between @slot's buffers in s->buf (the page before the
+ * PROT_NONE one): mostly in range, sometimes off by a little or a lot, in
+ * handle or device-address mode. Returns how many were written.
+ */
+static unsigned int random_copies(struct fuzz_state *s, unsigned int slot)
+{
+	struct drm_lpu_copy *c = (struct drm_lpu_copy *)s->buf;
+	unsigned int n = 1 + rnd_below(s, DRM_LPU_MAX_COPIES), i;
+	uint64_t ssz, dsz;
+
+	for (i = 0; i < n; i++) {
+		memset(&c[i], 0, sizeof(c[i]));
+		c[i].src_handle = pick_bo(s, slot, &ssz);
+		c[i].dst_handle = pick_bo(s, slot, &dsz);
+		c[i].size = 1 + rnd_below(s, ssz < dsz ? ssz : dsz);
+		c[i].src_offset = rnd_below(s, ssz ? ssz - c[i].size + 1 : 1);
+		c[i].dst_offset = rnd_below(s, dsz ? dsz - c[i].size + 1 : 1);
+		switch (rnd_below(s, 8)) {
+		case 0:	/* the driver refuses it */
+			c[i].src_offset += rnd_below(s, 2) ? 1 : interesting(s);
+			break;
+		case 1:
+			c[i].size = interesting(s);
+			break;
+		case 2:	/* the device faults it (or it is in range) */
+			c[i].flags = DRM_LPU_COPY_DEVICE_ADDRESSES;
+			c[i].src_offset += (uint64_t)c[i].src_handle << 32;
+			c[i].dst_offset += (uint64_t)c[i].dst_handle << 32;
+			if (rnd_below(s, 2))
+				c[i].dst_offset += rnd_below(s, 3) ?
+						   ssz + dsz : interesting(s);
+			break;
+		case 3:
+			c[i].flags = rnd_below(s, 2) ? interesting(s) : 0;
+			c[i].pad = rnd_below(s, 2) ? interesting(s) : 0;
+			break;
+		default:	/* valid unless the ranges overlap */
+			break;
+		}
+	}
+	return n;
+}
 
 /* One malformed call: number, direction, size, contents and pointer. */
 static void hostile_step(struct fuzz_state *s)
@@ -161,11 +231,104 @@ static void hostile_step(struct fuzz_state *s)
 			.flags = rnd_below(s, 4) ? 0 : interesting(s),
 		};
 
+		if (rnd_below(s, 2)) {
+			/* A COPY job with hostile copies, counts or syncobjs. */
+			sub.job_type = LPU_JOB_COPY;
+			sub.nop_cycles = rnd_below(s, 8) ? 0 : interesting(s);
+			sub.copy_count = rnd_below(s, 4) ?
+				random_copies(s, slot) : interesting(s);
+			sub.copies = rnd_below(s, 4) ? (uintptr_t)s->buf :
+				(uintptr_t)pick_ptr(s, sub.copy_count *
+						    sizeof(struct drm_lpu_copy));
+			sub.in_syncobj = rnd_below(s, 4) ? 0 : interesting(s);
+			sub.out_syncobj = rnd_below(s, 4) ? 0 : interesting(s);
+		}
 		memcpy(s->buf + s->page - sizeof(sub), &sub, sizeof(sub));
 	}
 	arg = pick_ptr(s, size);
 	if (ioctl(fd, cmd, arg))
 		s->rejected++;
+}
+
+/* Absolute deadline: a poll, or at most 100 ms from now. */
+static int64_t short_deadline(struct fuzz_state *s)
+{
+	struct timespec ts;
+
+	if (rnd_below(s, 2))
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec +
+	       rnd_below(s, 100000000);
+}
+
+/* Create, describe, wait for, map or close a buffer of some file. */
+static void buffer_step(struct fuzz_state *s)
+{
+	unsigned int slot, k;
+	uint64_t size;
+	int fd = pick_fd(s, &slot);
+
+	if (fd < 0)
+		return;
+	switch (rnd_below(s, 5)) {
+	case 0: {
+		struct drm_lpu_bo_create c = {
+			.domain = rnd_below(s, 16) ? 1 + rnd_below(s, 2) :
+						     interesting(s),
+			.size = rnd_below(s, 16) ?
+				4096 * (1 + rnd_below(s, 256)) : interesting(s),
+		};
+
+		for (k = 0; k < MAX_BOS && s->bos[slot][k]; k++)
+			;
+		if (k == MAX_BOS || ioctl(fd, DRM_IOCTL_LPU_BO_CREATE, &c))
+			break;
+		s->bos[slot][k] = c.handle;
+		s->bo_size[slot][k] = c.size;
+		break;
+	}
+	case 1: {
+		struct drm_lpu_bo_info info = { .handle = pick_bo(s, slot, &size) };
+
+		ioctl(fd, DRM_IOCTL_LPU_BO_INFO, &info);
+		break;
+	}
+	case 2: {
+		struct drm_lpu_bo_wait w = { .handle = pick_bo(s, slot, &size) };
+
+		w.timeout_ns = short_deadline(s);
+		ioctl(fd, DRM_IOCTL_LPU_BO_WAIT, &w);
+		break;
+	}
+	case 3: {	/* map, touch and unmap, possibly past the end */
+		struct drm_lpu_bo_info info = { .handle = pick_bo(s, slot, &size) };
+		size_t len = size ? size : 4096;
+		volatile uint8_t *p;
+
+		if (ioctl(fd, DRM_IOCTL_LPU_BO_INFO, &info))
+			break;
+		if (rnd_below(s, 4) == 0)
+			len += 4096;
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+			 (off_t)info.mmap_offset);
+		if (p == MAP_FAILED)
+			break;
+		p[0] = p[len - 1] + 1;
+		munmap((void *)p, len);
+		break;
+	}
+	default: {	/* close, possibly while a copy uses it */
+		struct drm_gem_close c = { .handle = pick_bo(s, slot, &size) };
+
+		if (ioctl(fd, DRM_IOCTL_GEM_CLOSE, &c))
+			break;
+		for (k = 0; k < MAX_BOS; k++)
+			if (s->bos[slot][k] == c.handle)
+				s->bos[slot][k] = 0;
+		break;
+	}
+	}
 }
 
 /* One step of a valid sequence, in random order with the others. */
@@ -174,12 +337,14 @@ static void valid_step(struct fuzz_state *s)
 	unsigned int slot, i;
 	int fd;
 
-	switch (rnd_below(s, 6)) {
+	switch (rnd_below(s, 12)) {
 	case 0:	/* open another fd */
 		for (i = 0; i < MAX_FDS; i++) {
 			if (s->fds[i] < 0) {
 				s->fds[i] = open(s->node, O_RDWR | O_CLOEXEC);
 				s->nseqs[i] = 0;
+				s->syncobj[i] = 0;
+				memset(s->bos[i], 0, sizeof(s->bos[i]));
 				break;
 			}
 		}
@@ -210,6 +375,35 @@ static void valid_step(struct fuzz_state *s)
 
 		fd = pick_fd(s, &slot);
 		if (fd >= 0 && !ioctl(fd, DRM_IOCTL_LPU_SUBMIT, &sub))
+			s->seqs[slot][s->nseqs[slot]++ % MAX_SEQS] = sub.seq;
+		break;
+	}
+	case 6:
+	case 7:
+		buffer_step(s);
+		break;
+	case 8:
+	case 9: {
+		struct drm_lpu_submit sub = { .job_type = LPU_JOB_COPY };
+
+		fd = pick_fd(s, &slot);
+		if (fd < 0)
+			break;
+		sub.queue = rnd_below(s, 4);
+		sub.copy_count = random_copies(s, slot);
+		sub.copies = (uintptr_t)s->buf;
+		/* Chain jobs through one syncobj per file, across queues. */
+		if (!s->syncobj[slot]) {
+			struct drm_syncobj_create sc = { 0 };
+
+			if (!ioctl(fd, DRM_IOCTL_SYNCOBJ_CREATE, &sc))
+				s->syncobj[slot] = sc.handle;
+		}
+		if (rnd_below(s, 2))
+			sub.in_syncobj = s->syncobj[slot];
+		if (rnd_below(s, 2))
+			sub.out_syncobj = s->syncobj[slot];
+		if (!ioctl(fd, DRM_IOCTL_LPU_SUBMIT, &sub))
 			s->seqs[slot][s->nseqs[slot]++ % MAX_SEQS] = sub.seq;
 		break;
 	}

@@ -336,12 +336,6 @@ TEST_F_TIMEOUT(lpu, submit_blocks_at_job_limit_and_signal_interrupts, 300)
 	EXPECT_EQ(0, status);
 }
 
-TEST_F(lpu, kernel_not_tainted)
-{
-	unsigned long taint;
-
-	ASSERT_EQ(0, read_taint(&taint));
-	EXPECT_EQ(0, taint & LPU_BAD_TAINT) TH_LOG("tainted: %#lx", taint);
-}
+LPU_TEST_KERNEL_NOT_TAINTED
 
 TEST_HARNESS_MAIN

@@ -482,12 +482,6 @@ TEST_F_TIMEOUT(lpu_reload, back_to_back_hangs_on_two_queues, 120)
 	}
 }
 
-TEST_F(lpu, kernel_not_tainted)
-{
-	unsigned long taint;
-
-	ASSERT_EQ(0, read_taint(&taint));
-	EXPECT_EQ(0, taint & LPU_BAD_TAINT) TH_LOG("tainted: %#lx", taint);
-}
+LPU_TEST_KERNEL_NOT_TAINTED
 
 TEST_HARNESS_MAIN

@@ -345,12 +345,6 @@ TEST_F(lpu, dev_node_symlink_group_and_mode)
 	EXPECT_EQ(grp->gr_gid, st.st_gid);
 }
 
-TEST_F(lpu, kernel_not_tainted)
-{
-	unsigned long taint;
-
-	ASSERT_EQ(0, read_taint(&taint));
-	EXPECT_EQ(0, taint & LPU_BAD_TAINT) TH_LOG("tainted: %#lx", taint);
-}
+LPU_TEST_KERNEL_NOT_TAINTED
 
 TEST_HARNESS_MAIN

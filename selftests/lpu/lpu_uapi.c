@@ -6,6 +6,8 @@
  * errno of the driver is checked, not a library's interpretation of it.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -101,7 +103,7 @@ TEST_F(lpu, unknown_ioctl_is_einval)
 
 	/* First number after the table, and one far beyond it. */
 	EXPECT_EQ(-EINVAL, raw_ioctl(self->fd,
-				     LPU_IOC_SIZED(DRM_LPU_WAIT + 1, sizeof(buf)),
+				     LPU_IOC_SIZED(DRM_LPU_BO_WAIT + 1, sizeof(buf)),
 				     &buf));
 	EXPECT_EQ(-EINVAL, raw_ioctl(self->fd,
 				     LPU_IOC_SIZED(0x5f, sizeof(buf)), &buf));
@@ -116,22 +118,78 @@ TEST_F(lpu, core_ioctls_needing_a_master_are_einval)
 {
 	struct drm_unique unique = { 0 };
 	struct drm_auth auth = { 0 };
-	struct drm_prime_handle prime = { .handle = 1 };
+	struct drm_prime_handle prime = { .handle = 1, .flags = DRM_CLOEXEC };
 	struct drm_get_cap cap = { .capability = DRM_CAP_SYNCOBJ };
 
 	EXPECT_EQ(-EINVAL, raw_ioctl(self->fd, DRM_IOCTL_GET_MAGIC, &auth));
 	EXPECT_EQ(-EINVAL, raw_ioctl(self->fd, DRM_IOCTL_GET_UNIQUE, &unique));
 	EXPECT_EQ(-EINVAL, raw_ioctl(self->fd, DRM_IOCTL_SET_MASTER, NULL));
-	/* No buffer objects yet: GEM and PRIME ioctls are not for this node. */
-	EXPECT_EQ(-EINVAL, raw_ioctl(self->fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime));
+	/* Buffers (driver 0.2): PRIME and syncobjs are for this node. */
+	EXPECT_EQ(-ENOENT, raw_ioctl(self->fd, DRM_IOCTL_PRIME_HANDLE_TO_FD,
+				     &prime));
 	EXPECT_EQ(0, raw_ioctl(self->fd, DRM_IOCTL_GET_CAP, &cap));
+	EXPECT_EQ(1, cap.value);
+	cap.capability = DRM_CAP_PRIME;
+	cap.value = 0;
+	EXPECT_EQ(0, raw_ioctl(self->fd, DRM_IOCTL_GET_CAP, &cap));
+	EXPECT_EQ(DRM_PRIME_CAP_IMPORT | DRM_PRIME_CAP_EXPORT, cap.value);
 }
+
+/*
+ * DRM core's syncobj array ioctls (6.12) kmalloc count_handles entries
+ * without __GFP_NOWARN: a huge count is a WARN (and a tainted kernel)
+ * before the user pointer is even read. Reachable since the driver has
+ * DRIVER_SYNCOBJ, so it must refuse such counts itself.
+ */
+TEST_F(lpu, syncobj_huge_handle_counts_fail_cleanly)
+{
+	const uint32_t counts[] = { 1U << 20, 1U << 30, UINT32_MAX };
+	uint32_t handles[4] = { 0 };
+	unsigned long taint0, taint;
+	unsigned int i;
+
+	ASSERT_EQ(0, read_taint(&taint0));
+	for (i = 0; i < ARRAY_SIZE(counts); i++) {
+		struct drm_syncobj_array arr = {
+			.handles = (uintptr_t)handles,
+			.count_handles = counts[i],
+		};
+		struct drm_syncobj_wait w = {
+			.handles = (uintptr_t)handles,
+			.count_handles = counts[i],
+		};
+		struct drm_syncobj_timeline_array ta = {
+			.handles = (uintptr_t)handles,
+			.points = (uintptr_t)handles,
+			.count_handles = counts[i],
+		};
+
+		EXPECT_GT(0, raw_ioctl(self->fd, DRM_IOCTL_SYNCOBJ_RESET, &arr));
+		EXPECT_GT(0, raw_ioctl(self->fd, DRM_IOCTL_SYNCOBJ_SIGNAL, &arr));
+		EXPECT_GT(0, raw_ioctl(self->fd, DRM_IOCTL_SYNCOBJ_WAIT, &w));
+		EXPECT_GT(0, raw_ioctl(self->fd, DRM_IOCTL_SYNCOBJ_QUERY, &ta));
+		EXPECT_GT(0, raw_ioctl(self->fd,
+				       DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL, &ta));
+	}
+	ASSERT_EQ(0, read_taint(&taint));
+	EXPECT_EQ(taint0 & LPU_BAD_TAINT, taint & LPU_BAD_TAINT)
+		TH_LOG("tainted %#lx by a syncobj ioctl (see the kernel log)",
+		       taint);
+}
+
+/* Sizes of the first versions of the structs that have grown since. */
+#define SUBMIT_V1_SIZE	(offsetof(struct drm_lpu_submit, seq) + 8)
+#define WAIT_V1_SIZE	(offsetof(struct drm_lpu_wait, device_ns) + 8)
 
 TEST_F(lpu, struct_too_short_is_einval)
 {
 	struct drm_lpu_info info = { 0 };
 	struct drm_lpu_submit sub = { .job_type = LPU_JOB_NOP };
 	struct drm_lpu_wait wait = { .seq = 1 };
+	struct drm_lpu_bo_create bc = { .size = 4096, .domain = DRM_LPU_BO_HOST };
+	struct drm_lpu_bo_info bi = { .handle = 1 };
+	struct drm_lpu_bo_wait bw = { .handle = 1 };
+	uint64_t seq;
 
 	EXPECT_EQ(-EINVAL, raw_ioctl(self->fd,
 				     LPU_IOC_SIZED(DRM_LPU_GET_INFO, sizeof(info) - 4), &info));
@@ -139,9 +197,43 @@ TEST_F(lpu, struct_too_short_is_einval)
 				     LPU_IOC_SIZED(DRM_LPU_GET_INFO, 8), &info));
 	/* A submit without room for the returned seq must not run a job. */
 	EXPECT_EQ(-EINVAL, raw_ioctl(self->fd,
-				     LPU_IOC_SIZED(DRM_LPU_SUBMIT, sizeof(sub) - 8), &sub));
+				     LPU_IOC_SIZED(DRM_LPU_SUBMIT, SUBMIT_V1_SIZE - 8), &sub));
 	EXPECT_EQ(-EINVAL, raw_ioctl(self->fd,
-				     LPU_IOC_SIZED(DRM_LPU_WAIT, sizeof(wait) - 8), &wait));
+				     LPU_IOC_SIZED(DRM_LPU_WAIT, WAIT_V1_SIZE - 8), &wait));
+	/* A create without room for the handle must not leak a buffer. */
+	EXPECT_EQ(-EINVAL, raw_ioctl(self->fd,
+				     LPU_IOC_SIZED(DRM_LPU_BO_CREATE, sizeof(bc) - 8), &bc));
+	EXPECT_EQ(-EINVAL, raw_ioctl(self->fd,
+				     LPU_IOC_SIZED(DRM_LPU_BO_INFO, sizeof(bi) - 8), &bi));
+	EXPECT_EQ(-EINVAL, raw_ioctl(self->fd,
+				     LPU_IOC_SIZED(DRM_LPU_BO_WAIT, sizeof(bw) - 8), &bw));
+	ASSERT_EQ(0, raw_submit(self->fd, 0, 0, &seq));
+	EXPECT_EQ(1, seq);
+}
+
+TEST_F(lpu, first_version_structs_still_work)
+{
+	struct drm_lpu_submit sub = { .job_type = LPU_JOB_NOP, .copies = ~0ULL,
+				      .copy_count = ~0U, .pad = ~0U };
+	struct drm_lpu_wait wait = { 0 };
+
+	/*
+	 * Driver 0.1 userspace passes the shorter structs; what lies beyond
+	 * them in memory is not part of the request and must be ignored.
+	 */
+	ASSERT_EQ(0, raw_ioctl(self->fd,
+			       LPU_IOC_SIZED(DRM_LPU_SUBMIT, SUBMIT_V1_SIZE), &sub));
+	EXPECT_EQ(1, sub.seq);
+	wait.seq = sub.seq;
+	wait.timeout_ns = now_ns() + 10 * NSEC_PER_SEC;
+	wait.fault_addr = ~0ULL;
+	wait.fault_kind = ~0U;
+	ASSERT_EQ(0, raw_ioctl(self->fd,
+			       LPU_IOC_SIZED(DRM_LPU_WAIT, WAIT_V1_SIZE), &wait));
+	EXPECT_EQ(0, wait.status);
+	/* Fields past the short struct are not written back either. */
+	EXPECT_EQ(~0ULL, wait.fault_addr);
+	EXPECT_EQ(~0U, wait.fault_kind);
 }
 
 struct info_ext {
@@ -270,6 +362,9 @@ TEST_F(lpu, bad_pointers_are_efault)
 		DRM_IOCTL_LPU_GET_INFO,
 		DRM_IOCTL_LPU_SUBMIT,
 		DRM_IOCTL_LPU_WAIT,
+		DRM_IOCTL_LPU_BO_CREATE,
+		DRM_IOCTL_LPU_BO_INFO,
+		DRM_IOCTL_LPU_BO_WAIT,
 	};
 	void *bad[] = {
 		NULL,

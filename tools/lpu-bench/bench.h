@@ -31,4 +31,14 @@ int bench_nop_rtt(struct lpu_device *dev, unsigned int queue, uint64_t *rtt,
 int bench_nop_throughput(struct lpu_device *dev, unsigned int queue,
 			 unsigned int jobs, unsigned int depth, double *rate);
 
+/* Print "BENCH <name> <value> <unit> baseline=<b> ratio=<value/b>". */
+void bench_line(const char *name, double value, const char *unit,
+		double baseline);
+
+/*
+ * DMA host->SRAM and SRAM->host bandwidth for 4 KiB..64 MiB and writes
+ * through mmap'd SRAM, each against memcpy() (dma.c); 0 or -errno.
+ */
+int bench_dma_all(struct lpu_device *dev, unsigned int queue);
+
 #endif /* LPU_BENCH_H */
