@@ -47,6 +47,17 @@ static int lpu_sram_debugfs_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(lpu_sram_debugfs);
 
+/* Host memory pinned for jobs, and its limit (module parameter pin_limit_mb). */
+static int lpu_pinned_show(struct seq_file *m, void *unused)
+{
+	struct lpu_device *ldev = m->private;
+
+	seq_printf(m, "pinned=%lld limit=%llu\n",
+		   (long long)atomic64_read(&ldev->pinned), ldev->pin_limit);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(lpu_pinned);
+
 static ssize_t lpu_inject_bad_write(struct file *file, const char __user *buf,
 				    size_t count, loff_t *pos)
 {
@@ -84,6 +95,7 @@ void lpu_debugfs_init(struct lpu_device *ldev)
 
 	debugfs_create_file("queues", 0444, root, ldev, &lpu_queues_fops);
 	debugfs_create_file("sram", 0444, root, ldev, &lpu_sram_debugfs_fops);
+	debugfs_create_file("pinned", 0444, root, ldev, &lpu_pinned_fops);
 	debugfs_create_file("inject_bad_descriptor", 0200, root, ldev,
 			    &lpu_inject_bad_fops);
 

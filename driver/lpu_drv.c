@@ -41,6 +41,11 @@ module_param_named(ring_entries, lpu_ring_entries, uint, 0444);
 MODULE_PARM_DESC(ring_entries,
 		 "Descriptors per hardware ring, a power of two >= 4 (default 256)");
 
+unsigned int lpu_pin_limit_mb;
+module_param_named(pin_limit_mb, lpu_pin_limit_mb, uint, 0444);
+MODULE_PARM_DESC(pin_limit_mb,
+		 "Host memory jobs may pin per device, MiB (0: half of RAM, the default)");
+
 struct workqueue_struct *lpu_wq;
 
 /* Devices whose DRM release has not run yet; module unload waits for 0. */
@@ -356,6 +361,10 @@ static int lpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return ret;
 	INIT_LIST_HEAD(&ldev->copy_jobs);
 	init_rwsem(&ldev->copy_release_sem);
+	/* Pinned pages cannot be swapped: leave the rest of RAM to others. */
+	ldev->pin_limit = lpu_pin_limit_mb ? (u64)lpu_pin_limit_mb << 20 :
+			  ((u64)totalram_pages() << PAGE_SHIFT) / 2;
+	atomic64_set(&ldev->pinned, 0);
 	ret = lpu_sram_init(ldev);
 	if (ret)
 		return ret;

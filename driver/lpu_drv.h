@@ -38,6 +38,9 @@
  * @copy_jobs: COPY jobs holding DMA memory or mappings (lpu_copy.c).
  * @copy_dma_gone: the card was removed and every job's DMA side released;
  *	no new one may be set up.
+ * @pin_limit: bytes of host buffers jobs may have pinned at once.
+ * @pinned: bytes of host buffers pinned and mapped for jobs now, each
+ *	buffer counted once however many jobs use it.
  * @copy_release_sem: held for reading while a job releases its DMA side
  *	outside @copy_lock, for writing while removal releases them all, so
  *	that removal returns only once no job's DMA memory is left.
@@ -61,6 +64,8 @@ struct lpu_device {
 	struct list_head copy_jobs;
 	bool copy_dma_gone;
 	struct rw_semaphore copy_release_sem;
+	u64 pin_limit;
+	atomic64_t pinned;
 
 	struct dentry *debugfs_link;
 };
@@ -73,6 +78,7 @@ static inline struct lpu_device *to_lpu_device(struct drm_device *drm)
 /* Module parameters, read at probe time. */
 extern unsigned int lpu_job_timeout_ms;
 extern unsigned int lpu_ring_entries;
+extern unsigned int lpu_pin_limit_mb;
 
 /* Releases that may drop a device's last reference; drained at unload. */
 extern struct workqueue_struct *lpu_wq;

@@ -260,6 +260,7 @@ static void lpu_host_bo_unmap_locked(struct lpu_host_bo *bo)
 		bo->sgt = NULL;
 	}
 	drm_gem_shmem_unpin(&bo->shmem);
+	atomic64_sub(obj->size, &to_lpu_device(obj->dev)->pinned);
 }
 
 /*
@@ -271,6 +272,7 @@ static void lpu_host_bo_unmap_locked(struct lpu_host_bo *bo)
 static int lpu_host_bo_map_locked(struct lpu_host_bo *bo)
 {
 	struct drm_gem_object *obj = &bo->shmem.base;
+	struct lpu_device *ldev = to_lpu_device(obj->dev);
 	struct device *dev = obj->dev->dev;
 	u64 npages = obj->size >> PAGE_SHIFT, i = 0;
 	u32 nleaf = DIV_ROUND_UP(npages, LPU_PT_ENTRIES_PER_PAGE);
@@ -279,9 +281,24 @@ static int lpu_host_bo_map_locked(struct lpu_host_bo *bo)
 	u32 j;
 	int ret;
 
+	/*
+	 * Pinned pages cannot be swapped or reclaimed: bound them per
+	 * device, or jobs of any client could pin all of RAM. Counted before
+	 * pinning; lpu_host_bo_unmap_locked() gives it back.
+	 */
+	if (atomic64_add_return(obj->size, &ldev->pinned) > ldev->pin_limit) {
+		atomic64_sub(obj->size, &ldev->pinned);
+		drm_dbg_driver(obj->dev,
+			       "SUBMIT: host buffer of %zu bytes would take pinned host memory above the device's limit of %llu bytes (module parameter pin_limit_mb)\n",
+			       obj->size, ldev->pin_limit);
+		return -ENOMEM;
+	}
+
 	ret = drm_gem_shmem_pin(&bo->shmem);
-	if (ret)
+	if (ret) {
+		atomic64_sub(obj->size, &ldev->pinned);
 		return ret;
+	}
 
 	sgt = drm_gem_shmem_get_sg_table(&bo->shmem);
 	if (IS_ERR(sgt)) {

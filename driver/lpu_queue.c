@@ -406,7 +406,14 @@ static void lpu_queue_recover(struct lpu_queue *q, struct lpu_hw_fence *suspect)
 	 * as the suspect finished before the reset gets here.
 	 */
 	first = list_first_entry_or_null(&q->inflight, struct lpu_hw_fence, link);
-	if (!ret && first && lpu_hw_fence_holds_slot(q, first, head)) {
+	if (!ret && first && head == ((first->ring_index + first->num_descs) &
+				      (ldev->ring_entries - 1))) {
+		/* Only its FENCE was left: the work itself is all done. */
+		drm_dbg_driver(&ldev->drm,
+			       "queue %u: job with fence %llu had done its work when the queue was reset\n",
+			       q->index, first->base.seqno);
+		lpu_queue_complete_locked(q, first, 0);
+	} else if (!ret && first && lpu_hw_fence_holds_slot(q, first, head)) {
 		drm_err_ratelimited(&ldev->drm,
 				    "queue %u: job with fence %llu had started when the queue was reset; failed with -EIO rather than run twice\n",
 				    q->index, first->base.seqno);
