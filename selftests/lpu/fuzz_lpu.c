@@ -8,8 +8,9 @@
  * unmapped and kernel addresses and buffers that end at an inaccessible page)
  * or a step of a valid sequence (open, info, submit, wait, close, buffer
  * create/info/wait/mmap/close, copies that are valid, refused by the driver
- * or faulted by the device, chained through syncobjs) in random order. The run passes if no process crashed or hung, and the card still
- * runs a job afterwards; the debug lane then reads the kernel's own detectors
+ * or faulted by the device, chained through syncobjs) in random order. The
+ * run passes if no process crashed or hung, and the card still runs a job
+ * afterwards; the debug lane then reads the kernel's own detectors
  * (KASAN, UBSAN, lockdep, kmemleak) for anything the calls broke.
  *
  * Replay a failure with the seed it printed:

@@ -306,7 +306,8 @@ TEST_F_TIMEOUT(lpu, sram_fragmentation_mixed_sizes, 120)
 /* ---- no leak over many cycles ---------------------------------------- */
 
 static void alloc_free_cycles(struct __test_metadata *_metadata,
-			      FIXTURE_DATA(lpu) *self, uint32_t domain)
+			      const struct lpu_card *card, int fd,
+			      uint32_t domain)
 {
 	const uint64_t sizes[] = { 4 * KiB, 8 * KiB, 64 * KiB, 1 * MiB };
 	const unsigned int cycles = 10000;
@@ -317,36 +318,36 @@ static void alloc_free_cycles(struct __test_metadata *_metadata,
 
 	snprintf(key, sizeof(key), "drm-total-%s",
 		 domain == DRM_LPU_BO_SRAM ? "sram" : "host");
-	ASSERT_EQ(0, sram_attr(&self->card, "sram_used_bytes", &used0));
-	ASSERT_EQ(0, fdinfo_bytes(self->fd, key, &total0));
+	ASSERT_EQ(0, sram_attr(card, "sram_used_bytes", &used0));
+	ASSERT_EQ(0, fdinfo_bytes(fd, key, &total0));
 	for (i = 0; i < cycles; i++) {
-		ASSERT_EQ(0, bo_create(self->fd, domain, sizes[i % 4], &h))
+		ASSERT_EQ(0, bo_create(fd, domain, sizes[i % 4], &h))
 			TH_LOG("cycle %u", i);
 		/* Touch it through the kernel, so it is not a no-op. */
 		if (i % 1000 == 0) {
 			struct drm_lpu_bo_info info;
 
-			ASSERT_EQ(0, bo_info(self->fd, h, &info));
+			ASSERT_EQ(0, bo_info(fd, h, &info));
 			ASSERT_EQ(sizes[i % 4], info.size);
 		}
-		ASSERT_EQ(0, bo_close(self->fd, h)) TH_LOG("cycle %u", i);
+		ASSERT_EQ(0, bo_close(fd, h)) TH_LOG("cycle %u", i);
 	}
-	EXPECT_EQ(0, wait_sram_used(&self->card, used0, 5000, &used));
-	ASSERT_EQ(0, fdinfo_bytes(self->fd, key, &total));
+	EXPECT_EQ(0, wait_sram_used(card, used0, 5000, &used));
+	ASSERT_EQ(0, fdinfo_bytes(fd, key, &total));
 	EXPECT_EQ(total0, total);
 	/* Handles are not exhausted or leaked either: one more works. */
-	ASSERT_EQ(0, bo_create(self->fd, domain, 4096, &h));
-	EXPECT_EQ(0, bo_close(self->fd, h));
+	ASSERT_EQ(0, bo_create(fd, domain, 4096, &h));
+	EXPECT_EQ(0, bo_close(fd, h));
 }
 
 TEST_F_TIMEOUT(lpu, sram_10000_alloc_free_cycles_no_leak, 300)
 {
-	alloc_free_cycles(_metadata, self, DRM_LPU_BO_SRAM);
+	alloc_free_cycles(_metadata, &self->card, self->fd, DRM_LPU_BO_SRAM);
 }
 
 TEST_F_TIMEOUT(lpu, host_10000_alloc_free_cycles_no_leak, 300)
 {
-	alloc_free_cycles(_metadata, self, DRM_LPU_BO_HOST);
+	alloc_free_cycles(_metadata, &self->card, self->fd, DRM_LPU_BO_HOST);
 }
 
 /* ---- mmap ------------------------------------------------------------- */
@@ -592,6 +593,9 @@ TEST_F(lpu, liblpu_bo_alloc_map_free)
 	EXPECT_EQ(0, wait_sram_used(&self->card, used0, 5000, &used));
 }
 
-LPU_TEST_KERNEL_NOT_TAINTED
+TEST_F(lpu, kernel_not_tainted)
+{
+	expect_not_tainted(_metadata);
+}
 
 TEST_HARNESS_MAIN

@@ -342,8 +342,8 @@ TEST_F(lpu, copy_overlap_in_one_buffer_is_einval)
 				       sz / 2, sz / 2, &st));
 		EXPECT_EQ(0, st);
 		memcpy(want, want + sz / 2, sz / 2);
-		EXPECT_EQ(sz, first_diff(b.map, want, sz)) TH_LOG("%s",
-			dom_name(domains[d]));
+		EXPECT_EQ(sz, first_diff(b.map, want, sz))
+			TH_LOG("%s", dom_name(domains[d]));
 		tbo_free(self->fd, &b);
 	}
 	free(want);
@@ -725,6 +725,9 @@ TEST_F(lpu, liblpu_copy_sync_and_async)
 	EXPECT_EQ(0, lpu_close(dev));
 }
 
-LPU_TEST_KERNEL_NOT_TAINTED
+TEST_F(lpu, kernel_not_tainted)
+{
+	expect_not_tainted(_metadata);
+}
 
 TEST_HARNESS_MAIN

@@ -336,6 +336,9 @@ TEST_F_TIMEOUT(lpu, submit_blocks_at_job_limit_and_signal_interrupts, 300)
 	EXPECT_EQ(0, status);
 }
 
-LPU_TEST_KERNEL_NOT_TAINTED
+TEST_F(lpu, kernel_not_tainted)
+{
+	expect_not_tainted(_metadata);
+}
 
 TEST_HARNESS_MAIN

@@ -38,14 +38,16 @@ FIXTURE_TEARDOWN(lpu)
 		close(self->fd);
 }
 
-/* Last test of a file: the tests before it did not taint the kernel. */
-#define LPU_TEST_KERNEL_NOT_TAINTED					\
-TEST_F(lpu, kernel_not_tainted)						\
-{									\
-	unsigned long taint;						\
-									\
-	ASSERT_EQ(0, read_taint(&taint));				\
-	EXPECT_EQ(0, taint & LPU_BAD_TAINT) TH_LOG("tainted: %#lx", taint); \
+/*
+ * Body of each file's last test, kernel_not_tainted: the tests before it
+ * did not taint the kernel (WARN, oops, bad page, soft lockup).
+ */
+static inline void expect_not_tainted(struct __test_metadata *_metadata)
+{
+	unsigned long taint;
+
+	ASSERT_EQ(0, read_taint(&taint));
+	EXPECT_EQ(0, taint & LPU_BAD_TAINT) TH_LOG("tainted: %#lx", taint);
 }
 
 #endif /* LPU_FIXTURE_H */

@@ -482,6 +482,9 @@ TEST_F_TIMEOUT(lpu_reload, back_to_back_hangs_on_two_queues, 120)
 	}
 }
 
-LPU_TEST_KERNEL_NOT_TAINTED
+TEST_F(lpu, kernel_not_tainted)
+{
+	expect_not_tainted(_metadata);
+}
 
 TEST_HARNESS_MAIN

@@ -479,6 +479,9 @@ TEST_F(lpu, new_host_buffers_read_zero_through_the_device)
 	}
 }
 
-LPU_TEST_KERNEL_NOT_TAINTED
+TEST_F(lpu, kernel_not_tainted)
+{
+	expect_not_tainted(_metadata);
+}
 
 TEST_HARNESS_MAIN

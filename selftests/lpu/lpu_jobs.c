@@ -345,6 +345,9 @@ TEST_F(lpu, dev_node_symlink_group_and_mode)
 	EXPECT_EQ(grp->gr_gid, st.st_gid);
 }
 
-LPU_TEST_KERNEL_NOT_TAINTED
+TEST_F(lpu, kernel_not_tainted)
+{
+	expect_not_tainted(_metadata);
+}
 
 TEST_HARNESS_MAIN

@@ -20,6 +20,7 @@
 #include "bench.h"
 
 #define MiB		(1024.0 * 1024.0)
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 static const struct {
 	uint64_t size;
@@ -177,7 +178,7 @@ int bench_dma_all(struct lpu_device *dev, unsigned int queue)
 
 	if (!ns)
 		return -ENOMEM;
-	for (i = 0; i < sizeof(dma_sizes) / sizeof(dma_sizes[0]) && !ret; i++)
+	for (i = 0; i < ARRAY_SIZE(dma_sizes) && !ret; i++)
 		ret = bench_one_size(dev, queue, dma_sizes[i].size,
 				     dma_sizes[i].name, ns);
 	if (!ret)
