@@ -148,6 +148,51 @@ static bool lpu_core_ioctl_allowed(struct drm_device *drm, unsigned int nr)
 	return false;
 }
 
+/* Where each syncobj array ioctl keeps its count_handles. */
+static int lpu_syncobj_count_offset(unsigned int nr)
+{
+	switch (nr) {
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_WAIT):
+		return offsetof(struct drm_syncobj_wait, count_handles);
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT):
+		return offsetof(struct drm_syncobj_timeline_wait, count_handles);
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_RESET):
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_SIGNAL):
+		return offsetof(struct drm_syncobj_array, count_handles);
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_QUERY):
+	case _IOC_NR(DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL):
+		return offsetof(struct drm_syncobj_timeline_array, count_handles);
+	}
+	return -1;
+}
+
+/*
+ * DRM core's syncobj array ioctls (6.12) kmalloc_array() count_handles
+ * entries without __GFP_NOWARN, so a huge count makes the page allocator
+ * WARN (found by selftests/lpu/fuzz_lpu.c once DRIVER_SYNCOBJ was set).
+ * Refuse counts above DRM_LPU_MAX_SYNCOBJ_HANDLES before DRM core copies
+ * the arguments. A second thread that raises the count between this read
+ * and DRM core's copy still gets through; only DRM core can close that, so
+ * this stops every single-threaded caller and accidental misuse.
+ */
+static int lpu_syncobj_count_check(struct drm_device *drm, unsigned int nr,
+				   void __user *uarg)
+{
+	int off = lpu_syncobj_count_offset(nr);
+	u32 count;
+
+	if (off < 0)
+		return 0;
+	if (get_user(count, (u32 __user *)(uarg + off)))
+		return -EFAULT;
+	if (count > DRM_LPU_MAX_SYNCOBJ_HANDLES) {
+		drm_dbg_driver(drm, "syncobj ioctl 0x%02x: %u handles, at most %u\n",
+			       nr, count, DRM_LPU_MAX_SYNCOBJ_HANDLES);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /*
  * The size rules of uapi/drm/lpu_accel.h, checked before DRM core copies
  * the arguments: too small is -EINVAL, larger than the kernel's struct is
@@ -168,10 +213,12 @@ static int lpu_ioctl_check(struct file *filp, unsigned int cmd,
 	if (_IOC_TYPE(cmd) != DRM_IOCTL_BASE)
 		return 0;
 	if (nr < DRM_COMMAND_BASE || nr >= DRM_COMMAND_END) {
-		if (lpu_core_ioctl_allowed(drm, nr))
-			return 0;
-		drm_dbg_driver(drm, "DRM core ioctl 0x%02x is not for accel nodes\n", nr);
-		return -EINVAL;
+		if (!lpu_core_ioctl_allowed(drm, nr)) {
+			drm_dbg_driver(drm, "DRM core ioctl 0x%02x is not for accel nodes\n",
+				       nr);
+			return -EINVAL;
+		}
+		return lpu_syncobj_count_check(drm, nr, uarg);
 	}
 	if (nr >= DRM_COMMAND_BASE + ARRAY_SIZE(lpu_drm_ioctls))
 		return 0;

@@ -143,8 +143,13 @@ TEST_F(lpu, core_ioctls_needing_a_master_are_einval)
  */
 TEST_F(lpu, syncobj_huge_handle_counts_fail_cleanly)
 {
-	const uint32_t counts[] = { 1U << 20, 1U << 30, UINT32_MAX };
-	uint32_t handles[4] = { 0 };
+	const uint32_t counts[] = { DRM_LPU_MAX_SYNCOBJ_HANDLES + 1, 1U << 20,
+				    1U << 30, UINT32_MAX };
+	static uint32_t handles[DRM_LPU_MAX_SYNCOBJ_HANDLES];
+	struct drm_syncobj_array at_limit = {
+		.handles = (uintptr_t)handles,
+		.count_handles = DRM_LPU_MAX_SYNCOBJ_HANDLES,
+	};
 	unsigned long taint0, taint;
 	unsigned int i;
 
@@ -158,19 +163,28 @@ TEST_F(lpu, syncobj_huge_handle_counts_fail_cleanly)
 			.handles = (uintptr_t)handles,
 			.count_handles = counts[i],
 		};
+		struct drm_syncobj_timeline_wait tw = {
+			.handles = (uintptr_t)handles,
+			.points = (uintptr_t)handles,
+			.count_handles = counts[i],
+		};
 		struct drm_syncobj_timeline_array ta = {
 			.handles = (uintptr_t)handles,
 			.points = (uintptr_t)handles,
 			.count_handles = counts[i],
 		};
 
-		EXPECT_GT(0, raw_ioctl(self->fd, DRM_IOCTL_SYNCOBJ_RESET, &arr));
-		EXPECT_GT(0, raw_ioctl(self->fd, DRM_IOCTL_SYNCOBJ_SIGNAL, &arr));
-		EXPECT_GT(0, raw_ioctl(self->fd, DRM_IOCTL_SYNCOBJ_WAIT, &w));
-		EXPECT_GT(0, raw_ioctl(self->fd, DRM_IOCTL_SYNCOBJ_QUERY, &ta));
-		EXPECT_GT(0, raw_ioctl(self->fd,
-				       DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL, &ta));
+		EXPECT_EQ(-EINVAL, raw_ioctl(self->fd, DRM_IOCTL_SYNCOBJ_RESET, &arr));
+		EXPECT_EQ(-EINVAL, raw_ioctl(self->fd, DRM_IOCTL_SYNCOBJ_SIGNAL, &arr));
+		EXPECT_EQ(-EINVAL, raw_ioctl(self->fd, DRM_IOCTL_SYNCOBJ_WAIT, &w));
+		EXPECT_EQ(-EINVAL, raw_ioctl(self->fd,
+					     DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT, &tw));
+		EXPECT_EQ(-EINVAL, raw_ioctl(self->fd, DRM_IOCTL_SYNCOBJ_QUERY, &ta));
+		EXPECT_EQ(-EINVAL, raw_ioctl(self->fd,
+					     DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL, &ta));
 	}
+	/* At the limit the driver lets DRM core look: handle 0 is no syncobj. */
+	EXPECT_EQ(-ENOENT, raw_ioctl(self->fd, DRM_IOCTL_SYNCOBJ_RESET, &at_limit));
 	ASSERT_EQ(0, read_taint(&taint));
 	EXPECT_EQ(taint0 & LPU_BAD_TAINT, taint & LPU_BAD_TAINT)
 		TH_LOG("tainted %#lx by a syncobj ioctl (see the kernel log)",

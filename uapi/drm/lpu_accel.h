@@ -45,6 +45,13 @@ extern "C" {
 #define DRM_IOCTL_LPU_BO_WAIT \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_LPU_BO_WAIT, struct drm_lpu_bo_wait)
 
+/*
+ * DRM core's syncobj ioctls take at most this many handles per call on an
+ * LPU node (-EINVAL above it), so that no count makes the kernel attempt
+ * a giant allocation.
+ */
+#define DRM_LPU_MAX_SYNCOBJ_HANDLES	4096
+
 /* Driver version reported in drm_lpu_info.driver_version. */
 #define LPU_DRIVER_MAJOR		0
 #define LPU_DRIVER_MINOR		2
