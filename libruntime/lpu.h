@@ -186,7 +186,7 @@ int lpu_bo_import(struct lpu_device *dev, int dmabuf_fd, struct lpu_bo **out);
  * instead of offsets into @src and @dst. The driver does not check them;
  * the card does, and a copy outside the buffers fails with -EFAULT.
  */
-#define LPU_COPY_DEVICE_ADDRESSES	(1U << 0)
+#define LPU_COPY_DEVICE_ADDRESSES	0x1U
 /* Most copies one job may carry (DRM_LPU_MAX_COPIES). */
 #define LPU_MAX_COPIES			16
 

@@ -2,7 +2,7 @@
 # `make lint`: static checks that CI runs. Every step prints its findings;
 # the script fails if any step found something.
 #   sparse (make C=2) on the driver            no warnings
-#   checkpatch.pl --strict on driver/ uapi/ selftests/   no errors, warnings or checks
+#   checkpatch.pl --strict on driver/ uapi/ and userspace  no errors, warnings or checks
 #   QEMU's checkpatch.pl on qemu-device/       no errors or warnings
 #   cppcheck on the userspace C                no findings
 #   pahole on the uapi structs                 no holes or padding
@@ -22,7 +22,7 @@ out=$(make -s -C "/lib/modules/$KVER/build" M="$TOP" C=2 modules 2>&1 |
 	grep -E 'warning:|error:' || true)
 if [ -n "$out" ]; then echo "$out"; failed+=(sparse); fi
 
-step "checkpatch --strict on driver/ uapi/ selftests/"
+step "checkpatch --strict on driver/ uapi/ and the userspace C"
 cp_run() {
 	"$KSRC/scripts/checkpatch.pl" --strict --no-tree --terse --show-types \
 		--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES "$@" 2>&1 |
@@ -34,6 +34,10 @@ cp_run() {
 out=$(cp_run -f $(git ls-files 'driver/*.[ch]'))
 out+=$(cp_run --ignore BIT_MACRO -f $(git ls-files 'uapi/*.h'))
 out+=$(cp_run --ignore PREFER_KERNEL_TYPES,VOLATILE,CAMELCASE -f $(git ls-files 'selftests/*.[ch]'))
+# The rest of the userspace C (liblpu, the tools) follows kernel style as
+# well; it has no __printf() and keeps user-visible strings on one line.
+out+=$(cp_run --ignore PREFER_KERNEL_TYPES,VOLATILE,CAMELCASE,LONG_LINE_STRING,PREFER_DEFINED_ATTRIBUTE_MACRO \
+	-f $(git ls-files 'libruntime/*.[ch]' 'tools/*.[ch]'))
 if [ -n "$out" ]; then echo "$out"; failed+=(checkpatch); fi
 
 # QEMU's checkpatch applies different rules to tests/ and hw/ paths, so it

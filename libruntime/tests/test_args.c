@@ -20,7 +20,7 @@ static void test_null_and_index(void)
 	uint64_t seq;
 
 	tap_is(lpu_open(-1, &dev), -EINVAL, "lpu_open(-1) is -EINVAL");
-	tap_ok(dev == NULL, "lpu_open(-1) clears *out");
+	tap_ok(!dev, "lpu_open(-1) clears *out");
 	tap_is(lpu_open(0, NULL), -EINVAL, "lpu_open(0, NULL) is -EINVAL");
 	tap_is(lpu_open_path(NULL, &dev), -EINVAL,
 	       "lpu_open_path(NULL) is -EINVAL");
@@ -43,7 +43,7 @@ static void test_no_cards(void)
 
 	fake_sysfs_create();
 	tap_is(lpu_open(0, &dev), -ENODEV, "no cards: lpu_open(0) is -ENODEV");
-	tap_ok(dev == NULL, "no cards: *out is NULL");
+	tap_ok(!dev, "no cards: *out is NULL");
 	tap_is(lpu_open(7, &dev), -ENODEV, "no cards: lpu_open(7) is -ENODEV");
 	fake_sysfs_destroy();
 }

@@ -39,7 +39,7 @@ static void test_alloc(void)
 	       "alloc: NULL out is -EINVAL");
 	tap_is(lpu_bo_alloc(NULL, LPU_BO_SRAM, 4096, 0, &bo), -EINVAL,
 	       "alloc: NULL device is -EINVAL");
-	tap_ok(bo == NULL, "alloc: failure clears *out");
+	tap_ok(!bo, "alloc: failure clears *out");
 	tap_is(lpu_bo_alloc(&dev, LPU_BO_SRAM, 0, 0, &bo), -EINVAL,
 	       "alloc: size 0 is -EINVAL");
 	tap_is(lpu_bo_alloc(&dev, LPU_BO_HOST, (1ULL << 30) + 1, 0, &bo),
@@ -59,7 +59,7 @@ static void test_alloc(void)
 	       "alloc: 1 byte is rounded up and passed on");
 	tap_is(lpu_bo_alloc(&dev, LPU_BO_HOST, 1ULL << 30, 0, &bo), -ENOTTY,
 	       "alloc: 1 GiB host is passed on");
-	tap_ok(bo == NULL && dev.bos == NULL,
+	tap_ok(!bo && !dev.bos,
 	       "alloc: a failed ioctl leaves no buffer behind");
 }
 
@@ -72,7 +72,7 @@ static void test_bo_calls(void)
 	fake_bo(&bo, &dev, 5);
 	tap_is(lpu_bo_free(NULL), 0, "free(NULL) is a no-op");
 	tap_is(lpu_bo_map(NULL, &ptr), -EINVAL, "map: NULL buffer is -EINVAL");
-	tap_ok(ptr == NULL, "map: failure clears *ptr");
+	tap_ok(!ptr, "map: failure clears *ptr");
 	tap_is(lpu_bo_map(&bo, NULL), -EINVAL, "map: NULL ptr is -EINVAL");
 	tap_is(lpu_bo_map(&bo, &ptr), -ENODEV,
 	       "map: reaches mmap() (of /dev/null here)");
@@ -105,12 +105,12 @@ static void test_import(void)
 	       "import: NULL out is -EINVAL");
 	tap_is(lpu_bo_import(NULL, fd, &bo), -EINVAL,
 	       "import: NULL device is -EINVAL");
-	tap_ok(bo == NULL, "import: failure clears *out");
+	tap_ok(!bo, "import: failure clears *out");
 	tap_is(lpu_bo_import(&dev, -1, &bo), -EINVAL,
 	       "import: fd -1 is -EINVAL");
 	tap_is(lpu_bo_import(&dev, fd, &bo), -ENOTTY,
 	       "import: valid fd is passed on");
-	tap_ok(bo == NULL && dev.bos == NULL, "import: failure leaves no buffer");
+	tap_ok(!bo && !dev.bos, "import: failure leaves no buffer");
 	close(fd);
 }
 

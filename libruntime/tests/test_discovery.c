@@ -161,7 +161,7 @@ static void test_open_by_index(void)
 	fake_add_accel(0, "0000:00:03.0");
 	tap_is(lpu_open(0, &dev), -ENOENT,
 	       "open card whose node is missing: -ENOENT");
-	tap_ok(dev == NULL, "failed open leaves *out NULL");
+	tap_ok(!dev, "failed open leaves *out NULL");
 
 	fake_add_dev_file(0);
 	tap_is(lpu_open(0, &dev), -LPU_E_NOT_LPU,

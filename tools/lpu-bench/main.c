@@ -67,7 +67,7 @@ static int parse_uint(const char *s, unsigned int min, unsigned int max,
 }
 
 void bench_line(const char *name, double value, const char *unit,
-		       double baseline)
+		double baseline)
 {
 	printf("BENCH %s %.2f %s baseline=%.2f ratio=%.3f\n", name, value,
 	       unit, baseline, baseline > 0 ? value / baseline : 0);

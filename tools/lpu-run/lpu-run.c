@@ -19,7 +19,7 @@
 #include <lpu.h>
 #include <lpu_hw.h>
 
-static void usage(FILE *f)
+static void print_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: lpu-run --nop [-d DEV | -i INDEX] [-q QUEUE] [-c CYCLES] [-n COUNT]\n"
@@ -138,15 +138,15 @@ int main(int argc, char **argv)
 				return 2;
 			break;
 		case 'h':
-			usage(stdout);
+			print_usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
+			print_usage(stderr);
 			return 2;
 		}
 	}
 	if (!nop || optind != argc) {
-		usage(stderr);
+		print_usage(stderr);
 		return 2;
 	}
 
