@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <drm/lpu_accel.h>
 
@@ -140,7 +141,8 @@ int smi_find_processes(const char *pci_addr, struct smi_proc *procs, int max)
 		char *end;
 		long pid = strtol(e->d_name, &end, 10);
 
-		if (*end || pid <= 0 || pid > INT_MAX)
+		/* Our own files (inherited ones too) are not a user's. */
+		if (*end || pid <= 0 || pid > INT_MAX || pid == getpid())
 			continue;
 		n = scan_pid(pid, pci_addr, procs, n, max);
 	}
