@@ -1,6 +1,7 @@
 #!/bin/sh
 # `make demo` in the guest: the driver bound, the device nodes udev made,
-# the card in lpu-smi, and one NOP job round trip completed by an interrupt.
+# the card in lpu-smi, NOP job round trips completed by an interrupt, and a
+# DMA round trip through SRAM checked byte for byte.
 echo "=== LPU demo: kernel log of 'insmod lpu.ko' ==="
 dmesg | grep -E 'lpu|accel' | sed 's/^/  /'
 echo
@@ -12,5 +13,8 @@ lpu-smi || exit 1
 echo
 echo "=== LPU demo: NOP jobs through queue 0 (the first includes scheduler setup) ==="
 lpu-run --nop --queue 0 --count 3 || exit 1
+echo
+echo "=== LPU demo: DMA round trip host -> SRAM -> host, 64 MiB, checked ==="
+lpu-run --copy 64M || exit 1
 echo
 echo "=== LPU demo: done ==="

@@ -2,10 +2,12 @@
 /*
  * lpu-run: submit a job to an LPU card and report how it went.
  *
- * This first version runs NOP jobs, the smallest thing that travels the
- * whole path: submit ioctl -> ring -> doorbell -> device -> MSI-X ->
- * fence -> wait. It shows that the completion came by interrupt by reading
- * the queue's MSI-X vector count in /proc/interrupts before and after.
+ * --nop runs NOP jobs, the smallest thing that travels the whole path:
+ * submit ioctl -> ring -> doorbell -> device -> MSI-X -> fence -> wait.
+ * It shows that the completion came by interrupt by reading the queue's
+ * MSI-X vector count in /proc/interrupts before and after.
+ * --copy SIZE moves SIZE bytes host -> SRAM -> host with the card's DMA
+ * engine and checks them (copy.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,11 +21,16 @@
 #include <lpu.h>
 #include <lpu_hw.h>
 
+#include "run.h"
+
 static void print_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: lpu-run --nop [-d DEV | -i INDEX] [-q QUEUE] [-c CYCLES] [-n COUNT]\n"
-		"  --nop          run NOP jobs (the only job kind so far)\n"
+		"       lpu-run --copy SIZE [-d DEV | -i INDEX] [-q QUEUE]\n"
+		"  --nop          run NOP jobs\n"
+		"  --copy SIZE    DMA round trip host -> SRAM -> host of SIZE bytes\n"
+		"                 (suffix K or M), checked byte for byte\n"
 		"  -d, --device   device node (default: card 0)\n"
 		"  -i, --index    card index as listed by lpu-smi\n"
 		"  -q, --queue    hardware queue (default 0)\n"
@@ -84,7 +91,35 @@ static long long msix_count(const char *pci, unsigned int vec)
 	return total;
 }
 
-static double now_us(void)
+/* "64M", "4K", "100": bytes, 1 .. 1 GiB. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	unsigned long v;
+	char num[32], *end;
+	size_t n = strlen(s);
+	unsigned int shift = 0;
+
+	if (n && (s[n - 1] == 'K' || s[n - 1] == 'M')) {
+		shift = s[n - 1] == 'K' ? 10 : 20;
+		n--;
+	}
+	if (!n || n >= sizeof(num))
+		goto bad;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	errno = 0;
+	v = strtoul(num, &end, 10);
+	if (errno || *end || num[0] == '-' || !v || v > (1UL << 30) ||
+	    (uint64_t)v << shift > DRM_LPU_BO_MAX_SIZE)
+		goto bad;
+	*out = (uint64_t)v << shift;
+	return 0;
+bad:
+	fprintf(stderr, "lpu-run: invalid size '%s' (1 byte .. 1024M)\n", s);
+	return -EINVAL;
+}
+
+double run_now_us(void)
 {
 	struct timespec ts;
 
@@ -97,6 +132,7 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "nop", no_argument, NULL, 'N' },
+		{ "copy", required_argument, NULL, 'C' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "index", required_argument, NULL, 'i' },
 		{ "queue", required_argument, NULL, 'q' },
@@ -111,12 +147,17 @@ int main(int argc, char **argv)
 	struct lpu_card card;
 	struct lpu_info info;
 	int nop = 0, c, ret;
+	uint64_t copy_size = 0;
 	long long irq_before, irq_after;
 
 	while ((c = getopt_long(argc, argv, "d:i:q:c:n:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'N':
 			nop = 1;
+			break;
+		case 'C':
+			if (parse_size(optarg, &copy_size))
+				return 2;
 			break;
 		case 'd':
 			path = optarg;
@@ -145,7 +186,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!nop || optind != argc) {
+	if (nop == !!copy_size || optind != argc) {
 		print_usage(stderr);
 		return 2;
 	}
@@ -171,6 +212,10 @@ int main(int argc, char **argv)
 	card.pci_addr[0] = '\0';
 	if (!path && lpu_card_get(index, &card))
 		card.pci_addr[0] = '\0';	/* then the count is just not shown */
+	if (copy_size) {
+		ret = run_copy(dev, queue, copy_size, card.pci_addr);
+		goto out;
+	}
 	irq_before = card.pci_addr[0] ?
 		msix_count(card.pci_addr, LPU_MSIX_VEC_QUEUE(queue)) : -1;
 
@@ -179,14 +224,14 @@ int main(int argc, char **argv)
 		uint64_t seq;
 		double t0, t1;
 
-		t0 = now_us();
+		t0 = run_now_us();
 		ret = lpu_submit_nop(dev, queue, cycles, &seq);
 		if (ret) {
 			fprintf(stderr, "lpu-run: submit failed: %s\n", lpu_strerror(ret));
 			goto out;
 		}
 		ret = lpu_wait(dev, seq, 10LL * 1000 * 1000 * 1000, &res);
-		t1 = now_us();
+		t1 = run_now_us();
 		if (ret) {
 			fprintf(stderr, "lpu-run: wait for job %" PRIu64 " failed: %s\n",
 				seq, lpu_strerror(ret));
