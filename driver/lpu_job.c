@@ -359,10 +359,6 @@ static int lpu_submit_check(struct lpu_device *ldev,
 	case LPU_JOB_NOP:
 		return lpu_submit_check_nop(drm, args);
 	case LPU_JOB_COPY:
-		if (!(ldev->caps & LPU_CAP_DMA)) {
-			drm_dbg_driver(drm, "SUBMIT: COPY job, but the card has no DMA engine\n");
-			return -EINVAL;
-		}
 		return lpu_submit_check_copy(drm, &ldev->queues[args->queue], args);
 	}
 	drm_dbg_driver(drm, "SUBMIT: unknown job type %u\n", args->job_type);

@@ -98,7 +98,9 @@ static int lpu_hw_reset(struct lpu_device *ldev)
  */
 int lpu_hw_init(struct lpu_device *ldev)
 {
-	const u32 needed = LPU_CAP_QUEUES | LPU_CAP_FENCE;
+	/* Buffers need the DMA engine, and freed SRAM the scrub engine. */
+	const u32 needed = LPU_CAP_QUEUES | LPU_CAP_FENCE | LPU_CAP_DMA |
+			   LPU_CAP_SCRUB;
 	u32 id, version, nq;
 	int ret;
 
@@ -123,7 +125,7 @@ int lpu_hw_init(struct lpu_device *ldev)
 
 	ldev->caps = lpu_read(ldev, LPU_REG_CAPS);
 	if ((ldev->caps & needed) != needed) {
-		drm_err(&ldev->drm, "capabilities 0x%08x lack queues or fences (need 0x%08x)\n",
+		drm_err(&ldev->drm, "capabilities 0x%08x lack queues, fences, DMA or scrub engine (need 0x%08x)\n",
 			ldev->caps, needed);
 		return -ENODEV;
 	}

@@ -9,8 +9,6 @@
  * survives device resets and driver reloads, and no client may ever read
  * what another one left there. A range whose scrub fails is quarantined,
  * never handed out again, rather than risk a leak.
- *
- * A card without LPU_CAP_SCRUB is zeroed by the CPU through the SRAM BAR.
  */
 
 #include <linux/io.h>
@@ -105,20 +103,6 @@ timeout:
 	return ret;
 }
 
-/* No scrub engine: the CPU writes the zeroes through the BAR. */
-static int lpu_scrub_cpu(struct lpu_device *ldev, u64 offset, u64 size)
-{
-	void __iomem *p = ioremap_wc(ldev->sram.bar_start + offset, size);
-
-	if (!p)
-		return -ENOMEM;
-	memset_io(p, 0, size);
-	/* Push the write-combined stores out before the range is reused. */
-	wmb();
-	iounmap(p);
-	return 0;
-}
-
 /* Zero [offset, offset + size) of SRAM; the caller is inside drm_dev_enter(). */
 static int lpu_sram_scrub(struct lpu_device *ldev, u64 offset, u64 size)
 {
@@ -126,10 +110,7 @@ static int lpu_sram_scrub(struct lpu_device *ldev, u64 offset, u64 size)
 	int ret;
 
 	mutex_lock(&sram->scrub_lock);
-	if (ldev->caps & LPU_CAP_SCRUB)
-		ret = lpu_scrub_engine(ldev, offset, size);
-	else
-		ret = lpu_scrub_cpu(ldev, offset, size);
+	ret = lpu_scrub_engine(ldev, offset, size);
 	mutex_unlock(&sram->scrub_lock);
 
 	if (!ret) {
