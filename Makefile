@@ -72,6 +72,7 @@ check: all
 
 check-host:
 	@$(TOP)/tools/tap-suite.sh tap-summary $(TOP)/tools/tests/tap-summary-test.sh
+	@$(TOP)/tools/tap-suite.sh lpu-run-args $(TOP)/tools/tests/lpu-run-args-test.sh $(BUILD)/bin/lpu-run
 	@$(TOP)/tools/tap-suite.sh liblpu-host $(MAKE) --no-print-directory -s -C libruntime BUILD=$(BUILD) check
 
 check-qtest:
