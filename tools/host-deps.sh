@@ -43,6 +43,9 @@ PKGS=(
 	python3-venv seabios
 	# lint
 	cppcheck
+	# schedules: CRC32C (ISA-L), BLAS for the device model's tensor engine,
+	# numpy for the checkpoint generator and the reference implementation
+	libisal-dev libopenblas-dev python3-numpy
 )
 # qemu-system-data: Debian's build of the option ROMs (linuxboot_dma.bin for
 # -kernel boots, kvmvapic.bin) that the +ds source tarball does not carry.

@@ -70,7 +70,7 @@
 #define LPU_CAP_TELEMETRY		(1U << 3)	/* telemetry block */
 #define LPU_CAP_FW_MAILBOX		(1U << 4)	/* firmware boot mailbox */
 #define LPU_CAP_DMA			(1U << 5)	/* COPY descriptors */
-#define LPU_CAP_EXEC			(1U << 6)	/* EXEC descriptors (later) */
+#define LPU_CAP_EXEC			(1U << 6)	/* EXEC: the tensor engine */
 #define LPU_CAP_SCRUB			(1U << 7)	/* SRAM scrub engine */
 
 /* Device status and control */
@@ -179,6 +179,8 @@
 #define LPU_Q_FAULT_ADDR_LO		0x38	/* RO: LPU_ERR_FAULT: address */
 #define LPU_Q_FAULT_ADDR_HI		0x3c
 #define LPU_Q_FAULT_INFO		0x40	/* RO: LPU_FAULT_* of that fault */
+#define LPU_Q_EXEC_INSN			0x44	/* RO: LPU_ERR_EXEC: insn index */
+#define LPU_Q_EXEC_REASON		0x48	/* RO: LPU_ERR_EXEC: LPU_EXEC_E_* */
 
 #define LPU_Q_CTRL_ENABLE		(1U << 0)
 #define LPU_Q_CTRL_RESET		(1U << 1)	/* self-clearing */
@@ -205,7 +207,7 @@
 #define LPU_OP_NOP			0x01
 #define LPU_OP_FENCE			0x02
 #define LPU_OP_COPY			0x10	/* DMA engine */
-#define LPU_OP_EXEC			0x20	/* reserved: schedule execution */
+#define LPU_OP_EXEC			0x20	/* tensor engine program */
 
 #define LPU_DESC_F_IRQ			(1U << 0)	/* FENCE: raise MSI-X */
 
@@ -331,11 +333,285 @@ struct lpu_desc_copy {
 #define LPU_FAULT_OUT_OF_BOUNDS		2	/* runs past its segment's end */
 #define LPU_FAULT_WRITE			(1U << 8)	/* the destination */
 
+/*
+ * ---- The tensor engine: EXEC -------------------------------------------
+ *
+ * EXEC runs a program of @insn_count struct lpu_insn (64 bytes each) that
+ * starts at device address @program, translated through the @seg_count
+ * segments at bus address @seg_table exactly as for COPY. The kernel builds
+ * that table from the job's buffer slots (see DRM_LPU_EXEC_SLOT_ADDR in
+ * drm/lpu_accel.h); instruction operands are device addresses in it.
+ *
+ * The device first checks the descriptor, the program and the stats record
+ * (LPU_EXEC_INSN_NONE in Q_EXEC_INSN), then fetches the whole program and
+ * validates every instruction against the rules below and the segment
+ * table. Nothing executes, and no byte of any buffer changes, unless the
+ * whole program is valid. A refused program halts the queue with
+ * LPU_ERR_EXEC; Q_EXEC_INSN holds the index of the offending instruction,
+ * Q_EXEC_REASON an LPU_EXEC_E_* reason and, for LPU_EXEC_E_OPERAND,
+ * Q_FAULT_ADDR the operand's device address. Only DISPATCH and COMBINE can
+ * still fail while the program runs (LPU_EXEC_E_INDEX: an index read from
+ * memory out of range), and COPY to or from host memory (LPU_ERR_DMA).
+ *
+ * Control flow never depends on data: every instruction runs once, in
+ * order, on shapes fixed in the program, so a program takes the same
+ * number of cycles whatever its inputs. The engine runs off the vCPU in
+ * bounded steps, so a long program never stalls the machine, and a queue
+ * or device reset stops it between two steps.
+ *
+ * On success the device writes a struct lpu_exec_stats at device address
+ * @stats (64-byte aligned, inside one segment of any kind), then the job
+ * completes like any other descriptor.
+ */
+#define LPU_INSN_SIZE			64
+#define LPU_EXEC_MAX_INSNS		65536
+#define LPU_EXEC_ALIGN			64	/* every operand address */
+#define LPU_EXEC_MAX_DIM		(1U << 20)	/* any one dim[] */
+#define LPU_EXEC_MAX_TOPK		32
+/* MATMUL and EXPERT_FFN: multiply-accumulates in one instruction. */
+#define LPU_EXEC_MAX_MACS		(1ULL << 36)
+
+struct lpu_desc_exec {
+	struct lpu_desc_hdr hdr;
+	__le64 program;		/* device address, LPU_EXEC_ALIGN aligned */
+	__le32 insn_count;	/* 1..LPU_EXEC_MAX_INSNS */
+	__le32 seg_count;	/* 1..LPU_MAX_SEGMENTS */
+	__le64 seg_table;	/* bus address, LPU_SEGMENT_SIZE aligned */
+	__le64 stats;		/* device address of struct lpu_exec_stats */
+	__le64 rsvd2[3];
+};
+
+/* Written by the device when an EXEC completes. */
+struct lpu_exec_stats {
+	__le64 cycles;		/* LPU_COST_EXEC_SETUP + every instruction */
+	__le32 insns;		/* instructions executed (= insn_count) */
+	__le32 rsvd0;
+	__le64 rsvd1[6];	/* written as 0 */
+};
+
+#define LPU_EXEC_STATS_SIZE		64
+
+/* Element types (struct lpu_insn.dtype, and the schedule format's). */
+#define LPU_DT_NONE			0
+#define LPU_DT_F32			1	/* IEEE-754 binary32 */
+#define LPU_DT_BF16			2	/* upper half of a binary32 */
+#define LPU_DT_I8			3
+#define LPU_DT_I32			4
+
+/*
+ * One instruction. Fields an opcode does not list must be zero
+ * (LPU_EXEC_E_RESERVED). Every operand op[i] is a device address,
+ * LPU_EXEC_ALIGN aligned; the whole tensor it names (its size follows from
+ * dim[] and the dtype) must lie inside one SRAM segment, except for COPY,
+ * whose operands may also be in host segments. Tensors are dense,
+ * row-major, little-endian. An output may be the very same range as an
+ * input of an elementwise instruction (ADD, MUL, SILU, SWIGLU, RMSNORM,
+ * SOFTMAX); any other overlap between an output and another operand of the
+ * same instruction is refused (LPU_EXEC_E_ALIAS).
+ *
+ * Weights ("W" below) have the instruction's dtype: F32, BF16, or I8. An
+ * I8 weight tensor of logical shape [G, N, K] is a quantised block: G*N*K
+ * int8 values, zero padding up to the next LPU_EXEC_ALIGN boundary, then
+ * G*N binary32 scales, one per output row (LPU_QBLOCK_SIZE).
+ */
+struct lpu_insn {
+	__u8 opcode;		/* LPU_INSN_* */
+	__u8 dtype;		/* LPU_DT_* where the opcode says so, else 0 */
+	__le16 flags;		/* per opcode */
+	__le32 dim[5];
+	__le64 op[5];
+};
+
+#define LPU_QBLOCK_SCALES_OFFSET(g, n, k) \
+	(((__u64)(g) * (n) * (k) + LPU_EXEC_ALIGN - 1) & \
+	 ~(__u64)(LPU_EXEC_ALIGN - 1))
+#define LPU_QBLOCK_SIZE(g, n, k) \
+	(LPU_QBLOCK_SCALES_OFFSET(g, n, k) + (__u64)(g) * (n) * 4)
+
+/*
+ * Numerics. Every implementation of the engine (this device, and any
+ * reference) must follow these rules exactly: with them the int8 path is
+ * bit-exact, and the others differ only by summation order inside BLAS.
+ * - Binary32 arithmetic is plain IEEE-754 binary32 with round to nearest
+ *   even, one rounding per operation (no fused multiply-add).
+ * - "double" below means IEEE-754 binary64; exp() is the C library's.
+ * - silu(x) = (float)((double)x / (1.0 + exp(-(double)x))).
+ * - Quantising a row v[0..K) of binary32 to int8 ("quant"): amax = max |v|;
+ *   scale = amax / 127.0f (binary32), or 1.0f if amax is 0; then
+ *   q[i] = (int8)clamp(nearbyint(v[i] / scale), -127, 127), round half to
+ *   even, the division in binary32.
+ * - Matrix product with dtype D: out[m][n] = sum over k of a[m][k] *
+ *   w[n][k] (w is [N, K], a Hugging Face Linear weight). F32: binary32
+ *   inputs and accumulation, any summation order. BF16: w widened exactly
+ *   to binary32, then as F32. I8: each row of a is quantised (quant, giving
+ *   qa and sa[m]); acc = exact integer sum of qa[m][k] * qw[n][k];
+ *   out[m][n] = ((float)acc * sa[m]) * sw[n], left to right in binary32.
+ */
+#define LPU_INSN_COPY			0x01
+#define LPU_INSN_MATMUL			0x10
+#define LPU_INSN_EXPERT_FFN		0x11
+#define LPU_INSN_ADD			0x20
+#define LPU_INSN_MUL			0x21
+#define LPU_INSN_SILU			0x22
+#define LPU_INSN_SWIGLU			0x23
+#define LPU_INSN_RMSNORM		0x30
+#define LPU_INSN_SOFTMAX		0x31
+#define LPU_INSN_TOPK			0x40
+#define LPU_INSN_DISPATCH		0x41
+#define LPU_INSN_COMBINE		0x42
+
+/*
+ * COPY: dim[0] bytes (1..LPU_COPY_MAX_SIZE) from op[0] to op[1]; either
+ * may be an SRAM or a host segment, and they must not overlap. dtype 0.
+ *
+ * MATMUL (dtype F32, BF16 or I8): for g < G: out_g = a_g * W_g^T.
+ *   dim[0] M, dim[1] N, dim[2] K, dim[3] G (batch, >= 1).
+ *   op[0] a f32 [G, M, K], op[1] W [G, N, K], op[2] out f32 [G, M, N].
+ *
+ * EXPERT_FFN (dtype F32, BF16 or I8): a SwiGLU feed-forward per expert
+ * over its capacity slots; a shared expert is the case G = 1, C = T.
+ *   dim[0] G experts, dim[1] C rows per expert, dim[2] H, dim[3] F.
+ *   op[0] x f32 [G, C, H]; op[1] W13 [G, 2F, H] (rows 0..F-1 the gate
+ *   projection w1/gate_proj, rows F..2F-1 the up projection w3/up_proj);
+ *   op[2] W2 [G, H, F] (w2/down_proj); op[3] out f32 [G, C, H];
+ *   op[4] 0, or the routing table of the DISPATCH that filled x (with
+ *   E = G and the same C): rows whose slot holds no token are written as
+ *   zeroes without being computed (the cycle cost does not change).
+ *   For each expert g: gu = x_g * W13_g^T [C, 2F] (matrix product with
+ *   dtype); a[c][f] = silu(gu[c][f]) * gu[c][F + f] (binary32 multiply);
+ *   out_g = a * W2_g^T (matrix product with dtype).
+ *
+ * ADD, MUL (dtype F32): out[i] = a[i] + b[i] (a[i] * b[i]), i < dim[0].
+ *   op[0] a, op[1] b, op[2] out.
+ * SILU (dtype F32): out[i] = silu(a[i]). op[0] a, op[1] out.
+ * SWIGLU (dtype F32): out[i] = silu(a[i]) * b[i]. op[0] a, op[1] b,
+ *   op[2] out.
+ *
+ * RMSNORM (dtype F32): rows of N. dim[0] M, dim[1] N, dim[2] epsilon as
+ *   binary32 bits (finite, >= 0). op[0] x [M, N], op[1] gamma [N],
+ *   op[2] out [M, N]. ss = sum of (double)x^2 in index order;
+ *   r = 1.0 / sqrt(ss / N + (double)eps); out = (float)(x * r) * gamma
+ *   (the last product in binary32).
+ *
+ * SOFTMAX (dtype F32): rows of N. dim[0] M, dim[1] N. op[0] x, op[1] out.
+ *   mx = max of the row; e[i] = exp((double)x[i] - mx); s = sum of e in
+ *   index order; out[i] = (float)(e[i] / s).
+ *
+ * TOPK (dtype F32): the router. dim[0] T tokens, dim[1] E experts,
+ *   dim[2] k (1..min(E, LPU_EXEC_MAX_TOPK)). op[0] logits f32 [T, E],
+ *   op[1] idx i32 [T, k], op[2] weight f32 [T, k].
+ *   Scores: softmax of the row (as SOFTMAX), or with LPU_TOPK_SIGMOID
+ *   s = (float)(1.0 / (1.0 + exp(-(double)x))). idx lists the k highest
+ *   scores in descending order, the lower expert index first among equal
+ *   scores; weight holds their scores, or with LPU_TOPK_RENORM
+ *   (float)((double)s / d), d = the sum in rank order of the k (double)s.
+ *
+ * DISPATCH (dtype F32): gathers tokens into C slots per expert.
+ *   dim[0] T, dim[1] H, dim[2] E, dim[3] k, dim[4] C.
+ *   op[0] x f32 [T, H], op[1] idx i32 [T, k], op[2] weight f32 [T, k],
+ *   op[3] xe f32 [E, C, H] (written), op[4] routing table (written,
+ *   LPU_ROUTING_SIZE(E, C) bytes: i32 token[E][C], f32 weight[E][C],
+ *   i32 load[E], i32 dropped[E]).
+ *   For t = 0..T-1, then r = 0..k-1: e = idx[t][r] (0 <= e < E, else
+ *   LPU_EXEC_E_INDEX); load[e]++; if e has fewer than C tokens, the next
+ *   slot c of e gets token t and weight[t][r], and xe[e][c] = x[t];
+ *   otherwise dropped[e]++. Unused slots: token -1, weight 0, xe rows 0.
+ *
+ * COMBINE (dtype F32): the weighted scatter-add back to tokens.
+ *   dim[0] T, dim[1] H, dim[2] E, dim[3] C. op[0] ye f32 [E, C, H],
+ *   op[1] routing table, op[2] out f32 [T, H] (read and written).
+ *   For e = 0..E-1, c = 0..C-1 with t = token[e][c] != -1 (-1 <= t < T,
+ *   else LPU_EXEC_E_INDEX): out[t][h] = out[t][h] + w * ye[e][c][h], with
+ *   w = weight[e][c], the product and the sum each rounded to binary32.
+ */
+#define LPU_TOPK_SIGMOID		(1U << 0)
+#define LPU_TOPK_RENORM			(1U << 1)
+
+#define LPU_ROUTING_SIZE(e, c) \
+	((__u64)(e) * (c) * 8 + (__u64)(e) * 8)
+
+/* Q_EXEC_REASON */
+#define LPU_EXEC_E_PROGRAM		1	/* descriptor, program or stats */
+#define LPU_EXEC_E_OPCODE		2	/* unknown opcode */
+#define LPU_EXEC_E_FLAGS		3	/* flag not defined for opcode */
+#define LPU_EXEC_E_RESERVED		4	/* unused field not zero */
+#define LPU_EXEC_E_DTYPE		5	/* dtype not allowed for opcode */
+#define LPU_EXEC_E_SHAPE		6	/* dim 0, too large, inconsistent */
+#define LPU_EXEC_E_OPERAND		7	/* tensor not inside one segment
+					 * of the required kind */
+#define LPU_EXEC_E_ALIGN		8	/* operand not LPU_EXEC_ALIGN */
+#define LPU_EXEC_E_ALIAS		9	/* output overlaps an operand */
+#define LPU_EXEC_E_INDEX		10	/* index out of range (runtime) */
+#define LPU_EXEC_E_LIMIT		11	/* more than LPU_EXEC_MAX_MACS */
+#define LPU_EXEC_E_COUNT		12
+
+/* Q_EXEC_INSN when the descriptor itself is at fault */
+#define LPU_EXEC_INSN_NONE		0xffffffffU
+
+/*
+ * ---- Cycle costs --------------------------------------------------------
+ *
+ * Each instruction costs base + ceil(units / units_per_cycle) cycles of
+ * its cost class; an EXEC costs LPU_COST_EXEC_SETUP (units: program bytes)
+ * plus its instructions. The table below is the device's built-in default;
+ * firmware will carry it.
+ *
+ * class              units                                   base   rate
+ * EXEC_SETUP         insn_count * LPU_INSN_SIZE              256    32
+ * COPY               bytes                                   256    32
+ * MATMUL_F32/BF16/I8 G*M*N*K                                 128    1024/2048/8192
+ * FFN_F32/BF16/I8    G*C*3*H*F                               256    1024/2048/8192
+ * ELEMENTWISE        elements (ADD, MUL, SILU, SWIGLU)       32     256
+ * RMSNORM            M*N                                     64     128
+ * SOFTMAX            M*N                                     64     64
+ * TOPK               T*E                                     64     64
+ * DISPATCH           E*C*H                                   64     256
+ * COMBINE            E*C*H                                   64     256
+ */
+#define LPU_COST_EXEC_SETUP		0
+#define LPU_COST_COPY			1
+#define LPU_COST_MATMUL_F32		2
+#define LPU_COST_MATMUL_BF16		3
+#define LPU_COST_MATMUL_I8		4
+#define LPU_COST_FFN_F32		5
+#define LPU_COST_FFN_BF16		6
+#define LPU_COST_FFN_I8			7
+#define LPU_COST_ELEMENTWISE		8
+#define LPU_COST_RMSNORM		9
+#define LPU_COST_SOFTMAX		10
+#define LPU_COST_TOPK			11
+#define LPU_COST_DISPATCH		12
+#define LPU_COST_COMBINE		13
+#define LPU_COST_COUNT			14
+
+struct lpu_cost {
+	__le32 base_cycles;
+	__le32 units_per_cycle;	/* non-zero */
+};
+
+#define LPU_COST_DEFAULTS { \
+	[LPU_COST_EXEC_SETUP]	= { 256, 32 }, \
+	[LPU_COST_COPY]		= { 256, 32 }, \
+	[LPU_COST_MATMUL_F32]	= { 128, 1024 }, \
+	[LPU_COST_MATMUL_BF16]	= { 128, 2048 }, \
+	[LPU_COST_MATMUL_I8]	= { 128, 8192 }, \
+	[LPU_COST_FFN_F32]	= { 256, 1024 }, \
+	[LPU_COST_FFN_BF16]	= { 256, 2048 }, \
+	[LPU_COST_FFN_I8]	= { 256, 8192 }, \
+	[LPU_COST_ELEMENTWISE]	= { 32, 256 }, \
+	[LPU_COST_RMSNORM]	= { 64, 128 }, \
+	[LPU_COST_SOFTMAX]	= { 64, 64 }, \
+	[LPU_COST_TOPK]		= { 64, 64 }, \
+	[LPU_COST_DISPATCH]	= { 64, 256 }, \
+	[LPU_COST_COMBINE]	= { 64, 256 }, \
+}
+
 union lpu_desc {
 	struct lpu_desc_hdr hdr;
 	struct lpu_desc_nop nop;
 	struct lpu_desc_fence fence;
 	struct lpu_desc_copy copy;
+	struct lpu_desc_exec exec;
 	__u8 bytes[LPU_DESC_SIZE];
 };
 
@@ -371,6 +647,7 @@ struct lpu_fence_record {
 #define LPU_ERR_FAULT			10	/* access outside the segments */
 #define LPU_ERR_SEG_TABLE		11	/* malformed segment table */
 #define LPU_ERR_OVERLAP			12	/* COPY ranges overlap */
-#define LPU_ERR_COUNT			13
+#define LPU_ERR_EXEC			13	/* EXEC program refused or failed */
+#define LPU_ERR_COUNT			14
 
 #endif /* LPU_HW_H */

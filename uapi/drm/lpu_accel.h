@@ -54,7 +54,7 @@ extern "C" {
 
 /* Driver version reported in drm_lpu_info.driver_version. */
 #define LPU_DRIVER_MAJOR		0
-#define LPU_DRIVER_MINOR		2
+#define LPU_DRIVER_MINOR		3
 #define LPU_DRIVER_PATCH		0
 #define LPU_VERSION_ENCODE(maj, min, pat) \
 	(((maj) << 16) | ((min) << 8) | (pat))
@@ -92,6 +92,7 @@ struct drm_lpu_info {
 
 #define LPU_JOB_NOP			1
 #define LPU_JOB_COPY			2
+#define LPU_JOB_EXEC			3
 #define DRM_LPU_NOP_MAX_CYCLES		1000000000U	/* 1 s */
 
 /*
@@ -143,6 +144,49 @@ struct drm_lpu_copy {
 	__u64 size;
 	__u32 flags;
 	__u32 pad;
+};
+
+/* Buffer slots one EXEC job may name. */
+#define DRM_LPU_MAX_SLOTS		16
+/*
+ * Device address of byte 0 of slot @slot in an EXEC job's address space.
+ * Slots sit 4 GiB apart (buffers are at most 1 GiB), in slot order, so a
+ * compiled program can address its tensors as slot + offset without
+ * knowing which buffers or handles it will run on: no relocation.
+ */
+#define DRM_LPU_EXEC_SLOT_ADDR(slot)	(((__u64)(slot) + 1) << 32)
+/* Largest drm_lpu_exec.timeout_ms. */
+#define DRM_LPU_EXEC_MAX_TIMEOUT_MS	60000
+
+/**
+ * struct drm_lpu_exec - the program of an LPU_JOB_EXEC job
+ * @slots: user pointer to @slot_count __u32 GEM handles of this file: slot
+ *	i is the buffer at DRM_LPU_EXEC_SLOT_ADDR(i). A buffer may fill more
+ *	than one slot. Unknown handles fail with -ENOENT.
+ * @slot_count: 1..DRM_LPU_MAX_SLOTS.
+ * @insn_count: instructions in the program, 1..LPU_EXEC_MAX_INSNS.
+ * @program: device address (slot address + offset) of the first of the
+ *	@insn_count struct lpu_insn (uapi/lpu_hw.h).
+ * @stats: device address of a struct lpu_exec_stats the device fills in
+ *	when the program completes (cycles, instructions).
+ * @timeout_ms: 0 for the driver's job timeout (module parameter
+ *	job_timeout_ms), or this job's own, 1..DRM_LPU_EXEC_MAX_TIMEOUT_MS:
+ *	a job still running after it is stopped and fails with -ETIMEDOUT.
+ * @flags: must be 0.
+ * The kernel checks the handles and builds the job's segment table, one
+ * segment per slot, and nothing else: the device checks @program, @stats
+ * and every instruction against that table before anything runs. Every
+ * slot's buffer counts as written by the job for implicit
+ * synchronisation, and host buffers are pinned as for COPY jobs.
+ */
+struct drm_lpu_exec {
+	__u64 slots;
+	__u32 slot_count;
+	__u32 insn_count;
+	__u64 program;
+	__u64 stats;
+	__u32 timeout_ms;
+	__u32 flags;
 };
 
 /**
@@ -200,6 +244,7 @@ struct drm_lpu_submit {
 	__u32 in_syncobj;
 	__u32 out_syncobj;
 	__u32 pad;
+	__u64 exec;
 };
 
 /**
@@ -224,6 +269,8 @@ struct drm_lpu_submit {
  *	           job completed;
  *	-EFAULT    the device refused an access of the job outside the
  *	           buffers it names (@fault_addr and @fault_kind say which);
+ *	-ENOEXEC   the device refused the EXEC job's program, or stopped it
+ *	           on an index out of range (@error_insn, @error_reason);
  *	-ENODATA   the job finished long ago and its own outcome is no longer
  *	           known: the driver remembers the status of each file's last
  *	           DRM_LPU_FAILURES_KEPT failed jobs, and a finished job at or
@@ -242,6 +289,12 @@ struct drm_lpu_submit {
  *	DRM_LPU_FAULT_OUT_OF_BOUNDS); 0 otherwise.
  * @fault_kind: out, with @status -EFAULT: DRM_LPU_FAULT_* kind, ORed with
  *	DRM_LPU_FAULT_WRITE if the access was the destination; 0 otherwise.
+ * @error_insn: out, with @status -ENOEXEC: index of the instruction the
+ *	device refused, or LPU_EXEC_INSN_NONE if the descriptor itself (its
+ *	program or stats address) was at fault; 0 otherwise.
+ * @error_reason: out, with @status -ENOEXEC: the LPU_EXEC_E_* reason
+ *	(uapi/lpu_hw.h); for LPU_EXEC_E_OPERAND @fault_addr holds the
+ *	operand's device address. 0 otherwise.
  * @pad: must be 0.
  *
  * Returns 0 once the job is done (whatever @status says), -ETIME if the
@@ -260,6 +313,8 @@ struct drm_lpu_wait {
 	__u64 device_ns;
 	__u64 fault_addr;
 	__u32 fault_kind;
+	__u32 error_insn;
+	__u32 error_reason;
 	__u32 pad;
 };
 
