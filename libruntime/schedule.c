@@ -253,10 +253,53 @@ out:
 	return ret;
 }
 
+/*
+ * Inputs and outputs must agree with the manifest (what lpu-run and the
+ * tests rely on): activations are f32 [T, H], router choices i32 [T, k],
+ * expert counters i32 [E] of an existing block.
+ */
+static int check_io_kind(const struct lpu_schedule *s,
+			 const struct lpu_tensor_info *t, char *msg, size_t len)
+{
+	const struct lpu_schedule_info *in = &s->info;
+
+	switch (t->kind) {
+	case LPU_IO_DATA:
+		if (t->dtype == LPU_DT_F32 && t->rank == 2 &&
+		    t->shape[0] == in->tokens && t->shape[1] == in->hidden &&
+		    !t->block)
+			return 0;
+		return sched_msg(msg, len, -EINVAL,
+				 "I/O '%s': activations must be f32 [%u, %u] (tokens, hidden) of block 0",
+				 t->name, in->tokens, in->hidden);
+	case LPU_IO_ROUTER_INDEX:
+		if (t->direction == LPU_IO_OUTPUT && t->dtype == LPU_DT_I32 &&
+		    t->rank == 2 && t->shape[0] == in->tokens &&
+		    t->shape[1] == in->top_k && t->block < in->num_blocks)
+			return 0;
+		return sched_msg(msg, len, -EINVAL,
+				 "I/O '%s': router choices must be an i32 [%u, %u] (tokens, top-k) output of a block below %u",
+				 t->name, in->tokens, in->top_k, in->num_blocks);
+	case LPU_IO_EXPERT_LOAD:
+	case LPU_IO_EXPERT_DROPPED:
+		if (t->direction == LPU_IO_OUTPUT && t->dtype == LPU_DT_I32 &&
+		    t->rank == 1 && t->shape[0] == in->num_experts &&
+		    t->block < in->num_blocks)
+			return 0;
+		return sched_msg(msg, len, -EINVAL,
+				 "I/O '%s': an expert counter must be an i32 [%u] output of a block below %u",
+				 t->name, in->num_experts, in->num_blocks);
+	default:
+		return sched_msg(msg, len, -EINVAL, "I/O '%s': unknown kind %u",
+				 t->name, t->kind);
+	}
+}
+
 static int load_io(struct lpu_schedule *s, const struct lpu_sched_view *v,
 		   char *msg, size_t len)
 {
 	uint32_t i, d;
+	int ret;
 
 	s->io = calloc(v->io_count ? v->io_count : 1, sizeof(*s->io));
 	if (!s->io)
@@ -322,15 +365,9 @@ static int load_io(struct lpu_schedule *s, const struct lpu_sched_view *v,
 			return sched_msg(msg, len, -EINVAL,
 					 "I/O '%s': bytes %" PRIu64 "..+%" PRIu64 " are outside slot %u",
 					 ti->name, o->offset, ti->bytes, o->slot);
-		if ((ti->kind == LPU_IO_EXPERT_LOAD ||
-		     ti->kind == LPU_IO_EXPERT_DROPPED) &&
-		    (ti->dtype != LPU_DT_I32 || ti->rank != 1 ||
-		     ti->shape[0] != s->info.num_experts ||
-		     ti->block >= s->info.num_blocks))
-			return sched_msg(msg, len, -EINVAL,
-					 "I/O '%s': an expert counter must be i32 [%u] of a block below %u",
-					 ti->name, s->info.num_experts,
-					 s->info.num_blocks);
+		ret = check_io_kind(s, ti, msg, len);
+		if (ret)
+			return ret;
 		if (ti->direction == LPU_IO_INPUT)
 			s->info.num_inputs++;
 		else
