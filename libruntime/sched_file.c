@@ -560,7 +560,7 @@ static int check_tensor(struct parse *p, uint32_t i)
 	const struct lpu_sched_tensor *t = &v->tensors[i];
 	const char *nul = memchr(t->name, '\0', sizeof(t->name));
 	uint32_t slot = le32toh(t->slot), dt = le32toh(t->dtype);
-	uint32_t rank = le32toh(t->rank), shape[4], r;
+	uint32_t rank = le32toh(t->rank), shape[4], r, align;
 	uint64_t off = le64toh(t->offset), bytes = le64toh(t->bytes), want;
 
 	if (!nul)
@@ -596,9 +596,16 @@ static int check_tensor(struct parse *p, uint32_t i)
 			    "tensor '%s': bytes %llu but its shape and dtype need %llu",
 			    t->name, (unsigned long long)bytes,
 			    (unsigned long long)want);
-	if (off % LPU_EXEC_ALIGN)
+	/*
+	 * Natural alignment; an I8 qblock is only ever a weight operand. The
+	 * device wants LPU_EXEC_ALIGN for every instruction operand and checks
+	 * that itself: an output such as expert_load may sit inside a table
+	 * copied whole (it lies at 8 * E * C bytes into a routing table).
+	 */
+	align = dt == LPU_DT_I8 ? LPU_EXEC_ALIGN : dt == LPU_DT_BF16 ? 2 : 4;
+	if (off % align)
 		return fail(p, EINVAL, "tensor '%s': offset 0x%llx not a multiple of %u",
-			    t->name, (unsigned long long)off, LPU_EXEC_ALIGN);
+			    t->name, (unsigned long long)off, align);
 	if (!range_inside(off, bytes, le64toh(v->slots[slot].size)))
 		return fail(p, EINVAL,
 			    "tensor '%s': [0x%llx, +%llu) outside slot %u (%llu bytes)",

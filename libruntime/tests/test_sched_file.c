@@ -369,7 +369,10 @@ MUT(m_t_i8_bytes, tensor(b, 2)->bytes = htole64(4 * 64 + 64 + 16))
 MUT(m_t_bf16_bytes, tensor(b, 0)->dtype = htole32(LPU_DT_BF16))
 MUT(m_t_huge, tensor(b, 0)->rank = htole32(4);
 	memset(tensor(b, 0)->shape, 0xff, sizeof(tensor(b, 0)->shape)))
-MUT(m_t_off_unal, tensor(b, 3)->offset = htole64(1028))
+MUT(m_t_off_unal, tensor(b, 3)->offset = htole64(1026))
+MUT(m_t_off_i32, tensor(b, 3)->offset = htole64(1028))
+MUT(m_t_off_i8, tensor(b, 2)->offset = htole64(32);
+	slot(b, SLOT_W)->size = htole64(8192))
 MUT(m_t_outside, tensor(b, 3)->offset = htole64(4096))
 MUT(m_t_off_huge, tensor(b, 3)->offset = htole64(~0ULL - 63))
 MUT(m_t_rsvd, tensor(b, 3)->rsvd = htole32(1))
@@ -489,8 +492,11 @@ static const struct {
 	  "I8 qblock bytes" },
 	{ m_t_bf16_bytes, -EINVAL, "need 512", "BF16 tensor bytes" },
 	{ m_t_huge, -EINVAL, "tensor 'x': bytes", "tensor shape overflows" },
-	{ m_t_off_unal, -EINVAL, "tensor 'block0.router_idx': offset 0x404",
+	{ m_t_off_unal, -EINVAL, "tensor 'block0.router_idx': offset 0x402",
 	  "tensor offset misaligned" },
+	{ m_t_off_i32, 0, NULL, "an I32 tensor at a 4-byte offset is fine" },
+	{ m_t_off_i8, -EINVAL, "tensor 'w': offset 0x20 not a multiple of 64",
+	  "an I8 qblock not 64-byte aligned" },
 	{ m_t_outside, -EINVAL, "tensor 'block0.router_idx': [0x1000, +32) outside slot 4",
 	  "tensor past its slot" },
 	{ m_t_off_huge, -EINVAL, "outside slot 4", "tensor offset wraps" },
