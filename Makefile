@@ -64,22 +64,31 @@ MOE := $(BUILD)/moe
 MOE_PY := $(wildcard $(TOP)/tools/moe/*.py)
 LPU_COMPILE := $(BUILD)/bin/lpu-compile
 
-# checkpoint: generator arguments | tokens per run | lpu-compile options
+# Per checkpoint: generator arguments, tokens per run (rows of x.npy) and
+# extra lpu-compile options.
 # The issue's two: Mixtral-style hidden 256, 8 experts, top-2, 2 blocks;
 # DeepSeek-style 16 routed experts, top-4, 1 shared expert.
-MOE_GEN_mixtral := --style mixtral --hidden 256 --experts 8 --top-k 2 --blocks 2 --tokens 32 --seed 11
-MOE_GEN_deepseek := --style deepseek --hidden 256 --experts 16 --top-k 4 --shared 1 --blocks 2 --tokens 32 --seed 12
+MOE_GEN_mixtral := --style mixtral --hidden 256 --experts 8 --top-k 2 --blocks 2 --seed 11
+MOE_T_mixtral := 32
+MOE_GEN_deepseek := --style deepseek --hidden 256 --experts 16 --top-k 4 --shared 1 --blocks 2 --seed 12
+MOE_T_deepseek := 32
 # The small schedule of the refusal and mutation tests.
-MOE_GEN_tiny := --style mixtral --hidden 64 --ffn 64 --experts 4 --top-k 2 --blocks 1 --tokens 8 --seed 13
+MOE_GEN_tiny := --style mixtral --hidden 64 --ffn 64 --experts 4 --top-k 2 --blocks 1 --seed 13
+MOE_T_tiny := 8
 # make demo compiles this one in the guest.
-MOE_GEN_demo := --style mixtral --hidden 256 --ffn 512 --experts 8 --top-k 2 --blocks 1 --tokens 64 --seed 14
+MOE_GEN_demo := --style mixtral --hidden 256 --ffn 512 --experts 8 --top-k 2 --blocks 1 --seed 14
+MOE_T_demo := 64
 # make bench: tokens/s of a block big enough that compute dominates the
 # per-job overhead, and E = 8, 16, 64 at k = 2 with C * E fixed (T = 256 and
 # capacity factor 1: C = T * k / E, so C * E = 512).
-MOE_GEN_tput := --style mixtral --hidden 512 --ffn 1024 --experts 8 --top-k 2 --blocks 1 --tokens 256 --seed 15
-MOE_GEN_e8 := --style mixtral --hidden 256 --ffn 512 --experts 8 --top-k 2 --blocks 1 --tokens 256 --seed 16
-MOE_GEN_e16 := --style mixtral --hidden 256 --ffn 512 --experts 16 --top-k 2 --blocks 1 --tokens 256 --seed 17
-MOE_GEN_e64 := --style mixtral --hidden 256 --ffn 512 --experts 64 --top-k 2 --blocks 1 --tokens 256 --seed 18
+MOE_GEN_tput := --style mixtral --hidden 512 --ffn 1024 --experts 8 --top-k 2 --blocks 1 --seed 15
+MOE_T_tput := 256
+MOE_GEN_e8 := --style mixtral --hidden 256 --ffn 512 --experts 8 --top-k 2 --blocks 1 --seed 16
+MOE_T_e8 := 256
+MOE_GEN_e16 := --style mixtral --hidden 256 --ffn 512 --experts 16 --top-k 2 --blocks 1 --seed 17
+MOE_T_e16 := 256
+MOE_GEN_e64 := --style mixtral --hidden 256 --ffn 512 --experts 64 --top-k 2 --blocks 1 --seed 18
+MOE_T_e64 := 256
 MOE_OPTS_e8 := --capacity-factor 1
 MOE_OPTS_e16 := --capacity-factor 1
 MOE_OPTS_e64 := --capacity-factor 1
@@ -92,7 +101,8 @@ MOE_CKPTS := mixtral deepseek tiny demo tput e8 e16 e64
 $(MOE)/ckpt/%/config.json: $(MOE_PY) $(TOP)/Makefile
 	@rm -rf $(@D)
 	@echo "  GEN     $(@D)"
-	@$(PYTHON) $(TOP)/tools/moe/gen_checkpoint.py $(@D) $(MOE_GEN_$*) >/dev/null
+	@$(PYTHON) $(TOP)/tools/moe/gen_checkpoint.py $(@D) $(MOE_GEN_$*) \
+		--tokens $(MOE_T_$*) >/dev/null
 
 # $(1) checkpoint, $(2) weight dtype
 define moe_case
@@ -100,7 +110,7 @@ $(MOE)/$(1)-$(2)/stamp: $(MOE)/ckpt/$(1)/config.json $(LPU_COMPILE) $(MOE_PY) $(
 	@rm -rf $$(@D) && mkdir -p $$(@D)
 	@echo "  COMPILE $$(@D) ($(2))"
 	@$(LPU_COMPILE) $(MOE)/ckpt/$(1) -o $$(@D)/schedule.lpus --dtype $(2) \
-		$(MOE_OPTS_$(1)) >$$(@D)/compile.txt
+		--tokens $(MOE_T_$(1)) $(MOE_OPTS_$(1)) >$$(@D)/compile.txt
 	@cp $(MOE)/ckpt/$(1)/x.npy $$(@D)/x.npy
 	@echo "  REF     $$(@D)/ref"
 	@$(PYTHON) $(TOP)/tools/moe/reference.py $(MOE)/ckpt/$(1) --dtype $(2) \
@@ -110,8 +120,16 @@ endef
 $(foreach c,$(MOE_TEST_CASES) $(MOE_BENCH_CASES),\
 	$(eval $(call moe_case,$(firstword $(subst -, ,$(c))),$(lastword $(subst -, ,$(c))))))
 
+# make demo compiles the demo checkpoint in the guest and compares the
+# card's outputs with these.
+$(MOE)/demo-ref/stamp: $(MOE)/ckpt/demo/config.json $(MOE_PY)
+	@rm -rf $(@D) && mkdir -p $(@D)
+	@echo "  REF     $(@D)"
+	@$(PYTHON) $(TOP)/tools/moe/reference.py $(MOE)/ckpt/demo --dtype f32 --out $(@D)
+	@touch $@
+
 # tools/mkinitramfs.sh copies the cases this list names into the guest.
-moe-data: $(MOE_TEST_CASES:%=$(MOE)/%/stamp) $(MOE)/ckpt/demo/config.json
+moe-data: $(MOE_TEST_CASES:%=$(MOE)/%/stamp) $(MOE)/demo-ref/stamp
 	@printf '%s\n' $(MOE_TEST_CASES) >$(MOE)/guest-cases
 moe-bench-data: $(MOE_BENCH_CASES:%=$(MOE)/%/stamp)
 

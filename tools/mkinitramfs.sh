@@ -119,8 +119,10 @@ if [ -f "$BUILD/moe/guest-cases" ]; then
 		cp "$BUILD/moe/$c"/ref/*.npy "$STAGE/opt/lpu/moe/$c/ref/"
 	done <"$BUILD/moe/guest-cases"
 fi
-if [ -f "$BUILD/moe/ckpt/demo/config.json" ]; then
+if [ -f "$BUILD/moe/demo-ref/stamp" ]; then
 	cp -a "$BUILD/moe/ckpt/demo" "$STAGE/opt/lpu/moe/demo-ckpt"
+	mkdir -p "$STAGE/opt/lpu/moe/demo-ckpt/ref"
+	cp "$BUILD/moe/demo-ref"/*.npy "$STAGE/opt/lpu/moe/demo-ckpt/ref/"
 fi
 
 install -m 0755 "$TOP/tools/guest/init" "$STAGE/init"

@@ -142,15 +142,22 @@ TEST_F_TIMEOUT(moe, async_submit_wait, 300)
 {
 	struct lpu_schedule_result res;
 	struct lpu_fence fence, other;
+	struct lpu_tensor_info x;
 	struct lpu_schedule *s;
-	float x = 0;
+	void *buf;
 	int ret;
 
 	LOAD_CASE(variant->name, s);
+	ASSERT_EQ(0, lpu_schedule_find(s, "x", &x));
+	buf = calloc(1, x.bytes);
+	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, lpu_schedule_submit(s, &fence));
 	EXPECT_LT(0, fence.seq);
 	EXPECT_EQ(-EBUSY, lpu_schedule_submit(s, &other));
-	EXPECT_EQ(-EBUSY, lpu_schedule_set_input(s, "x", &x, sizeof(x)));
+	EXPECT_EQ(-EBUSY, lpu_schedule_set_input(s, "x", buf, x.bytes));
+	/* y is [T, H] like x. */
+	EXPECT_EQ(-EBUSY, lpu_schedule_get_output(s, "y", buf, x.bytes));
+	free(buf);
 	/* A poll returns at once: done already, or not yet. */
 	ret = lpu_schedule_wait(s, &fence, 0, &res);
 	EXPECT_TRUE(ret == 0 || ret == -ETIME) TH_LOG("poll: %d", ret);

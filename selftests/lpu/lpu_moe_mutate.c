@@ -122,21 +122,34 @@ static uint32_t rnd(FIXTURE_DATA(mut) *self, uint32_t n)
 }
 
 /* What each opcode uses: bit j of dims / ops is dim[j] / op[j]. */
+static const struct {
+	uint8_t opcode, dims, ops;
+} insn_fields[] = {
+	{ LPU_INSN_COPY, 0x01, 0x03 },
+	{ LPU_INSN_MATMUL, 0x0f, 0x07 },
+	{ LPU_INSN_EXPERT_FFN, 0x0f, 0x1f },
+	{ LPU_INSN_ADD, 0x01, 0x07 },
+	{ LPU_INSN_MUL, 0x01, 0x07 },
+	{ LPU_INSN_SILU, 0x01, 0x03 },
+	{ LPU_INSN_SWIGLU, 0x01, 0x07 },
+	{ LPU_INSN_RMSNORM, 0x07, 0x07 },
+	{ LPU_INSN_SOFTMAX, 0x03, 0x03 },
+	{ LPU_INSN_TOPK, 0x07, 0x07 },
+	{ LPU_INSN_DISPATCH, 0x1f, 0x1f },
+	{ LPU_INSN_COMBINE, 0x0f, 0x07 },
+};
+
 static void insn_use(uint8_t opcode, unsigned int *dims, unsigned int *ops)
 {
-	switch (opcode) {
-	case LPU_INSN_COPY: *dims = 0x1; *ops = 0x3; break;
-	case LPU_INSN_MATMUL: *dims = 0xf; *ops = 0x7; break;
-	case LPU_INSN_EXPERT_FFN: *dims = 0xf; *ops = 0x1f; break;
-	case LPU_INSN_ADD: case LPU_INSN_MUL: case LPU_INSN_SWIGLU:
-		*dims = 0x1; *ops = 0x7; break;
-	case LPU_INSN_SILU: *dims = 0x1; *ops = 0x3; break;
-	case LPU_INSN_RMSNORM: *dims = 0x7; *ops = 0x7; break;
-	case LPU_INSN_SOFTMAX: *dims = 0x3; *ops = 0x3; break;
-	case LPU_INSN_TOPK: *dims = 0x7; *ops = 0x7; break;
-	case LPU_INSN_DISPATCH: *dims = 0x1f; *ops = 0x1f; break;
-	case LPU_INSN_COMBINE: *dims = 0xf; *ops = 0x7; break;
-	default: *dims = 0; *ops = 0; break;
+	size_t i;
+
+	*dims = 0;
+	*ops = 0;
+	for (i = 0; i < sizeof(insn_fields) / sizeof(insn_fields[0]); i++) {
+		if (insn_fields[i].opcode == opcode) {
+			*dims = insn_fields[i].dims;
+			*ops = insn_fields[i].ops;
+		}
 	}
 }
 
@@ -473,17 +486,18 @@ static uint32_t get32(const void *p)
 	return le32toh(v);
 }
 
+/* Header, section, slot, tensor or I/O table field; the expectation. */
 static enum expect mutate_table(FIXTURE_DATA(mut) *self, uint8_t *b)
 {
 	struct lpu_sched_header *h = (struct lpu_sched_header *)b;
-	unsigned int kind = rnd(self, 30);
-	uint32_t i;
-	struct lpu_sched_slot *sl;
-	struct lpu_sched_tensor *t;
-	struct lpu_sched_io *io;
+	unsigned int kind = rnd(self, 30), coin = rnd(self, 2);
 	struct lpu_sched_section *se;
+	struct lpu_sched_tensor *t;
+	struct lpu_sched_slot *sl;
+	struct lpu_sched_io *io;
 	enum expect e = MUST_FAIL;
 	const char *name = "";
+	uint32_t i;
 
 	i = rnd(self, self->v.slot_count);
 	sl = (struct lpu_sched_slot *)(b + self->off_slots) + i;
@@ -498,67 +512,138 @@ static enum expect mutate_table(FIXTURE_DATA(mut) *self, uint8_t *b)
 	se = (struct lpu_sched_section *)(b + self->off_sec) + i;
 
 	switch (kind) {
-	case 0: put64(&sl->size, 0); name = "slot size 0"; break;
-	case 1: put64(&sl->size, le64toh(sl->size) + 1 + rnd(self, 4095));
-		name = "slot size unaligned"; break;
-	case 2: put64(&sl->size, 2ULL << 30); name = "slot size 2 GiB"; break;
-	case 3: put64(&sl->size, le64toh(sl->size) + 4096);
-		name = "slot size one page more"; e = MAY_RUN; break;
-	case 4: put32(&sl->domain, rnd(self, 2) ? 0 : 3 + rnd(self, 100));
-		name = "slot domain unknown"; break;
-	case 5: put32(&sl->domain, 3 - le32toh(sl->domain));
-		name = "slot domain swapped"; e = MAY_RUN; break;
-	case 6: put32(&sl->role, rnd(self, 2) ? 0 : 7 + rnd(self, 100));
-		name = "slot role unknown"; break;
-	case 7: if (rnd(self, 2)) {
-			put32(&sl->init_section, self->v.section_count + rnd(self, 100));
+	case 0:
+		put64(&sl->size, 0);
+		name = "slot size 0";
+		break;
+	case 1:
+		put64(&sl->size, le64toh(sl->size) + 1 + rnd(self, 4095));
+		name = "slot size unaligned";
+		break;
+	case 2:
+		put64(&sl->size, 2ULL << 30);
+		name = "slot size 2 GiB";
+		break;
+	case 3:
+		put64(&sl->size, le64toh(sl->size) + 4096);
+		name = "slot size one page more";
+		e = MAY_RUN;
+		break;
+	case 4:
+		put32(&sl->domain, coin ? 0 : 3 + rnd(self, 100));
+		name = "slot domain unknown";
+		break;
+	case 5:
+		put32(&sl->domain, 3 - le32toh(sl->domain));
+		name = "slot domain swapped";
+		e = MAY_RUN;
+		break;
+	case 6:
+		put32(&sl->role, coin ? 0 : 7 + rnd(self, 100));
+		name = "slot role unknown";
+		break;
+	case 7:
+		if (coin) {
+			put32(&sl->init_section,
+			      self->v.section_count + rnd(self, 100));
 			name = "slot init_section beyond the table";
 		} else {
-			put64(&sl->init_offset, le64toh(sl->init_offset) + 1 + rnd(self, 63));
+			put64(&sl->init_offset,
+			      le64toh(sl->init_offset) + 1 + rnd(self, 63));
 			name = "slot init_offset misaligned";
 		}
 		break;
-	case 8: memset(t->name, 'A', sizeof(t->name));
-		name = "tensor name without NUL"; break;
-	case 9: put32(&t->slot, self->v.slot_count + rnd(self, 100));
-		name = "tensor slot beyond the table"; break;
-	case 10: put32(&t->dtype, 5 + rnd(self, 1000)); name = "tensor dtype unknown"; break;
-	case 11: put64(&t->offset, slot_size(self, get32(&t->slot)));
-		name = "tensor offset at the end of its slot"; break;
-	case 12: put64(&t->offset, 1ULL << (40 + rnd(self, 24)));
-		name = "tensor offset huge"; break;
-	case 13: put64(&t->bytes, rnd(self, 2) ? 0 : 1ULL << (33 + rnd(self, 30)));
-		name = "tensor bytes 0 or huge"; break;
-	case 14: put32(&t->rank, rnd(self, 2) ? 0 : 5 + rnd(self, 100));
-		name = "tensor rank 0 or above 4"; break;
-	case 15: put32(&t->shape[0], 0); name = "tensor shape[0] 0"; break;
-	case 16: if (get32(&t->rank) >= 4)
+	case 8:
+		memset(t->name, 'A', sizeof(t->name));
+		name = "tensor name without NUL";
+		break;
+	case 9:
+		put32(&t->slot, self->v.slot_count + rnd(self, 100));
+		name = "tensor slot beyond the table";
+		break;
+	case 10:
+		put32(&t->dtype, 5 + rnd(self, 1000));
+		name = "tensor dtype unknown";
+		break;
+	case 11:
+		put64(&t->offset, slot_size(self, get32(&t->slot)));
+		name = "tensor offset at the end of its slot";
+		break;
+	case 12:
+		put64(&t->offset, 1ULL << (40 + rnd(self, 24)));
+		name = "tensor offset huge";
+		break;
+	case 13:
+		put64(&t->bytes, coin ? 0 : 1ULL << (33 + rnd(self, 30)));
+		name = "tensor bytes 0 or huge";
+		break;
+	case 14:
+		put32(&t->rank, coin ? 0 : 5 + rnd(self, 100));
+		name = "tensor rank 0 or above 4";
+		break;
+	case 15:
+		put32(&t->shape[0], 0);
+		name = "tensor shape[0] 0";
+		break;
+	case 16:
+		if (get32(&t->rank) >= 4)
 			return mutate_table(self, b);
 		put32(&t->shape[get32(&t->rank)], 1 + rnd(self, 100));
-		name = "tensor shape beyond its rank"; break;
-	case 17: put32(&t->shape[0], get32(&t->shape[0]) * 2);
-		name = "tensor shape[0] doubled"; e = MAY_RUN; break;
-	case 18: put32(&io->tensor, self->v.tensor_count + rnd(self, 100));
-		name = "I/O tensor beyond the table"; break;
-	case 19: put32(&io->direction, rnd(self, 2) ? 0 : 3 + rnd(self, 100));
-		name = "I/O direction unknown"; break;
-	case 20: put32(&io->kind, rnd(self, 2) ? 0 : 5 + rnd(self, 100));
-		name = "I/O kind unknown"; break;
-	case 21: put32(&io->block, self->v.manifest->num_blocks + rnd(self, 100));
-		name = "I/O block beyond the schedule"; break;
-	case 22: put32(&io->direction, 3 - get32(&io->direction));
-		name = "I/O direction swapped"; e = MAY_RUN; break;
-	case 23: put32(&se->type, 7 + rnd(self, 1000)); name = "section type unknown"; break;
-	case 24: put64(&se->offset, le64toh(se->offset) + 64 * (1 + rnd(self, 4)));
-		name = "section offset moved"; break;
-	case 25: put64(&se->size, le64toh(se->size) + self->size);
-		name = "section size beyond the file"; break;
-	case 26: put32(&se->rsvd, 1 + rnd(self, 100)); name = "section rsvd set"; break;
-	case 27: put32(&h->section_count, rnd(self, 2) ? 0 : LPU_SCHED_MAX_SECTIONS + 1);
-		name = "header section_count 0 or too many"; break;
-	case 28: put64(&h->file_size, le64toh(h->file_size) + 64);
-		name = "header file_size wrong"; break;
-	case 29: if (rnd(self, 2)) {
+		name = "tensor shape beyond its rank";
+		break;
+	case 17:
+		put32(&t->shape[0], get32(&t->shape[0]) * 2);
+		name = "tensor shape[0] doubled";
+		e = MAY_RUN;
+		break;
+	case 18:
+		put32(&io->tensor, self->v.tensor_count + rnd(self, 100));
+		name = "I/O tensor beyond the table";
+		break;
+	case 19:
+		put32(&io->direction, coin ? 0 : 3 + rnd(self, 100));
+		name = "I/O direction unknown";
+		break;
+	case 20:
+		put32(&io->kind, coin ? 0 : 5 + rnd(self, 100));
+		name = "I/O kind unknown";
+		break;
+	case 21:
+		put32(&io->block, get32(&self->v.manifest->num_blocks) +
+		      rnd(self, 100));
+		name = "I/O block beyond the schedule";
+		break;
+	case 22:
+		put32(&io->direction, 3 - get32(&io->direction));
+		name = "I/O direction swapped";
+		e = MAY_RUN;
+		break;
+	case 23:
+		put32(&se->type, 7 + rnd(self, 1000));
+		name = "section type unknown";
+		break;
+	case 24:
+		put64(&se->offset, le64toh(se->offset) + 64 * (1 + rnd(self, 4)));
+		name = "section offset moved";
+		break;
+	case 25:
+		put64(&se->size, le64toh(se->size) + self->size);
+		name = "section size beyond the file";
+		break;
+	case 26:
+		put32(&se->rsvd, 1 + rnd(self, 100));
+		name = "section rsvd set";
+		break;
+	case 27:
+		put32(&h->section_count, coin ? 0 : LPU_SCHED_MAX_SECTIONS + 1);
+		name = "header section_count 0 or too many";
+		break;
+	case 28:
+		put64(&h->file_size, le64toh(h->file_size) + 64);
+		name = "header file_size wrong";
+		break;
+	default:
+		if (coin) {
 			put32(&h->version_major, 2 + rnd(self, 100));
 			name = "header major version";
 		} else {
@@ -591,6 +676,7 @@ TEST_F_TIMEOUT(mut, tables_and_header_resealed, 600)
 	free(b);
 }
 
+/* One manifest field; the expectation. */
 static enum expect mutate_manifest(FIXTURE_DATA(mut) *self, uint8_t *b)
 {
 	struct lpu_sched_manifest *m =
@@ -600,32 +686,72 @@ static enum expect mutate_manifest(FIXTURE_DATA(mut) *self, uint8_t *b)
 	const char *name = "";
 
 	switch (kind) {
-	case 0: put32(&m->insn_count, get32(&m->insn_count) + (rnd(self, 2) ? 1 : -1));
-		name = "insn_count off by one"; break;
-	case 1: put64(&m->program, le64toh(m->program) + 64);
-		name = "program address moved"; break;
-	case 2: put64(&m->program, DRM_LPU_EXEC_SLOT_ADDR(self->v.slot_count + 1));
-		name = "program in an unmapped slot"; break;
-	case 3: put64(&m->stats, DRM_LPU_EXEC_SLOT_ADDR(self->v.slot_count + 1));
-		name = "stats in an unmapped slot"; break;
-	case 4: put64(&m->stats, le64toh(m->stats) + 1 + rnd(self, 63));
-		name = "stats misaligned"; break;
-	case 5: put32(&m->num_experts, get32(&m->num_experts) + 1);
-		name = "num_experts + 1"; break;
-	case 6: put32(&m->top_k, get32(&m->top_k) + 1); name = "top_k + 1"; break;
-	case 7: put32(&m->tokens, get32(&m->tokens) + 1); name = "tokens + 1"; break;
-	case 8: put32(&m->hidden, get32(&m->hidden) * 2); name = "hidden doubled"; break;
-	case 9: put32(&m->num_blocks, 0); name = "num_blocks 0"; break;
-	case 10: put32(&m->rms_eps, 0x7fc00000); name = "rms_eps NaN"; break;
-	case 11: put32(&m->capacity_factor, 0); name = "capacity_factor 0"; break;
-	case 12: put32(&m->rsvd[rnd(self, 28)], 1 + rnd(self, 100));
-		name = "rsvd set"; break;
-	case 13: put32(&m->weight_dtype, 5 + rnd(self, 100));
-		name = "weight_dtype unknown"; break;
-	case 14: memset(m->model, 'M', sizeof(m->model));
-		name = "model name without NUL"; e = MAY_RUN; break;
-	case 15: put32(&m->capacity, get32(&m->capacity) + 1);
-		name = "capacity + 1"; e = MAY_RUN; break;
+	case 0:
+		put32(&m->insn_count, get32(&m->insn_count) + (rnd(self, 2) ? 1 : -1));
+		name = "insn_count off by one";
+		break;
+	case 1:
+		put64(&m->program, le64toh(m->program) + 64);
+		name = "program address moved";
+		break;
+	case 2:
+		put64(&m->program, DRM_LPU_EXEC_SLOT_ADDR(self->v.slot_count + 1));
+		name = "program in an unmapped slot";
+		break;
+	case 3:
+		put64(&m->stats, DRM_LPU_EXEC_SLOT_ADDR(self->v.slot_count + 1));
+		name = "stats in an unmapped slot";
+		break;
+	case 4:
+		put64(&m->stats, le64toh(m->stats) + 1 + rnd(self, 63));
+		name = "stats misaligned";
+		break;
+	case 5:
+		put32(&m->num_experts, get32(&m->num_experts) + 1);
+		name = "num_experts + 1";
+		break;
+	case 6:
+		put32(&m->top_k, get32(&m->top_k) + 1);
+		name = "top_k + 1";
+		break;
+	case 7:
+		put32(&m->tokens, get32(&m->tokens) + 1);
+		name = "tokens + 1";
+		break;
+	case 8:
+		put32(&m->hidden, get32(&m->hidden) * 2);
+		name = "hidden doubled";
+		break;
+	case 9:
+		put32(&m->num_blocks, 0);
+		name = "num_blocks 0";
+		break;
+	case 10:
+		put32(&m->rms_eps, 0x7fc00000);
+		name = "rms_eps NaN";
+		break;
+	case 11:
+		put32(&m->capacity_factor, 0);
+		name = "capacity_factor 0";
+		break;
+	case 12:
+		put32(&m->rsvd[rnd(self, 28)], 1 + rnd(self, 100));
+		name = "rsvd set";
+		break;
+	case 13:
+		put32(&m->weight_dtype, 5 + rnd(self, 100));
+		name = "weight_dtype unknown";
+		break;
+	case 14:
+		memset(m->model, 'M', sizeof(m->model));
+		name = "model name without NUL";
+		e = MAY_RUN;
+		break;
+	default:
+		put32(&m->capacity, get32(&m->capacity) + 1);
+		name = "capacity + 1";
+		e = MAY_RUN;
+		break;
 	}
 	snprintf(self->desc, sizeof(self->desc), "manifest %s", name);
 	return e;
