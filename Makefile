@@ -79,10 +79,10 @@ MOE_T_tiny := 8
 MOE_GEN_demo := --style mixtral --hidden 256 --ffn 512 --experts 8 --top-k 2 --blocks 1 --seed 14
 MOE_T_demo := 64
 # make bench: tokens/s of a block big enough that compute dominates the
-# per-job overhead, and E = 8, 16, 64 at k = 2 with C * E fixed (T = 256 and
+# per-job overhead (512 tokens, 2 GFLOP per run, 48 MiB of weights), and E = 8, 16, 64 at k = 2 with C * E fixed (T = 256 and
 # capacity factor 1: C = T * k / E, so C * E = 512).
 MOE_GEN_tput := --style mixtral --hidden 512 --ffn 1024 --experts 8 --top-k 2 --blocks 1 --seed 15
-MOE_T_tput := 256
+MOE_T_tput := 512
 MOE_GEN_e8 := --style mixtral --hidden 256 --ffn 512 --experts 8 --top-k 2 --blocks 1 --seed 16
 MOE_T_e8 := 256
 MOE_GEN_e16 := --style mixtral --hidden 256 --ffn 512 --experts 16 --top-k 2 --blocks 1 --seed 17
@@ -138,7 +138,8 @@ guest: moe-data
 	@$(TOP)/tools/mkinitramfs.sh $(KVER) $(BUILD)/guest/initramfs.cpio
 
 # The bench cases, as an archive appended to the initramfs of bench runs.
-$(BUILD)/guest/moe-bench.cpio: moe-bench-data
+$(BUILD)/guest/moe-bench.cpio: $(MOE_BENCH_CASES:%=$(MOE)/%/stamp)
+	@rm -rf $(BUILD)/guest/moe-bench-stage
 	@mkdir -p $(BUILD)/guest/moe-bench-stage/opt/lpu/moe-bench
 	@for c in $(MOE_BENCH_CASES); do \
 		mkdir -p $(BUILD)/guest/moe-bench-stage/opt/lpu/moe-bench/$$c; \
@@ -147,6 +148,7 @@ $(BUILD)/guest/moe-bench.cpio: moe-bench-data
 	done
 	@(cd $(BUILD)/guest/moe-bench-stage && find . | LC_ALL=C sort | \
 		cpio -o -H newc --quiet) >$@
+	@rm -rf $(BUILD)/guest/moe-bench-stage
 
 demo: all
 	@$(TOP)/tools/vm-run.sh --timeout $(GUEST_TIMEOUT) --quiet-boot \
@@ -207,7 +209,7 @@ fuzz: all
 # the same run, both with one BLAS thread: QEMU's device model (vm-run.sh
 # passes OPENBLAS_NUM_THREADS to QEMU) and numpy. The reference is timed
 # first, and its tokens/s goes into the guest as the baseline.
-MOE_BENCH_REPS ?= 5
+MOE_BENCH_REPS ?= 10
 bench: all $(BUILD)/guest/moe-bench.cpio
 	@OPENBLAS_NUM_THREADS=1 $(PYTHON) $(TOP)/tools/moe/reference.py $(MOE)/ckpt/tput \
 		--dtype f32 --exp numpy --time $(MOE_BENCH_REPS) >$(BUILD)/guest/bench-numpy.txt || \
@@ -215,7 +217,7 @@ bench: all $(BUILD)/guest/moe-bench.cpio
 	@base=$$(sed -n 's/.*: \([0-9.]*\) tokens\/s.*/\1/p' $(BUILD)/guest/bench-numpy.txt); \
 	[ -n "$$base" ] || { echo "bench: no tokens/s from reference.py"; exit 1; }; \
 	OPENBLAS_NUM_THREADS=1 $(TOP)/tools/vm-run.sh --timeout $(GUEST_TIMEOUT) --quiet-boot \
-		--extra-initrd $(BUILD)/guest/moe-bench.cpio \
+		--mem 2048 --extra-initrd $(BUILD)/guest/moe-bench.cpio \
 		--cmd "lpu-bench && lpu-bench --moe /opt/lpu/moe-bench --moe-baseline $$base --moe-repeat $(MOE_BENCH_REPS)" \
 		--log $(BUILD)/guest/bench.log; rc=$$?; \
 	grep '^BENCH ' $(BUILD)/guest/bench.log; exit $$rc
