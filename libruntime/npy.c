@@ -24,7 +24,7 @@
 #define NPY_MAGIC	"\x93NUMPY"
 #define NPY_MAGIC_LEN	6
 /* Largest file the reader takes: far above any schedule's tensors. */
-#define NPY_MAX_FILE	(1ULL << 31)
+#define NPY_MAX_FILE	0x80000000ULL
 
 __attribute__((format(printf, 4, 5)))
 static int npy_msg(char *msg, size_t len, int err, const char *fmt, ...)

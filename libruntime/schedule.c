@@ -48,7 +48,7 @@ static const char *role_name(uint32_t role)
 		[LPU_SLOT_OUTPUT] = "output", [LPU_SLOT_STATS] = "stats",
 	};
 
-	return role < sizeof(names) / sizeof(names[0]) && names[role] ?
+	return role < ARRAY_SIZE(names) && names[role] ?
 		names[role] : "unknown role";
 }
 
@@ -167,9 +167,10 @@ static int alloc_slots(struct lpu_schedule *s, const struct lpu_sched_view *v,
 		ret = lpu_bo_alloc(s->dev, ss->domain, size, 0, &ss->bo);
 		if (ret == -ENOSPC)
 			return sched_msg(msg, len, ret,
-					 "slot %u (%s): no free SRAM range of %" PRIu64 " KiB (schedule needs more SRAM than is free on the card's %" PRIu64 " MiB)",
-					 i, role_name(ss->role), size >> 10,
-					 card->sram_size >> 20);
+					 "slot %u (%s): no free SRAM range of %llu KiB (schedule needs more SRAM than is free on the card's %llu MiB)",
+					 i, role_name(ss->role),
+					 (unsigned long long)size >> 10,
+					 (unsigned long long)card->sram_size >> 20);
 		if (ret)
 			return sched_msg(msg, len, ret,
 					 "slot %u (%s): cannot allocate %" PRIu64 " KiB: %s",
@@ -218,7 +219,7 @@ static int upload(struct lpu_schedule *s, const struct lpu_sched_view *v,
 			ret = lpu_bo_map(staging, &stage_map);
 		if (ret) {
 			sched_msg(msg, len, ret,
-				  "staging buffer for the upload: %s",
+				  "staging buffer of the weights: %s",
 				  lpu_strerror(ret));
 			goto out;
 		}
@@ -243,8 +244,9 @@ static int upload(struct lpu_schedule *s, const struct lpu_sched_view *v,
 			ret = lpu_copy(s->dev, s->queue, &op, 1, &st);
 			if (ret)
 				sched_msg(msg, len, ret,
-					  "slot %u (%s): upload by DMA failed at byte %" PRIu64 ": %s",
-					  i, role_name(ss->role), done,
+					  "slot %u (%s): DMA copy of its image failed at byte %llu: %s",
+					  i, role_name(ss->role),
+					  (unsigned long long)done,
 					  lpu_strerror(ret));
 		}
 	}

@@ -78,9 +78,11 @@ static void explain(const struct lpu_schedule *s,
 	case -ENOEXEC:
 		if (r->error_insn == LPU_EXEC_INSN_NONE) {
 			snprintf(r->message, sizeof(r->message),
-				 "the card refused the run: %s (program 0x%" PRIx64 ", %u instructions, stats 0x%" PRIx64 ")",
-				 reason_text(r->error_reason), s->program_addr,
-				 s->info.insn_count, s->stats_addr);
+				 "the card refused the run: %s (program 0x%llx, %u instructions, stats 0x%llx)",
+				 reason_text(r->error_reason),
+				 (unsigned long long)s->program_addr,
+				 s->info.insn_count,
+				 (unsigned long long)s->stats_addr);
 			break;
 		}
 		op = r->error_insn < s->info.insn_count ?

@@ -40,7 +40,7 @@ static void test_load_args(void)
 	tap_is(lpu_schedule_load(&dev, "/nonexistent/x.lpus", &s, msg,
 				 sizeof(msg)), -ENOENT,
 	       "load: missing file is -ENOENT");
-	tap_ok(strstr(msg, "/nonexistent/x.lpus") != NULL,
+	tap_ok(!!strstr(msg, "/nonexistent/x.lpus"),
 	       "load: ... and the message names the file (%s)", msg);
 	tap_is(lpu_schedule_load(&dev, "/tmp", &s, msg, sizeof(msg)), -EINVAL,
 	       "load: a directory is -EINVAL");
@@ -118,13 +118,14 @@ static struct lpu_schedule *fake_schedule(uint8_t *mem)
 	s->slots[0].map = mem;
 	s->slots[0].domain = LPU_BO_HOST;
 	s->stats = (struct lpu_exec_stats *)(mem + 64);
-	strcpy(io[0].info.name, "x");
+	snprintf(io[0].info.name, sizeof(io[0].info.name), "x");
 	io[0].info.direction = LPU_IO_INPUT;
 	io[0].info.dtype = LPU_DT_F32;
 	io[0].info.rank = 2;
-	io[0].info.shape[0] = io[0].info.shape[1] = 2;
+	io[0].info.shape[0] = 2;
+	io[0].info.shape[1] = 2;
 	io[0].info.bytes = 16;
-	strcpy(io[1].info.name, "block0.expert_load");
+	snprintf(io[1].info.name, sizeof(io[1].info.name), "block0.expert_load");
 	io[1].info.direction = LPU_IO_OUTPUT;
 	io[1].info.kind = LPU_IO_EXPERT_LOAD;
 	io[1].info.dtype = LPU_DT_I32;

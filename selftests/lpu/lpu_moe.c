@@ -33,7 +33,8 @@ static const char *const all_cases[] = {
 	"mixtral-f32", "mixtral-bf16", "mixtral-int8",
 	"deepseek-f32", "deepseek-bf16", "deepseek-int8",
 };
-#define NCASES	(sizeof(all_cases) / sizeof(all_cases[0]))
+
+#define NCASES	ARRAY_SIZE(all_cases)
 /* The small schedule of the refusal tests (and the mutation test). */
 #define SMALL	"tiny-f32"
 
@@ -69,15 +70,25 @@ FIXTURE_TEARDOWN(moe)
 	lpu_close(self->dev);
 }
 
-/* Load case @name and set its input; the test fails with the message. */
-#define LOAD_CASE(name, s) do {						\
-	int __r = moe_load(self->dev, (name), &(s), self->msg,		\
-			   sizeof(self->msg));				\
-	ASSERT_EQ(0, __r) TH_LOG("load %s: %s (%s)", (name), self->msg,	\
-				 lpu_strerror(__r));			\
-	__r = moe_set_x((s), (name), self->msg, sizeof(self->msg));	\
-	ASSERT_EQ(0, __r) TH_LOG("%s: %s", (name), self->msg);		\
-} while (0)
+/* Load case @name and set its input; 0 or -errno with a message. */
+static int load_case(struct lpu_device *dev, const char *name,
+		     struct lpu_schedule **s, char *msg, size_t len)
+{
+	char m[LPU_MSG_LEN];
+	int ret;
+
+	ret = moe_load(dev, name, s, m, sizeof(m));
+	if (ret) {
+		snprintf(msg, len, "load %s: %.200s", name, m);
+		return ret;
+	}
+	ret = moe_set_x(*s, name, m, sizeof(m));
+	if (ret) {
+		snprintf(msg, len, "%s: %.200s", name, m);
+		lpu_schedule_unload(*s);
+	}
+	return ret;
+}
 
 TEST_F_TIMEOUT(moe, matches_reference_and_repeats, 300)
 {
@@ -89,7 +100,8 @@ TEST_F_TIMEOUT(moe, matches_reference_and_repeats, 300)
 	size_t n1, n2;
 	int ret;
 
-	LOAD_CASE(variant->name, s);
+	ret = load_case(self->dev, variant->name, &s, self->msg, sizeof(self->msg));
+	ASSERT_EQ(0, ret) TH_LOG("%s", self->msg);
 	ASSERT_EQ(0, lpu_schedule_info(s, &in));
 	ret = lpu_schedule_run(s, &r1);
 	ASSERT_EQ(0, ret) TH_LOG("run: %s", r1.message);
@@ -147,7 +159,8 @@ TEST_F_TIMEOUT(moe, async_submit_wait, 300)
 	void *buf;
 	int ret;
 
-	LOAD_CASE(variant->name, s);
+	ret = load_case(self->dev, variant->name, &s, self->msg, sizeof(self->msg));
+	ASSERT_EQ(0, ret) TH_LOG("%s", self->msg);
 	ASSERT_EQ(0, lpu_schedule_find(s, "x", &x));
 	buf = calloc(1, x.bytes);
 	ASSERT_NE(NULL, buf);
@@ -216,7 +229,8 @@ TEST_F_TIMEOUT(moe_all, several_loaded_at_once, 600)
 	ASSERT_EQ(0, sram_attr(&self->card, "sram_used_bytes", &before));
 	for (i = 0; i <= NCASES; i++) {
 		name = all_cases[i % NCASES];
-		LOAD_CASE(name, s[i]);
+		ret = load_case(self->dev, name, &s[i], self->msg, sizeof(self->msg));
+		ASSERT_EQ(0, ret) TH_LOG("%s", self->msg);
 		ASSERT_EQ(0, lpu_schedule_info(s[i], &in));
 		sum += in.sram_bytes;
 	}
@@ -235,7 +249,7 @@ TEST_F_TIMEOUT(moe_all, several_loaded_at_once, 600)
 		name = all_cases[i % NCASES];
 		ASSERT_EQ(0, lpu_schedule_wait(s[i], &f[i], LPU_WAIT_FOREVER, &res));
 		EXPECT_EQ(0, res.status) TH_LOG("%s: %s", name, res.message);
-		ret = moe_compare(s[i], name, strstr(name, "int8") != NULL,
+		ret = moe_compare(s[i], name, !!strstr(name, "int8"),
 				  self->msg, sizeof(self->msg));
 		EXPECT_EQ(0, ret) TH_LOG("%s: %s", name, self->msg);
 	}
@@ -357,7 +371,8 @@ TEST_F_TIMEOUT(moe_all, refused_instruction_named, 120)
 	EXPECT_EQ(0, lpu_schedule_unload(s));
 	free(data);
 
-	LOAD_CASE(SMALL, s);
+	ret = load_case(self->dev, SMALL, &s, self->msg, sizeof(self->msg));
+	ASSERT_EQ(0, ret) TH_LOG("%s", self->msg);
 	ret = lpu_schedule_run(s, &res);
 	ASSERT_EQ(0, ret) TH_LOG("valid run after the refusal: %s", res.message);
 	ret = moe_compare(s, SMALL, 0, self->msg, sizeof(self->msg));

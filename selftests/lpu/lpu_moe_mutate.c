@@ -59,7 +59,8 @@ static const char *const outcome_name[O_COUNT] = {
 	"WRONG",
 };
 
-FIXTURE(mut) {
+/* What every test of this file works on. */
+struct mut_state {
 	struct lpu_device *dev;
 	uint8_t *base;
 	size_t size;
@@ -75,50 +76,56 @@ FIXTURE(mut) {
 	char example[O_COUNT][LPU_MSG_LEN + 200];
 };
 
+FIXTURE(mut) {
+	struct mut_state s;
+};
+
 FIXTURE_SETUP(mut)
 {
+	struct mut_state *st = &self->s;
 	const char *seed = getenv("LPU_MUTATE_SEED");
 	struct lpu_card card;
 	char path[512];
 	int ret;
 
 	ASSERT_EQ(0, find_card(&card));
-	ret = lpu_open(0, &self->dev);
+	ret = lpu_open(0, &st->dev);
 	ASSERT_EQ(0, ret) TH_LOG("lpu_open: %s", lpu_strerror(ret));
 	moe_path(SMALL, "schedule.lpus", path, sizeof(path));
-	ret = moe_read_file(path, &self->base, &self->size);
+	ret = moe_read_file(path, &st->base, &st->size);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", path, lpu_strerror(ret));
-	ret = lpu_sched_parse(self->base, self->size, &self->v, self->msg,
-			      sizeof(self->msg));
-	ASSERT_EQ(0, ret) TH_LOG("%s: %s", path, self->msg);
-	self->off_man = (const uint8_t *)self->v.manifest - self->base;
-	self->off_slots = (const uint8_t *)self->v.slots - self->base;
-	self->off_tensors = (const uint8_t *)self->v.tensors - self->base;
-	self->off_prog = (const uint8_t *)self->v.program - self->base;
-	self->off_io = (const uint8_t *)self->v.io - self->base;
-	self->off_sec = (const uint8_t *)self->v.sections - self->base;
+	ret = lpu_sched_parse(st->base, st->size, &st->v, st->msg,
+			      sizeof(st->msg));
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", path, st->msg);
+	st->off_man = (const uint8_t *)st->v.manifest - st->base;
+	st->off_slots = (const uint8_t *)st->v.slots - st->base;
+	st->off_tensors = (const uint8_t *)st->v.tensors - st->base;
+	st->off_prog = (const uint8_t *)st->v.program - st->base;
+	st->off_io = (const uint8_t *)st->v.io - st->base;
+	st->off_sec = (const uint8_t *)st->v.sections - st->base;
 	moe_path(SMALL, "x.npy", path, sizeof(path));
-	ret = lpu_npy_read(path, &self->x, self->msg, sizeof(self->msg));
-	ASSERT_EQ(0, ret) TH_LOG("%s", self->msg);
-	self->rng = seed ? strtoull(seed, NULL, 0) : 1;
-	if (!self->rng)
-		self->rng = 1;
-	ksft_print_msg("seed %llu (LPU_MUTATE_SEED), base %s: %zu bytes, %u instructions, %u slots, %u tensors\n",
-		       (unsigned long long)self->rng, SMALL, self->size,
-		       self->v.insn_count, self->v.slot_count,
-		       self->v.tensor_count);
+	ret = lpu_npy_read(path, &st->x, st->msg, sizeof(st->msg));
+	ASSERT_EQ(0, ret) TH_LOG("%s", st->msg);
+	st->rng = seed ? strtoull(seed, NULL, 0) : 1;
+	if (!st->rng)
+		st->rng = 1;
+	ksft_print_msg("seed %llu (LPU_MUTATE_SEED), base %s: %zu bytes, %u insns, %u slots\n",
+		       (unsigned long long)st->rng, SMALL, st->size,
+		       st->v.insn_count, st->v.slot_count);
 }
 
 FIXTURE_TEARDOWN(mut)
 {
-	lpu_npy_free(&self->x);
-	free(self->base);
-	lpu_close(self->dev);
+	struct mut_state *st = &self->s;
+
+	lpu_npy_free(&st->x);
+	free(st->base);
+	lpu_close(st->dev);
 }
 
-static uint32_t rnd(FIXTURE_DATA(mut) *self, uint32_t n)
+static uint32_t rnd(struct mut_state *st, uint32_t n)
 {
-	return n ? rnd64(&self->rng) % n : 0;
+	return n ? rnd64(&st->rng) % n : 0;
 }
 
 /* What each opcode uses: bit j of dims / ops is dim[j] / op[j]. */
@@ -145,7 +152,7 @@ static void insn_use(uint8_t opcode, unsigned int *dims, unsigned int *ops)
 
 	*dims = 0;
 	*ops = 0;
-	for (i = 0; i < sizeof(insn_fields) / sizeof(insn_fields[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(insn_fields); i++) {
 		if (insn_fields[i].opcode == opcode) {
 			*dims = insn_fields[i].dims;
 			*ops = insn_fields[i].ops;
@@ -165,7 +172,7 @@ static int valid_opcode(uint8_t op)
  * Load, run and classify one mutated file. @resealed: the checksums were
  * recomputed; without that the loader must refuse whatever changed.
  */
-static void try_one(struct __test_metadata *_metadata, FIXTURE_DATA(mut) *self,
+static void try_one(struct __test_metadata *_metadata, struct mut_state *st,
 		    const uint8_t *data, size_t size, enum expect want)
 {
 	struct lpu_schedule_result res;
@@ -174,21 +181,21 @@ static void try_one(struct __test_metadata *_metadata, FIXTURE_DATA(mut) *self,
 	int ret;
 
 	res.message[0] = '\0';
-	ret = lpu_schedule_load_mem(self->dev, data, size, &s, self->msg,
-				    sizeof(self->msg));
+	ret = lpu_schedule_load_mem(st->dev, data, size, &s, st->msg,
+				    sizeof(st->msg));
 	if (ret) {
-		o = self->msg[0] ? O_LOADER : O_WRONG;
+		o = st->msg[0] ? O_LOADER : O_WRONG;
 		if (o == O_WRONG)
-			snprintf(self->msg, sizeof(self->msg),
+			snprintf(st->msg, sizeof(st->msg),
 				 "loader refused it (%d) without a message", ret);
 		goto done;
 	}
-	self->msg[0] = '\0';
+	st->msg[0] = '\0';
 	lpu_schedule_set_timeout(s, RUN_TIMEOUT_MS);
 	/* The input may be gone or reshaped by the mutation: then zeroes. */
-	lpu_schedule_set_input(s, "x", self->x.data, self->x.bytes);
+	lpu_schedule_set_input(s, "x", st->x.data, st->x.bytes);
 	ret = lpu_schedule_run(s, &res);
-	snprintf(self->msg, sizeof(self->msg), "%s", res.message);
+	snprintf(st->msg, sizeof(st->msg), "%s", res.message);
 	if ((ret == -ENOEXEC || ret == -EFAULT) && res.message[0]) {
 		o = ret == -ENOEXEC ? O_ENOEXEC : O_EFAULT;
 	} else if (!ret) {
@@ -196,116 +203,118 @@ static void try_one(struct __test_metadata *_metadata, FIXTURE_DATA(mut) *self,
 
 		o = moe_compare(s, SMALL, 0, m, sizeof(m)) ? O_OTHER : O_SAME;
 		if (want == MUST_FAIL) {
-			snprintf(self->msg, sizeof(self->msg),
+			snprintf(st->msg, sizeof(st->msg),
 				 "an invalid mutation ran to completion");
 			o = O_WRONG;
 		}
 	} else if (ret == -ETIMEDOUT && want == MAY_RUN) {
 		o = O_TIMEOUT;
 	} else {
-		snprintf(self->msg, sizeof(self->msg),
+		snprintf(st->msg, sizeof(st->msg),
 			 "run ended with %d (%s): '%.160s'", ret, lpu_strerror(ret),
 			 res.message);
 		o = O_WRONG;
 	}
 	ret = lpu_schedule_unload(s);
 	if (ret) {
-		snprintf(self->msg, sizeof(self->msg), "unload: %s",
+		snprintf(st->msg, sizeof(st->msg), "unload: %s",
 			 lpu_strerror(ret));
 		o = O_WRONG;
 	}
 done:
-	self->count[o]++;
-	if (!self->example[o][0])
-		snprintf(self->example[o], sizeof(self->example[o]), "%s -> %s",
-			 self->desc, self->msg);
-	if (o == O_WRONG && self->wrong_shown++ < 10)
-		TH_LOG("mutation '%s': %s", self->desc, self->msg);
+	st->count[o]++;
+	if (!st->example[o][0])
+		snprintf(st->example[o], sizeof(st->example[o]), "%s -> %s",
+			 st->desc, st->msg);
+	if (o == O_WRONG && st->wrong_shown++ < 10)
+		TH_LOG("mutation '%s': %s", st->desc, st->msg);
 }
 
 static void report(struct __test_metadata *_metadata,
-		   FIXTURE_DATA(mut) *self, const char *what)
+		   struct mut_state *st, const char *what)
 {
 	unsigned int i, total = 0;
 
 	for (i = 0; i < O_COUNT; i++)
-		total += self->count[i];
+		total += st->count[i];
 	ksft_print_msg("%s: %u mutations\n", what, total);
 	for (i = 0; i < O_COUNT; i++) {
-		if (!self->count[i])
+		if (!st->count[i])
 			continue;
-		ksft_print_msg("  %5u %s; e.g. %s\n", self->count[i],
-			       outcome_name[i], self->example[i]);
+		ksft_print_msg("  %5u %s; e.g. %s\n", st->count[i],
+			       outcome_name[i], st->example[i]);
 	}
-	EXPECT_EQ(0, self->count[O_WRONG]);
+	EXPECT_EQ(0, st->count[O_WRONG]);
 }
 
 /* Any bits of the file, not resealed: the checksums must catch them. */
 TEST_F_TIMEOUT(mut, raw_bit_flips_refused, 300)
 {
-	uint8_t *b = malloc(self->size);
+	struct mut_state *st = &self->s;
+	uint8_t *b = malloc(st->size);
 	unsigned int i, j, n;
 
 	ASSERT_NE(NULL, b);
 	for (i = 0; i < 300; i++) {
-		memcpy(b, self->base, self->size);
-		n = 1 + rnd(self, 4);
+		memcpy(b, st->base, st->size);
+		n = 1 + rnd(st, 4);
 		for (j = 0; j < n; j++) {
-			size_t at = rnd(self, self->size);
+			size_t at = rnd(st, st->size);
 
-			b[at] ^= 1 << rnd(self, 8);
+			b[at] ^= 1 << rnd(st, 8);
 		}
-		snprintf(self->desc, sizeof(self->desc), "%u bit flip(s)", n);
-		if (!memcmp(b, self->base, self->size))
+		snprintf(st->desc, sizeof(st->desc), "%u bit flip(s)", n);
+		if (!memcmp(b, st->base, st->size))
 			continue;	/* two flips of one bit cancelled */
-		try_one(_metadata, self, b, self->size, MUST_FAIL);
+		try_one(_metadata, st, b, st->size, MUST_FAIL);
 	}
-	EXPECT_EQ(0, self->count[O_ENOEXEC] + self->count[O_EFAULT] +
-		  self->count[O_SAME] + self->count[O_OTHER]);
-	report(_metadata, self, "raw bit flips");
+	EXPECT_EQ(0, st->count[O_ENOEXEC] + st->count[O_EFAULT] +
+		  st->count[O_SAME] + st->count[O_OTHER]);
+	report(_metadata, st, "raw bit flips");
 	free(b);
 }
 
 TEST_F_TIMEOUT(mut, truncated_or_extended_refused, 300)
 {
-	uint8_t *b = calloc(1, self->size + 4096);
+	struct mut_state *st = &self->s;
+	uint8_t *b = calloc(1, st->size + 4096);
 	unsigned int i;
 	size_t n;
 
 	ASSERT_NE(NULL, b);
-	memcpy(b, self->base, self->size);
+	memcpy(b, st->base, st->size);
 	for (i = 0; i < 100; i++) {
-		n = i < 4 ? i : rnd(self, self->size);
-		snprintf(self->desc, sizeof(self->desc), "truncated to %zu bytes", n);
-		try_one(_metadata, self, b, n ? n : 1, MUST_FAIL);
+		n = i < 4 ? i : rnd(st, st->size);
+		snprintf(st->desc, sizeof(st->desc), "truncated to %zu bytes", n);
+		try_one(_metadata, st, b, n ? n : 1, MUST_FAIL);
 	}
 	for (i = 0; i < 20; i++) {
-		n = self->size + 1 + rnd(self, 4095);
-		snprintf(self->desc, sizeof(self->desc), "extended to %zu bytes", n);
-		try_one(_metadata, self, b, n, MUST_FAIL);
+		n = st->size + 1 + rnd(st, 4095);
+		snprintf(st->desc, sizeof(st->desc), "extended to %zu bytes", n);
+		try_one(_metadata, st, b, n, MUST_FAIL);
 	}
-	EXPECT_EQ(self->count[O_LOADER], 120);
-	report(_metadata, self, "truncations and extensions");
+	EXPECT_EQ(st->count[O_LOADER], 120);
+	report(_metadata, st, "truncations and extensions");
 	free(b);
 }
 
 /* Size of slot @i of the base. */
-static uint64_t slot_size(FIXTURE_DATA(mut) *self, uint32_t i)
+static uint64_t slot_size(struct mut_state *st, uint32_t i)
 {
-	return le64toh(self->v.slots[i].size);
+	return le64toh(st->v.slots[i].size);
 }
 
 /* A random operand address of the program: some tensor's. */
-static uint64_t some_operand(FIXTURE_DATA(mut) *self)
+static uint64_t some_operand(struct mut_state *st)
 {
 	unsigned int dims, ops, j, tries;
 
 	for (tries = 0; tries < 100; tries++) {
 		const struct lpu_insn *in =
-			&self->v.program[rnd(self, self->v.insn_count)];
+			&st->v.program[rnd(st, st->v.insn_count)];
 
 		insn_use(in->opcode, &dims, &ops);
-		j = rnd(self, 5);
+		j = rnd(st, 5);
 		if ((ops & (1U << j)) && in->op[j])
 			return le64toh(in->op[j]);
 	}
@@ -313,59 +322,59 @@ static uint64_t some_operand(FIXTURE_DATA(mut) *self)
 }
 
 /* First host slot of the base (inputs, outputs, stats live there). */
-static uint32_t host_slot(FIXTURE_DATA(mut) *self)
+static uint32_t host_slot(struct mut_state *st)
 {
 	uint32_t i;
 
-	for (i = 0; i < self->v.slot_count; i++)
-		if (le32toh(self->v.slots[i].domain) == DRM_LPU_BO_HOST)
+	for (i = 0; i < st->v.slot_count; i++)
+		if (le32toh(st->v.slots[i].domain) == DRM_LPU_BO_HOST)
 			return i;
 	return 0;
 }
 
 /* Mutate one field of instruction @i of @b; returns the expectation. */
-static enum expect mutate_insn(FIXTURE_DATA(mut) *self, uint8_t *b)
+static enum expect mutate_insn(struct mut_state *st, uint8_t *b)
 {
-	uint32_t i = rnd(self, self->v.insn_count), j, v32;
-	struct lpu_insn *in = (struct lpu_insn *)(b + self->off_prog) + i;
-	unsigned int dims, ops, kind = rnd(self, 16);
+	uint32_t i = rnd(st, st->v.insn_count), j, v32;
+	struct lpu_insn *in = (struct lpu_insn *)(b + st->off_prog) + i;
+	unsigned int dims, ops, kind = rnd(st, 16);
 	const char *name = "";
 	uint64_t a, slot;
 	enum expect e = MUST_FAIL;
 
 	insn_use(in->opcode, &dims, &ops);
-	j = rnd(self, 5);
+	j = rnd(st, 5);
 	switch (kind) {
 	case 0:
 		do
-			v32 = rnd(self, 256);
+			v32 = rnd(st, 256);
 		while (valid_opcode(v32));
 		in->opcode = v32;
 		name = "opcode unknown";
 		break;
 	case 1:
 		do
-			v32 = rnd(self, 256);
+			v32 = rnd(st, 256);
 		while (!valid_opcode(v32) || v32 == in->opcode);
 		in->opcode = v32;
 		name = "opcode another valid one";
 		e = MAY_RUN;
 		break;
 	case 2:
-		in->dtype = 5 + rnd(self, 251);
+		in->dtype = 5 + rnd(st, 251);
 		name = "dtype unknown";
 		break;
 	case 3:
-		in->dtype = (in->dtype + 1 + rnd(self, 4)) % 5;
+		in->dtype = (in->dtype + 1 + rnd(st, 4)) % 5;
 		name = "dtype another valid one";
 		e = MAY_RUN;
 		break;
 	case 4:
-		in->flags = htole16(le16toh(in->flags) | 1U << (2 + rnd(self, 14)));
+		in->flags = htole16(le16toh(in->flags) | 1U << (2 + rnd(st, 14)));
 		name = "flags undefined bit";
 		break;
 	case 5:
-		in->flags = htole16(le16toh(in->flags) ^ (1U << rnd(self, 2)));
+		in->flags = htole16(le16toh(in->flags) ^ (1U << rnd(st, 2)));
 		name = "flags TOPK bit";
 		e = in->opcode == LPU_INSN_TOPK ? MAY_RUN : MUST_FAIL;
 		break;
@@ -374,7 +383,7 @@ static enum expect mutate_insn(FIXTURE_DATA(mut) *self, uint8_t *b)
 		name = "dim 0xffffffff";
 		break;
 	case 7:
-		in->dim[j] = htole32(LPU_EXEC_MAX_DIM + 1 + rnd(self, 1000));
+		in->dim[j] = htole32(LPU_EXEC_MAX_DIM + 1 + rnd(st, 1000));
 		name = "dim above LPU_EXEC_MAX_DIM";
 		/* An epsilon's bits or a copy's byte count may be fine. */
 		if ((in->opcode == LPU_INSN_RMSNORM && j == 2) ||
@@ -383,7 +392,7 @@ static enum expect mutate_insn(FIXTURE_DATA(mut) *self, uint8_t *b)
 		break;
 	case 8:
 		if (!(dims & (1U << j)) || !in->dim[j])
-			return mutate_insn(self, b);
+			return mutate_insn(st, b);
 		in->dim[j] = 0;
 		name = "dim 0";
 		if (in->opcode == LPU_INSN_RMSNORM && j == 2)
@@ -391,35 +400,35 @@ static enum expect mutate_insn(FIXTURE_DATA(mut) *self, uint8_t *b)
 		break;
 	case 9:
 		if (!(dims & (1U << j)))
-			return mutate_insn(self, b);
+			return mutate_insn(st, b);
 		in->dim[j] = htole32(le32toh(in->dim[j]) * 2 + 1);
 		name = "dim doubled";
 		e = MAY_RUN;
 		break;
 	case 10:
-		in->op[j] = htole64(DRM_LPU_EXEC_SLOT_ADDR(self->v.slot_count + 1 +
-							   rnd(self, 8)));
+		in->op[j] = htole64(DRM_LPU_EXEC_SLOT_ADDR(st->v.slot_count + 1 +
+							   rnd(st, 8)));
 		name = "operand in an unmapped slot";
 		break;
 	case 11:
 		if (!in->op[j])
-			return mutate_insn(self, b);
+			return mutate_insn(st, b);
 		in->op[j] = 0;
 		name = "operand 0";
 		if (in->opcode == LPU_INSN_EXPERT_FFN && j == 4)
 			e = MAY_RUN;	/* the routing table is optional */
 		break;
 	case 12:
-		in->op[j] = htole64(le64toh(in->op[j]) + 1 + rnd(self, 63));
+		in->op[j] = htole64(le64toh(in->op[j]) + 1 + rnd(st, 63));
 		name = "operand misaligned";
 		break;
 	case 13:
 		a = le64toh(in->op[j]);
 		slot = a >> 32;
-		if (!slot || slot > self->v.slot_count)
-			return mutate_insn(self, b);
+		if (!slot || slot > st->v.slot_count)
+			return mutate_insn(st, b);
 		in->op[j] = htole64(DRM_LPU_EXEC_SLOT_ADDR(slot - 1) +
-				    slot_size(self, slot - 1));
+				    slot_size(st, slot - 1));
 		name = "operand at the end of its slot";
 		break;
 	case 14:
@@ -428,40 +437,41 @@ static enum expect mutate_insn(FIXTURE_DATA(mut) *self, uint8_t *b)
 		break;
 	case 15:
 		if (!(ops & (1U << j)))
-			return mutate_insn(self, b);
-		if (rnd(self, 2)) {
-			in->op[j] = htole64(some_operand(self));
+			return mutate_insn(st, b);
+		if (rnd(st, 2)) {
+			in->op[j] = htole64(some_operand(st));
 			name = "operand another tensor's";
 			e = MAY_RUN;
 		} else {
-			in->op[j] = htole64(DRM_LPU_EXEC_SLOT_ADDR(host_slot(self)));
+			in->op[j] = htole64(DRM_LPU_EXEC_SLOT_ADDR(host_slot(st)));
 			name = "operand in host memory";
 			e = in->opcode == LPU_INSN_COPY ? MAY_RUN : MUST_FAIL;
 		}
 		break;
 	}
-	snprintf(self->desc, sizeof(self->desc), "insn %u (opcode 0x%02x) %s (field %u)",
-		 i, ((struct lpu_insn *)(self->base + self->off_prog))[i].opcode,
+	snprintf(st->desc, sizeof(st->desc), "insn %u (opcode 0x%02x) %s (field %u)",
+		 i, ((struct lpu_insn *)(st->base + st->off_prog))[i].opcode,
 		 name, j);
 	return e;
 }
 
 TEST_F_TIMEOUT(mut, instruction_fields_resealed, 900)
 {
-	uint8_t *b = malloc(self->size);
+	struct mut_state *st = &self->s;
+	uint8_t *b = malloc(st->size);
 	enum expect e;
 	unsigned int i;
 
 	ASSERT_NE(NULL, b);
 	for (i = 0; i < 450; i++) {
-		memcpy(b, self->base, self->size);
-		e = mutate_insn(self, b);
-		ASSERT_EQ(0, lpu_sched_seal(b, self->size));
-		if (!memcmp(b, self->base, self->size))
+		memcpy(b, st->base, st->size);
+		e = mutate_insn(st, b);
+		ASSERT_EQ(0, lpu_sched_seal(b, st->size));
+		if (!memcmp(b, st->base, st->size))
 			e = MAY_RUN;	/* e.g. a dim doubled from 0 to 1 */
-		try_one(_metadata, self, b, self->size, e);
+		try_one(_metadata, st, b, st->size, e);
 	}
-	report(_metadata, self, "instruction fields (resealed)");
+	report(_metadata, st, "instruction fields (resealed)");
 	free(b);
 }
 
@@ -487,10 +497,10 @@ static uint32_t get32(const void *p)
 }
 
 /* Header, section, slot, tensor or I/O table field; the expectation. */
-static enum expect mutate_table(FIXTURE_DATA(mut) *self, uint8_t *b)
+static enum expect mutate_table(struct mut_state *st, uint8_t *b)
 {
 	struct lpu_sched_header *h = (struct lpu_sched_header *)b;
-	unsigned int kind = rnd(self, 30), coin = rnd(self, 2);
+	unsigned int kind = rnd(st, 30), coin = rnd(st, 2);
 	struct lpu_sched_section *se;
 	struct lpu_sched_tensor *t;
 	struct lpu_sched_slot *sl;
@@ -499,17 +509,17 @@ static enum expect mutate_table(FIXTURE_DATA(mut) *self, uint8_t *b)
 	const char *name = "";
 	uint32_t i;
 
-	i = rnd(self, self->v.slot_count);
-	sl = (struct lpu_sched_slot *)(b + self->off_slots) + i;
+	i = rnd(st, st->v.slot_count);
+	sl = (struct lpu_sched_slot *)(b + st->off_slots) + i;
 	if (kind >= 8 && kind < 18)
-		i = rnd(self, self->v.tensor_count);
-	t = (struct lpu_sched_tensor *)(b + self->off_tensors) + i;
+		i = rnd(st, st->v.tensor_count);
+	t = (struct lpu_sched_tensor *)(b + st->off_tensors) + i;
 	if (kind >= 18 && kind < 23)
-		i = rnd(self, self->v.io_count);
-	io = (struct lpu_sched_io *)(b + self->off_io) + i;
+		i = rnd(st, st->v.io_count);
+	io = (struct lpu_sched_io *)(b + st->off_io) + i;
 	if (kind >= 23)
-		i = rnd(self, self->v.section_count);
-	se = (struct lpu_sched_section *)(b + self->off_sec) + i;
+		i = rnd(st, st->v.section_count);
+	se = (struct lpu_sched_section *)(b + st->off_sec) + i;
 
 	switch (kind) {
 	case 0:
@@ -517,7 +527,7 @@ static enum expect mutate_table(FIXTURE_DATA(mut) *self, uint8_t *b)
 		name = "slot size 0";
 		break;
 	case 1:
-		put64(&sl->size, le64toh(sl->size) + 1 + rnd(self, 4095));
+		put64(&sl->size, le64toh(sl->size) + 1 + rnd(st, 4095));
 		name = "slot size unaligned";
 		break;
 	case 2:
@@ -530,7 +540,7 @@ static enum expect mutate_table(FIXTURE_DATA(mut) *self, uint8_t *b)
 		e = MAY_RUN;
 		break;
 	case 4:
-		put32(&sl->domain, coin ? 0 : 3 + rnd(self, 100));
+		put32(&sl->domain, coin ? 0 : 3 + rnd(st, 100));
 		name = "slot domain unknown";
 		break;
 	case 5:
@@ -539,17 +549,17 @@ static enum expect mutate_table(FIXTURE_DATA(mut) *self, uint8_t *b)
 		e = MAY_RUN;
 		break;
 	case 6:
-		put32(&sl->role, coin ? 0 : 7 + rnd(self, 100));
+		put32(&sl->role, coin ? 0 : 7 + rnd(st, 100));
 		name = "slot role unknown";
 		break;
 	case 7:
 		if (coin) {
 			put32(&sl->init_section,
-			      self->v.section_count + rnd(self, 100));
+			      st->v.section_count + rnd(st, 100));
 			name = "slot init_section beyond the table";
 		} else {
 			put64(&sl->init_offset,
-			      le64toh(sl->init_offset) + 1 + rnd(self, 63));
+			      le64toh(sl->init_offset) + 1 + rnd(st, 63));
 			name = "slot init_offset misaligned";
 		}
 		break;
@@ -558,27 +568,27 @@ static enum expect mutate_table(FIXTURE_DATA(mut) *self, uint8_t *b)
 		name = "tensor name without NUL";
 		break;
 	case 9:
-		put32(&t->slot, self->v.slot_count + rnd(self, 100));
+		put32(&t->slot, st->v.slot_count + rnd(st, 100));
 		name = "tensor slot beyond the table";
 		break;
 	case 10:
-		put32(&t->dtype, 5 + rnd(self, 1000));
+		put32(&t->dtype, 5 + rnd(st, 1000));
 		name = "tensor dtype unknown";
 		break;
 	case 11:
-		put64(&t->offset, slot_size(self, get32(&t->slot)));
+		put64(&t->offset, slot_size(st, get32(&t->slot)));
 		name = "tensor offset at the end of its slot";
 		break;
 	case 12:
-		put64(&t->offset, 1ULL << (40 + rnd(self, 24)));
+		put64(&t->offset, 1ULL << (40 + rnd(st, 24)));
 		name = "tensor offset huge";
 		break;
 	case 13:
-		put64(&t->bytes, coin ? 0 : 1ULL << (33 + rnd(self, 30)));
+		put64(&t->bytes, coin ? 0 : 1ULL << (33 + rnd(st, 30)));
 		name = "tensor bytes 0 or huge";
 		break;
 	case 14:
-		put32(&t->rank, coin ? 0 : 5 + rnd(self, 100));
+		put32(&t->rank, coin ? 0 : 5 + rnd(st, 100));
 		name = "tensor rank 0 or above 4";
 		break;
 	case 15:
@@ -587,8 +597,8 @@ static enum expect mutate_table(FIXTURE_DATA(mut) *self, uint8_t *b)
 		break;
 	case 16:
 		if (get32(&t->rank) >= 4)
-			return mutate_table(self, b);
-		put32(&t->shape[get32(&t->rank)], 1 + rnd(self, 100));
+			return mutate_table(st, b);
+		put32(&t->shape[get32(&t->rank)], 1 + rnd(st, 100));
 		name = "tensor shape beyond its rank";
 		break;
 	case 17:
@@ -597,20 +607,20 @@ static enum expect mutate_table(FIXTURE_DATA(mut) *self, uint8_t *b)
 		e = MAY_RUN;
 		break;
 	case 18:
-		put32(&io->tensor, self->v.tensor_count + rnd(self, 100));
+		put32(&io->tensor, st->v.tensor_count + rnd(st, 100));
 		name = "I/O tensor beyond the table";
 		break;
 	case 19:
-		put32(&io->direction, coin ? 0 : 3 + rnd(self, 100));
+		put32(&io->direction, coin ? 0 : 3 + rnd(st, 100));
 		name = "I/O direction unknown";
 		break;
 	case 20:
-		put32(&io->kind, coin ? 0 : 5 + rnd(self, 100));
+		put32(&io->kind, coin ? 0 : 5 + rnd(st, 100));
 		name = "I/O kind unknown";
 		break;
 	case 21:
-		put32(&io->block, get32(&self->v.manifest->num_blocks) +
-		      rnd(self, 100));
+		put32(&io->block, get32(&st->v.manifest->num_blocks) +
+		      rnd(st, 100));
 		name = "I/O block beyond the schedule";
 		break;
 	case 22:
@@ -619,19 +629,19 @@ static enum expect mutate_table(FIXTURE_DATA(mut) *self, uint8_t *b)
 		e = MAY_RUN;
 		break;
 	case 23:
-		put32(&se->type, 7 + rnd(self, 1000));
+		put32(&se->type, 7 + rnd(st, 1000));
 		name = "section type unknown";
 		break;
 	case 24:
-		put64(&se->offset, le64toh(se->offset) + 64 * (1 + rnd(self, 4)));
+		put64(&se->offset, le64toh(se->offset) + 64 * (1 + rnd(st, 4)));
 		name = "section offset moved";
 		break;
 	case 25:
-		put64(&se->size, le64toh(se->size) + self->size);
+		put64(&se->size, le64toh(se->size) + st->size);
 		name = "section size beyond the file";
 		break;
 	case 26:
-		put32(&se->rsvd, 1 + rnd(self, 100));
+		put32(&se->rsvd, 1 + rnd(st, 100));
 		name = "section rsvd set";
 		break;
 	case 27:
@@ -644,50 +654,51 @@ static enum expect mutate_table(FIXTURE_DATA(mut) *self, uint8_t *b)
 		break;
 	default:
 		if (coin) {
-			put32(&h->version_major, 2 + rnd(self, 100));
+			put32(&h->version_major, 2 + rnd(st, 100));
 			name = "header major version";
 		} else {
-			put32(&h->rsvd[rnd(self, 3)], 1);
+			put32(&h->rsvd[rnd(st, 3)], 1);
 			name = "header rsvd set";
 		}
 		break;
 	}
-	snprintf(self->desc, sizeof(self->desc), "%s (entry %u)", name, i);
+	snprintf(st->desc, sizeof(st->desc), "%s (entry %u)", name, i);
 	return e;
 }
 
 TEST_F_TIMEOUT(mut, tables_and_header_resealed, 600)
 {
-	uint8_t *b = malloc(self->size);
+	struct mut_state *st = &self->s;
+	uint8_t *b = malloc(st->size);
 	enum expect e;
 	unsigned int i;
 
 	ASSERT_NE(NULL, b);
 	for (i = 0; i < 200; i++) {
-		memcpy(b, self->base, self->size);
-		e = mutate_table(self, b);
+		memcpy(b, st->base, st->size);
+		e = mutate_table(st, b);
 		/* A header too broken to seal is still a file to refuse. */
-		lpu_sched_seal(b, self->size);
-		if (!memcmp(b, self->base, self->size))
+		lpu_sched_seal(b, st->size);
+		if (!memcmp(b, st->base, st->size))
 			e = MAY_RUN;
-		try_one(_metadata, self, b, self->size, e);
+		try_one(_metadata, st, b, st->size, e);
 	}
-	report(_metadata, self, "tables and header (resealed)");
+	report(_metadata, st, "tables and header (resealed)");
 	free(b);
 }
 
 /* One manifest field; the expectation. */
-static enum expect mutate_manifest(FIXTURE_DATA(mut) *self, uint8_t *b)
+static enum expect mutate_manifest(struct mut_state *st, uint8_t *b)
 {
 	struct lpu_sched_manifest *m =
-		(struct lpu_sched_manifest *)(b + self->off_man);
-	unsigned int kind = rnd(self, 16);
+		(struct lpu_sched_manifest *)(b + st->off_man);
+	unsigned int kind = rnd(st, 16);
 	enum expect e = MUST_FAIL;
 	const char *name = "";
 
 	switch (kind) {
 	case 0:
-		put32(&m->insn_count, get32(&m->insn_count) + (rnd(self, 2) ? 1 : -1));
+		put32(&m->insn_count, get32(&m->insn_count) + (rnd(st, 2) ? 1 : -1));
 		name = "insn_count off by one";
 		break;
 	case 1:
@@ -695,15 +706,15 @@ static enum expect mutate_manifest(FIXTURE_DATA(mut) *self, uint8_t *b)
 		name = "program address moved";
 		break;
 	case 2:
-		put64(&m->program, DRM_LPU_EXEC_SLOT_ADDR(self->v.slot_count + 1));
+		put64(&m->program, DRM_LPU_EXEC_SLOT_ADDR(st->v.slot_count + 1));
 		name = "program in an unmapped slot";
 		break;
 	case 3:
-		put64(&m->stats, DRM_LPU_EXEC_SLOT_ADDR(self->v.slot_count + 1));
+		put64(&m->stats, DRM_LPU_EXEC_SLOT_ADDR(st->v.slot_count + 1));
 		name = "stats in an unmapped slot";
 		break;
 	case 4:
-		put64(&m->stats, le64toh(m->stats) + 1 + rnd(self, 63));
+		put64(&m->stats, le64toh(m->stats) + 1 + rnd(st, 63));
 		name = "stats misaligned";
 		break;
 	case 5:
@@ -735,11 +746,11 @@ static enum expect mutate_manifest(FIXTURE_DATA(mut) *self, uint8_t *b)
 		name = "capacity_factor 0";
 		break;
 	case 12:
-		put32(&m->rsvd[rnd(self, 28)], 1 + rnd(self, 100));
+		put32(&m->rsvd[rnd(st, 28)], 1 + rnd(st, 100));
 		name = "rsvd set";
 		break;
 	case 13:
-		put32(&m->weight_dtype, 5 + rnd(self, 100));
+		put32(&m->weight_dtype, 5 + rnd(st, 100));
 		name = "weight_dtype unknown";
 		break;
 	case 14:
@@ -753,42 +764,44 @@ static enum expect mutate_manifest(FIXTURE_DATA(mut) *self, uint8_t *b)
 		e = MAY_RUN;
 		break;
 	}
-	snprintf(self->desc, sizeof(self->desc), "manifest %s", name);
+	snprintf(st->desc, sizeof(st->desc), "manifest %s", name);
 	return e;
 }
 
 TEST_F_TIMEOUT(mut, manifest_resealed, 600)
 {
-	uint8_t *b = malloc(self->size);
+	struct mut_state *st = &self->s;
+	uint8_t *b = malloc(st->size);
 	enum expect e;
 	unsigned int i;
 
 	ASSERT_NE(NULL, b);
 	for (i = 0; i < 100; i++) {
-		memcpy(b, self->base, self->size);
-		e = mutate_manifest(self, b);
-		ASSERT_EQ(0, lpu_sched_seal(b, self->size));
-		try_one(_metadata, self, b, self->size, e);
+		memcpy(b, st->base, st->size);
+		e = mutate_manifest(st, b);
+		ASSERT_EQ(0, lpu_sched_seal(b, st->size));
+		try_one(_metadata, st, b, st->size, e);
 	}
-	report(_metadata, self, "manifest fields (resealed)");
+	report(_metadata, st, "manifest fields (resealed)");
 	free(b);
 }
 
 /* After all of that, the valid schedule still runs correctly. */
 TEST_F_TIMEOUT(mut, valid_schedule_runs_after, 120)
 {
+	struct mut_state *st = &self->s;
 	struct lpu_schedule_result res;
 	struct lpu_schedule *s;
 	int ret;
 
-	ret = lpu_schedule_load_mem(self->dev, self->base, self->size, &s,
-				    self->msg, sizeof(self->msg));
-	ASSERT_EQ(0, ret) TH_LOG("%s", self->msg);
-	ASSERT_EQ(0, lpu_schedule_set_input(s, "x", self->x.data, self->x.bytes));
+	ret = lpu_schedule_load_mem(st->dev, st->base, st->size, &s,
+				    st->msg, sizeof(st->msg));
+	ASSERT_EQ(0, ret) TH_LOG("%s", st->msg);
+	ASSERT_EQ(0, lpu_schedule_set_input(s, "x", st->x.data, st->x.bytes));
 	ret = lpu_schedule_run(s, &res);
 	ASSERT_EQ(0, ret) TH_LOG("%s", res.message);
-	ret = moe_compare(s, SMALL, 0, self->msg, sizeof(self->msg));
-	EXPECT_EQ(0, ret) TH_LOG("%s", self->msg);
+	ret = moe_compare(s, SMALL, 0, st->msg, sizeof(st->msg));
+	EXPECT_EQ(0, ret) TH_LOG("%s", st->msg);
 	EXPECT_EQ(0, lpu_schedule_unload(s));
 }
 

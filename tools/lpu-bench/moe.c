@@ -24,6 +24,8 @@
 
 #include "bench.h"
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 /* Load @dir/<case>/schedule.lpus with its x.npy input set. */
 static int load_case(struct lpu_device *dev, const char *dir, const char *name,
 		     struct lpu_schedule **s, struct lpu_schedule_info *in)
@@ -107,7 +109,7 @@ static int bench_experts(struct lpu_device *dev, const char *dir)
 	unsigned int i;
 	int ret;
 
-	for (i = 0; i < sizeof(experts) / sizeof(experts[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(experts); i++) {
 		snprintf(name, sizeof(name), "e%u-f32", experts[i]);
 		ret = load_case(dev, dir, name, &s, &in);
 		if (ret)

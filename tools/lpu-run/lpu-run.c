@@ -42,7 +42,7 @@ static void print_usage(FILE *f)
 		"                 f32 within max|d| <= R * max|ref|; exit 3 on mismatch\n"
 		"  --rtol R       the R of --compare (default 1e-5)\n"
 		"  --exact        f32 outputs must match bit for bit\n"
-		"  --timeout MS   per-run timeout, 1..%u (default: the driver's)\n"
+		"  --timeout MS   per-run timeout, 1..%d (default: the driver's)\n"
 		"  --nop          run NOP jobs\n"
 		"  --copy SIZE    DMA round trip host -> SRAM -> host of SIZE bytes\n"
 		"                 (suffix K or M), checked byte for byte\n"
@@ -205,7 +205,7 @@ int main(int argc, char **argv)
 	struct lpu_device *dev;
 	struct lpu_card card;
 	struct lpu_info info;
-	struct sched_args sa = { .rtol = 1e-5, .repeat = 1 };
+	struct sched_args sa = { .rtol = 0.00001, .repeat = 1 };
 	int nop = 0, have_rtol = 0, sched_opt = 0, c, ret;
 	uint64_t copy_size = 0;
 	long long irq_before, irq_after;
@@ -273,7 +273,7 @@ int main(int argc, char **argv)
 				       DRM_LPU_EXEC_MAX_TIMEOUT_MS, &sa.timeout_ms))
 				return 2;
 			if (!sa.timeout_ms) {
-				fprintf(stderr, "lpu-run: invalid timeout (ms) '0' (1..%u)\n",
+				fprintf(stderr, "lpu-run: invalid timeout (ms) '0' (1..%d)\n",
 					DRM_LPU_EXEC_MAX_TIMEOUT_MS);
 				return 2;
 			}

@@ -215,7 +215,7 @@ static int write_outputs(struct lpu_schedule *s, const char *dir)
 static void index_str(const struct lpu_tensor_info *t, uint64_t i, char *buf,
 		      size_t len)
 {
-	uint64_t idx[4];
+	uint64_t idx[4] = { 0 };
 	size_t n = 0;
 	int d;
 
@@ -378,8 +378,9 @@ int run_schedule(struct lpu_device *dev, const struct sched_args *a)
 			goto out;
 		}
 		if (i && res.cycles != cycles0) {
-			fprintf(stderr, "lpu-run: run %lu took %" PRIu64 " device cycles, run 1 took %" PRIu64 ": not deterministic\n",
-				i + 1, res.cycles, cycles0);
+			fprintf(stderr, "lpu-run: run %lu took %llu device cycles, run 1 took %llu: not deterministic\n",
+				i + 1, (unsigned long long)res.cycles,
+				(unsigned long long)cycles0);
 			goto out;
 		}
 		cycles0 = res.cycles;
