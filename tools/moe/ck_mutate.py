@@ -13,6 +13,7 @@ lpu-compile (tools/tests/lpu-compile-bad-inputs.sh).
   ck_mutate.py DIR hlen N               header length field of shard 1 = N
   ck_mutate.py DIR garbage              shard 1's header is not JSON
   ck_mutate.py DIR truncate N           cut N bytes off the end of shard 2
+  ck_mutate.py DIR keep N               keep only the first N bytes of shard 2
   ck_mutate.py DIR config KEY JSON      set (or with JSON "DELETE" remove) a
                                         config.json field
   ck_mutate.py DIR config-text TEXT     replace config.json by TEXT
@@ -126,6 +127,8 @@ def main(argv):
         path = shards(d)[-1]
         size = os.path.getsize(path)
         os.truncate(path, size - int(args[0]))
+    elif action == "keep":
+        os.truncate(shards(d)[-1], int(args[0]))
     elif action == "config":
         p = os.path.join(d, "config.json")
         with open(p) as f:
