@@ -310,7 +310,7 @@ static const struct st_tensor *find(const struct checkpoint *ck, const char *nam
 
 int ckpt_has(const struct checkpoint *ck, const char *name)
 {
-	return find(ck, name) != NULL;
+	return !!find(ck, name);
 }
 
 static void shape_str(char *buf, size_t len, uint32_t rank, const uint64_t *shape)

@@ -155,6 +155,7 @@ struct options {
 	uint32_t dtype;			/* LPU_DT_F32, _BF16, _I8 */
 	int program_host;
 	const char *dump_name, *dump_file;
+	const char *check;
 	int quiet;
 };
 
@@ -179,6 +180,9 @@ uint32_t capacity_for(float cf, uint32_t tokens, uint32_t k, uint32_t experts);
 int model_plan(struct compile *c);
 int model_fill(struct compile *c, const struct checkpoint *ck);
 int program_build(struct compile *c);
+
+/* ---- check.c ---- */
+int check_file(const char *path);
 
 /* ---- container.c ---- */
 int container_write(const struct compile *c, const char *path);

@@ -211,8 +211,8 @@ int config_read(const char *dir, struct moe_config *m)
 	f = fopen(path, "re");
 	if (!f)
 		return err("%s: %s", path, strerror(errno));
-	if (fseek(f, 0, SEEK_END) || (len = ftell(f)) < 0 || len > CFG_MAX_SIZE ||
-	    fseek(f, 0, SEEK_SET)) {
+	len = fseek(f, 0, SEEK_END) ? -1 : ftell(f);
+	if (len < 0 || len > CFG_MAX_SIZE || fseek(f, 0, SEEK_SET)) {
 		fclose(f);
 		return err("%s: unreadable or larger than %u bytes", path, CFG_MAX_SIZE);
 	}

@@ -14,10 +14,11 @@
 
 #include "compile.h"
 
-static void usage(FILE *f)
+static void print_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: lpu-compile CHECKPOINT_DIR -o OUT.lpus --tokens T [options]\n"
+		"       lpu-compile --check FILE.lpus\n"
 		"  -o, --output FILE          the schedule to write\n"
 		"  -t, --tokens T             tokens per run (rows of the input x)\n"
 		"  -c, --capacity-factor F    expert capacity C = ceil(F * T * k / E),\n"
@@ -29,6 +30,7 @@ static void usage(FILE *f)
 		"      --dump-tensor NAME=FILE  also write the stored bytes of schedule\n"
 		"                             tensor NAME (e.g. block0.w13) to FILE\n"
 		"  -q, --quiet                no summary line\n"
+		"      --check FILE           check a schedule as a loader would (exit 0 or 1)\n"
 		"  -h, --help                 this text\n"
 		"  -V, --version              compiler and format version\n");
 }
@@ -59,6 +61,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "program-host", no_argument, NULL, 'P' },
 		{ "dump-tensor", required_argument, NULL, 'D' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "check", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -122,8 +125,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'q':
 			o->quiet = 1;
 			break;
+		case 'C':
+			o->check = optarg;
+			break;
 		case 'h':
-			usage(stdout);
+			print_usage(stdout);
 			exit(0);
 		case 'V':
 			printf("lpu-compile %d.%d.%d (schedule format %d.%d, target hw %d.%d)\n",
@@ -133,21 +139,27 @@ static int parse_args(int argc, char **argv, struct options *o)
 			       LPU_HW_VERSION_MINOR);
 			exit(0);
 		default:
-			usage(stderr);
+			print_usage(stderr);
 			return 2;
 		}
+	}
+	if (o->check) {
+		if (optind == argc)
+			return 0;
+		fprintf(stderr, "lpu-compile: --check takes no checkpoint directory\n");
+		return 2;
 	}
 	if (optind != argc - 1) {
 		fprintf(stderr, "lpu-compile: %s\n", optind < argc ?
 			"exactly one checkpoint directory" : "no checkpoint directory");
-		usage(stderr);
+		print_usage(stderr);
 		return 2;
 	}
 	o->dir = argv[optind];
 	if (!o->out || !o->tokens) {
 		fprintf(stderr, "lpu-compile: %s is required\n",
 			!o->out ? "-o OUT" : "--tokens T");
-		usage(stderr);
+		print_usage(stderr);
 		return 2;
 	}
 	return 0;
@@ -189,7 +201,9 @@ int main(int argc, char **argv)
 	if (!c)
 		return err("out of memory") ? 1 : 1;
 	ret = parse_args(argc, argv, &c->opt);
-	if (ret) {
+	if (ret || c->opt.check) {
+		if (!ret)
+			ret = check_file(c->opt.check) ? 1 : 0;
 		free(c);
 		return ret;
 	}

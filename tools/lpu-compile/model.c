@@ -41,7 +41,8 @@ int model_plan(struct compile *c)
 		w->router = weight(c, b, "router", dt, 2, m->experts, m->hidden, 0);
 		w->w13 = weight(c, b, "w13", dt, 3, m->experts, 2 * m->ffn, m->hidden);
 		w->w2 = weight(c, b, "w2", dt, 3, m->experts, m->hidden, m->ffn);
-		w->shared_w13 = w->shared_w2 = -1;
+		w->shared_w13 = -1;
+		w->shared_w2 = -1;
 		if (w->gamma < 0 || w->router < 0 || w->w13 < 0 || w->w2 < 0)
 			return -1;
 		if (!fs)

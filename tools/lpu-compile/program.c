@@ -66,8 +66,8 @@ static int emit(struct compile *c, uint8_t opcode, uint8_t dtype,
 }
 
 #define EMIT(c, opc, dt, fl, d0, d1, d2, d3, d4, o0, o1, o2, o3, o4)	\
-	emit(c, opc, dt, fl, (const uint32_t[5]){ d0, d1, d2, d3, d4 },	\
-	     (const uint64_t[5]){ o0, o1, o2, o3, o4 })
+	emit(c, opc, dt, fl, (const uint32_t[5]) { d0, d1, d2, d3, d4 },	\
+	     (const uint64_t[5]) { o0, o1, o2, o3, o4 })
 
 /* COPY, which moves up to LPU_COPY_MAX_SIZE bytes at once. */
 static int copy(struct compile *c, uint64_t dst, uint64_t src, uint64_t bytes)
