@@ -280,7 +280,7 @@ static void test_identity(void)
     g_assert_cmphex(rd(&l, LPU_REG_CAPS), ==,
                     LPU_CAP_QUEUES | LPU_CAP_FENCE | LPU_CAP_TIMESTAMPS |
                     LPU_CAP_TELEMETRY | LPU_CAP_FW_MAILBOX | LPU_CAP_DMA |
-                    LPU_CAP_SCRUB);
+                    LPU_CAP_SCRUB | LPU_CAP_EXEC);
     g_assert_cmpuint(rd(&l, LPU_REG_NUM_QUEUES), ==, LPU_NUM_QUEUES);
     g_assert_cmphex(rd(&l, LPU_REG_SRAM_SIZE_LO), ==,
                     (uint32_t)LPU_SRAM_SIZE_DEFAULT);
@@ -740,7 +740,7 @@ static void bad_nop_cycles(union lpu_desc *d)
 static const BadDesc bad_descs[] = {
     { "opcode", LPU_ERR_BAD_OPCODE, bad_opcode },
     { "zero-slot", LPU_ERR_BAD_OPCODE, bad_zero_slot },
-    { "exec", LPU_ERR_BAD_OPCODE, bad_exec },
+    { "exec", LPU_ERR_EXEC, bad_exec },
     { "copy-flags", LPU_ERR_BAD_FLAGS, bad_copy_flags },
     { "copy-rsvd2", LPU_ERR_RESERVED, bad_copy_rsvd2 },
     { "copy-rsvd3", LPU_ERR_RESERVED, bad_copy_rsvd3 },
@@ -2540,7 +2540,7 @@ static void test_migrate_mid_copy(void)
 #define MIG_Q_DST_SEG           157
 #define MIG_Q_VISIBLE_NS        185
 #define MIG_Q_FAULT_INFO        32969
-#define MIG_Q_STRIDE            32973
+#define MIG_Q_STRIDE            40197   /* with the EXEC state (idle) */
 #define MIG_OFF_Q1              (MIG_OFF_Q0 + MIG_Q_STRIDE)
 #define MIG_OFF_SCRUB           (MIG_OFF_Q0 + 4 * MIG_Q_STRIDE)
 #define MIG_SCRUB_BUSY          16
@@ -2571,8 +2571,9 @@ static const BadState bad_states[] = {
       MIG_OFF_Q0 + MIG_Q_HEAD, 4, LPU_MAX_RING_ENTRIES },
     { "queue 0: engine time out of range", MIG_OFF_Q0 + MIG_Q_ENGINE_NS, 8,
       -1ULL },
-    { "queue 0: in-flight opcode", MIG_OFF_Q0 + MIG_Q_OPCODE, 1,
-      LPU_OP_EXEC },
+    { "queue 0: in-flight opcode", MIG_OFF_Q0 + MIG_Q_OPCODE, 1, 0x7f },
+    { "queue 0: in-flight EXEC program size is invalid",
+      MIG_OFF_Q0 + MIG_Q_OPCODE, 1, LPU_OP_EXEC },
     { "queue 0: in-flight time out of range", MIG_OFF_Q0 + MIG_Q_DONE_NS, 8,
       INT64_MAX },
     { "queue 0: in-flight times out of order", MIG_OFF_Q0 + MIG_Q_START_NS,
