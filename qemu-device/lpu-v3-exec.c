@@ -591,7 +591,8 @@ static void lpu_v3_run_matmul(LpuV3State *s, const LpuV3Insn *in,
                               const LpuV3Plan *p, uint64_t sub,
                               uint64_t *work)
 {
-    uint64_t m = in->dim[0], n = in->dim[1], k = in->dim[2], g_count = in->dim[3];
+    uint64_t m = in->dim[0], n = in->dim[1], k = in->dim[2];
+    uint64_t g_count = in->dim[3];
     uint64_t per_g = p->row_chunks * p->col_chunks;
     uint64_t g = sub / per_g;
     uint64_t m0 = (sub % per_g) / p->col_chunks * p->rows;
@@ -748,7 +749,9 @@ static void lpu_v3_routing(void *base, uint64_t e, uint64_t c,
 /*
  * DISPATCH chunk 0: assign every (token, rank) to its expert's next slot
  * and write the routing table. Every index is checked before anything is
- * written, so an index out of range leaves the outputs alone.
+ * written, so an index out of range leaves the outputs alone (unless the
+ * guest changes the indices while the engine reads them: then they are
+ * checked again as they are used, and the instruction fails part way).
  */
 static uint32_t lpu_v3_dispatch_assign(LpuV3State *s, const LpuV3Insn *in,
                                        uint64_t *work)
@@ -757,15 +760,14 @@ static uint32_t lpu_v3_dispatch_assign(LpuV3State *s, const LpuV3Insn *in,
     uint64_t k = in->dim[3], c = in->dim[4], i, n = t_count * k;
     const int32_t *idx = lpu_v3_ptr(s, in, 1);
     const float *wt = lpu_v3_ptr(s, in, 2);
-    g_autofree int32_t *choice = g_new(int32_t, n);
-    g_autofree int32_t *load = g_new0(int32_t, e_count);
-    g_autofree int32_t *dropped = g_new0(int32_t, e_count);
+    g_autofree uint32_t *load = g_new0(uint32_t, e_count);
+    g_autofree uint32_t *dropped = g_new0(uint32_t, e_count);
     LpuV3Routing rt;
+    int32_t e;
 
-    /* One read of each index: the guest may write SRAM meanwhile. */
     for (i = 0; i < n; i++) {
-        choice[i] = le32_to_cpu(idx[i]);
-        if (choice[i] < 0 || choice[i] >= e_count) {
+        e = le32_to_cpu(idx[i]);
+        if (e < 0 || e >= e_count) {
             return LPU_EXEC_E_INDEX;
         }
     }
@@ -774,10 +776,14 @@ static uint32_t lpu_v3_dispatch_assign(LpuV3State *s, const LpuV3Insn *in,
         rt.token[i] = cpu_to_le32(-1);
         rt.weight[i] = 0.0f;
     }
+    *work = (n + e_count * c) * LPU_V3_EXEC_ELEM_WORK;
     /* Tokens in order, then ranks: the first C of an expert get slots. */
     for (i = 0; i < n; i++) {
-        int32_t e = choice[i];
-
+        e = le32_to_cpu(idx[i]);
+        if (e < 0 || e >= e_count) {
+            lpu_v3_dirty(s, in, 4, 0, in->bytes[4]);
+            return LPU_EXEC_E_INDEX;
+        }
         if (load[e] < c) {
             rt.token[e * c + load[e]] = cpu_to_le32(i / k);
             rt.weight[e * c + load[e]] = wt[i];
@@ -791,7 +797,6 @@ static uint32_t lpu_v3_dispatch_assign(LpuV3State *s, const LpuV3Insn *in,
         rt.dropped[i] = cpu_to_le32(dropped[i]);
     }
     lpu_v3_dirty(s, in, 4, 0, in->bytes[4]);
-    *work = (n + e_count * c) * LPU_V3_EXEC_ELEM_WORK;
     return 0;
 }
 

@@ -2772,8 +2772,8 @@ typedef struct Exec {
     uint32_t seed;
 } Exec;
 
-#define DIMS(...)           ((const uint32_t[5]){ __VA_ARGS__ })
-#define OPS(...)            ((const uint64_t[5]){ __VA_ARGS__ })
+#define DIMS(...)           ((const uint32_t[5]) { __VA_ARGS__ })
+#define OPS(...)            ((const uint64_t[5]) { __VA_ARGS__ })
 
 static struct lpu_insn mk(uint8_t opcode, uint8_t dtype, uint16_t flags,
                           const uint32_t *dim, const uint64_t *op)
@@ -3088,7 +3088,7 @@ static void weights_new(Exec *x, Weights *w, unsigned dtype, size_t g,
             }
         }
         for (i = 0; i < g * n; i++) {
-            w->scale[i] = fabsf(x_rand(x, 0.01f)) + 1e-4f;
+            w->scale[i] = fabsf(x_rand(x, 0.01f)) + 0.0001f;
         }
         break;
     }
@@ -3194,7 +3194,7 @@ static void check_close(unsigned dtype, const float *got, const float *want,
         bool ok = dtype == LPU_DT_I8 ?
                   !memcmp(&got[i], &want[i], 4) :
                   fabs((double)got[i] - want[i]) <=
-                  1e-5 * (bound[i] + fabs(want[i])) + 1e-30;
+                  0.00001 * (bound[i] + fabs(want[i]));
 
         if (!ok) {
             g_test_message("%s[%zu]: %.9g, expected %.9g", what, i, got[i],
@@ -3347,7 +3347,7 @@ static void check_exact(const float *got, const float *want, size_t n,
 static void test_exec_elementwise(void)
 {
     const size_t n = 1024, rm = 3, rn = 50, sm = 4, sn = 37;
-    const float eps = 1e-6f;
+    const float eps = 0.000001f;
     Exec x;
     g_autofree float *a = NULL;
     g_autofree float *b = NULL;
@@ -4152,6 +4152,108 @@ static void test_exec_reset_mid_program(void)
     exec_stop(&x);
 }
 
+/* The EXEC state of queue 1 in the stream, from the fw_addr marker. */
+#define MIG_Q_EXEC_INSN         32973
+#define MIG_Q_EXEC              32981
+#define MIG_EXEC_COUNT          8
+#define MIG_EXEC_STATS          16
+#define MIG_EXEC_CYCLES         24
+#define MIG_EXEC_PC             32
+#define MIG_EXEC_SUB            36
+#define MIG_EXEC_SEGS           44      /* 256 of va, size, base, kind */
+#define MIG_EXEC_BYTES          7212
+#define MIG_EXEC_INSNS          7216
+#define MIG_X(off)              (MIG_OFF_Q1 + MIG_Q_EXEC + (off))
+
+static const BadState bad_exec_states[] = {
+    { "queue 1: in-flight EXEC progress out of range",
+      MIG_X(MIG_EXEC_PC), 4, LONG_INSNS + 1 },
+    { "queue 1: in-flight EXEC progress out of range",
+      MIG_X(MIG_EXEC_SUB), 8, 1 },
+    { "queue 1: in-flight EXEC time does not match its program",
+      MIG_X(MIG_EXEC_CYCLES), 8, 1, true },
+    { "queue 1: in-flight EXEC program size is invalid",
+      MIG_X(MIG_EXEC_COUNT), 4, LONG_INSNS - 1 },
+    { "queue 1: in-flight EXEC program is invalid",
+      MIG_X(MIG_EXEC_INSNS + 3 * LPU_INSN_SIZE), 1, 0x7f },
+    { "queue 1: in-flight EXEC program is invalid",
+      MIG_X(MIG_EXEC_INSNS + 4 * LPU_INSN_SIZE + 8), 4, 0 },
+    { "queue 1: in-flight EXEC segment table is invalid",
+      MIG_X(MIG_EXEC_SEGS + 24), 4, 7 },
+    { "queue 1: in-flight EXEC stats record is not inside a segment",
+      MIG_X(MIG_EXEC_STATS), 8, VA(6) },
+    { "queue 0: EXEC error registers set without an EXEC error",
+      MIG_OFF_Q0 + MIG_Q_EXEC_INSN, 4, 3 },
+    { "cost table rate is 0", 0, 4, 0 },   /* offset set below */
+};
+
+/* A stream whose program size field claims 4 GiB fails to load. */
+static void copy_and_load_fails(Exec *x, const uint8_t *buf, size_t len,
+                                size_t off, const char *badpath,
+                                const char *errpath)
+{
+    g_autofree uint8_t *copy = g_memdup2(buf, len);
+    Lpu dst;
+
+    be_put(copy + off, 4, 0xffffffc0);
+    g_assert(g_file_set_contents(badpath, (char *)copy, len, NULL));
+    g_assert_false(migrate_from_file(&dst, &x->l, badpath, errpath));
+    g_assert_cmphex(rd(&dst, LPU_REG_ID), ==, LPU_ID_MAGIC);
+    lpu_stop(&dst);
+}
+
+/*
+ * Streams with a program in flight that the device could not have saved
+ * are refused; the one saved at @path (an EXEC on queue 1, part done)
+ * loads.
+ */
+static void exec_migrate_invalid(Exec *x, const char *path,
+                                 const char *errpath)
+{
+    g_autofree char *badpath = g_strdup_printf("%s.bad", path);
+    g_autofree uint8_t *buf = NULL;
+    size_t len, at, cost_at;
+    unsigned i;
+    Lpu dst;
+
+    g_assert(g_file_get_contents(path, (char **)&buf, &len, NULL));
+    at = find_marker(buf, len);
+    g_assert_cmpuint(buf[at + MIG_OFF_Q1 + MIG_Q_OPCODE], ==, LPU_OP_EXEC);
+    g_assert_cmpuint(be_get(buf + at + MIG_X(MIG_EXEC_COUNT), 4), ==,
+                     LONG_INSNS);
+    g_assert_cmpuint(be_get(buf + at + MIG_X(MIG_EXEC_BYTES), 4), ==,
+                     LONG_INSNS * LPU_INSN_SIZE);
+    g_assert_cmpuint(buf[at + MIG_X(MIG_EXEC_INSNS)], ==, LPU_INSN_MATMUL);
+    /* The cost table closes the section: base[14], then rate[14]. */
+    cost_at = MIG_OFF_SCRUB + LONG_INSNS * LPU_INSN_SIZE + MIG_SCRUB_END + 8 +
+              LPU_COST_COUNT * 4;
+    g_assert_cmpuint(be_get(buf + at + cost_at, 4), ==, 32);
+
+    for (i = 0; i < ARRAY_SIZE(bad_exec_states); i++) {
+        const BadState *b = &bad_exec_states[i];
+        size_t off = b->offset ? b->offset : cost_at;
+        g_autofree uint8_t *copy = g_memdup2(buf, len);
+        g_autofree char *err = NULL;
+
+        g_test_message("invalid state: %s", b->message);
+        be_put(copy + at + off, b->size, b->value +
+               (b->add ? be_get(buf + at + off, b->size) : 0));
+        g_assert(g_file_set_contents(badpath, (char *)copy, len, NULL));
+        g_assert_false(migrate_from_file(&dst, &x->l, badpath, errpath));
+        g_assert_cmphex(rd(&dst, LPU_REG_ID), ==, LPU_ID_MAGIC);
+        g_assert_cmphex(qrd(&dst, 1, LPU_Q_STATUS), ==, 0);
+        lpu_stop(&dst);
+        g_assert(g_file_get_contents(errpath, &err, NULL, NULL));
+        g_assert_nonnull(strstr(err, "lpu-v3: invalid migration state: "));
+        g_assert_nonnull(strstr(err, b->message));
+    }
+
+    g_test_message("invalid state: program larger than any");
+    copy_and_load_fails(x, buf, len, at + MIG_X(MIG_EXEC_BYTES), badpath,
+                        errpath);
+    unlink(badpath);
+}
+
 static void test_exec_migrate_mid_program(void)
 {
     g_autofree char *dir = g_dir_make_tmp("lpu-v3-migrate-XXXXXX", NULL);
@@ -4167,6 +4269,8 @@ static void test_exec_migrate_mid_program(void)
     int64_t db;
 
     exec_start(&x);
+    wr(&x.l, LPU_REG_FW_ADDR_LO, (uint32_t)MIG_MARK_FW_ADDR);
+    wr(&x.l, LPU_REG_FW_ADDR_HI, MIG_MARK_FW_ADDR >> 32);
     long_prog(&x, &p);
     cycles = ref_cycles(p.prog, LONG_INSNS);
     exec_submit(&x, p.prog, LONG_INSNS);
@@ -4193,6 +4297,7 @@ static void test_exec_migrate_mid_program(void)
     exec_stats(&x, &st);
     g_assert_cmpuint(le64_to_cpu(st.cycles), ==, cycles);
     g_assert_cmpuint(le32_to_cpu(st.insns), ==, LONG_INSNS);
+    exec_migrate_invalid(&x, path, errpath);
     long_free(&p);
     exec_stop(&x);
     unlink(path);
