@@ -4307,74 +4307,172 @@ static void test_exec_migrate_mid_program(void)
 
 /*
  * A MoE block as a compiler would emit it (RMSNORM, router, TOPK,
- * DISPATCH, expert FFN over the slots, COMBINE into the residual), run
- * twice on the same inputs: the same bytes come out.
+ * DISPATCH, expert FFN over the slots, COMBINE into the residual), with
+ * its outputs [start, start + len) in VA(1).
+ */
+typedef struct MoeProg {
+    Weights gate, w13, w2;
+    struct lpu_insn prog[8];
+    uint64_t start, len;
+} MoeProg;
+
+static void moe_prog(Exec *x, MoeProg *m, unsigned dtype)
+{
+    enum { T = 24, H = 64, E = 8, K = 2, C = 8, F = 96 };
+    g_autofree float *xin = x_floats(x, T * H, 2.0f);
+    g_autofree float *gamma = x_floats(x, H, 1.0f);
+    uint64_t vx, vres, vg, vgate, v13, v2, vh, vlog, vidx, vw, vxe, vrt, vye;
+    uint32_t eps_bits = 0x358637bd;     /* 1e-6f */
+
+    weights_new(x, &m->gate, dtype, 1, E, H);
+    weights_new(x, &m->w13, dtype, E, 2 * F, H);
+    weights_new(x, &m->w2, dtype, E, H, F);
+    vx = x_tensor(x, xin, T * H);
+    vg = x_tensor(x, gamma, H);
+    vgate = weights_put(x, &m->gate);
+    v13 = weights_put(x, &m->w13);
+    v2 = weights_put(x, &m->w2);
+    m->start = ROUND_UP(x->next, 64);
+    vres = x_new(x, T * H * 4);
+    vh = x_new(x, T * H * 4);
+    vlog = x_new(x, T * E * 4);
+    vidx = x_new(x, T * K * 4);
+    vw = x_new(x, T * K * 4);
+    vxe = x_new(x, E * C * H * 4);
+    vrt = x_new(x, LPU_ROUTING_SIZE(E, C));
+    vye = x_new(x, E * C * H * 4);
+    m->len = x->next - m->start;
+    m->prog[0] = mk(LPU_INSN_COPY, 0, 0, DIMS(T * H * 4), OPS(vx, vres));
+    m->prog[1] = mk(LPU_INSN_RMSNORM, F32, 0, DIMS(T, H, eps_bits),
+                    OPS(vres, vg, vh));
+    m->prog[2] = mk(LPU_INSN_MATMUL, dtype, 0, DIMS(T, E, H, 1),
+                    OPS(vh, vgate, vlog));
+    m->prog[3] = mk(LPU_INSN_TOPK, F32, LPU_TOPK_RENORM, DIMS(T, E, K),
+                    OPS(vlog, vidx, vw));
+    m->prog[4] = mk(LPU_INSN_DISPATCH, F32, 0, DIMS(T, H, E, K, C),
+                    OPS(vh, vidx, vw, vxe, vrt));
+    m->prog[5] = mk(LPU_INSN_EXPERT_FFN, dtype, 0, DIMS(E, C, H, F),
+                    OPS(vxe, v13, v2, vye, vrt));
+    m->prog[6] = mk(LPU_INSN_COMBINE, F32, 0, DIMS(T, H, E, C),
+                    OPS(vye, vrt, vres));
+    m->prog[7] = mk(LPU_INSN_SILU, F32, 0, DIMS(T * H), OPS(vres, vres));
+}
+
+static void moe_free(MoeProg *m)
+{
+    weights_free(&m->gate);
+    weights_free(&m->w13);
+    weights_free(&m->w2);
+}
+
+/* Run the block with its outputs first filled with @fill; read them. */
+static void moe_run(Exec *x, MoeProg *m, uint8_t fill, uint8_t *out)
+{
+    g_autofree uint8_t *buf = g_malloc(m->len);
+
+    memset(buf, fill, m->len);
+    qtest_bufwrite(x->l.qts, x->sram + m->start, buf, m->len);
+    exec_run(x, m->prog, 8);
+    qtest_bufread(x->l.qts, x->sram + m->start, out, m->len);
+}
+
+/*
+ * The same program twice on the same inputs gives the same bytes, and
+ * nothing depends on what the outputs held before.
  */
 static void test_exec_determinism(void)
 {
-    enum { T = 24, H = 64, E = 8, K = 2, C = 8, F = 96 };
+    static const unsigned dtypes[] = { LPU_DT_F32, LPU_DT_BF16, LPU_DT_I8 };
     Exec x;
-    Weights gate, w13, w2;
-    g_autofree float *xin = NULL;
-    g_autofree float *gamma = NULL;
-    g_autofree uint8_t *first = NULL;
-    g_autofree uint8_t *again = NULL;
-    struct lpu_insn prog[8];
-    uint64_t vx, vres, vg, vgate, v13, v2, vh, vlog, vidx, vw, vxe, vrt, vye;
-    uint64_t start, len;
-    uint32_t eps_bits = 0x358637bd;     /* 1e-6f */
-    unsigned run;
+    unsigned i;
 
     exec_start(&x);
-    xin = x_floats(&x, T * H, 2.0f);
-    gamma = x_floats(&x, H, 1.0f);
-    weights_new(&x, &gate, LPU_DT_BF16, 1, E, H);
-    weights_new(&x, &w13, LPU_DT_BF16, E, 2 * F, H);
-    weights_new(&x, &w2, LPU_DT_BF16, E, H, F);
-    vx = x_tensor(&x, xin, T * H);
-    vg = x_tensor(&x, gamma, H);
-    vgate = weights_put(&x, &gate);
-    v13 = weights_put(&x, &w13);
-    v2 = weights_put(&x, &w2);
-    start = ROUND_UP(x.next, 64);
-    vres = x_new(&x, T * H * 4);
-    vh = x_new(&x, T * H * 4);
-    vlog = x_new(&x, T * E * 4);
-    vidx = x_new(&x, T * K * 4);
-    vw = x_new(&x, T * K * 4);
-    vxe = x_new(&x, E * C * H * 4);
-    vrt = x_new(&x, LPU_ROUTING_SIZE(E, C));
-    vye = x_new(&x, E * C * H * 4);
-    len = x.next - start;
-    prog[0] = mk(LPU_INSN_COPY, 0, 0, DIMS(T * H * 4), OPS(vx, vres));
-    prog[1] = mk(LPU_INSN_RMSNORM, F32, 0, DIMS(T, H, eps_bits),
-                 OPS(vres, vg, vh));
-    prog[2] = mk(LPU_INSN_MATMUL, LPU_DT_BF16, 0, DIMS(T, E, H, 1),
-                 OPS(vh, vgate, vlog));
-    prog[3] = mk(LPU_INSN_TOPK, F32, LPU_TOPK_RENORM, DIMS(T, E, K),
-                 OPS(vlog, vidx, vw));
-    prog[4] = mk(LPU_INSN_DISPATCH, F32, 0, DIMS(T, H, E, K, C),
-                 OPS(vh, vidx, vw, vxe, vrt));
-    prog[5] = mk(LPU_INSN_EXPERT_FFN, LPU_DT_BF16, 0, DIMS(E, C, H, F),
-                 OPS(vxe, v13, v2, vye, vrt));
-    prog[6] = mk(LPU_INSN_COMBINE, F32, 0, DIMS(T, H, E, C),
-                 OPS(vye, vrt, vres));
-    prog[7] = mk(LPU_INSN_SILU, F32, 0, DIMS(T * H), OPS(vres, vres));
-    first = g_malloc(len);
-    again = g_malloc(len);
-    for (run = 0; run < 2; run++) {
-        g_autofree uint8_t *fill = g_malloc(len);
+    for (i = 0; i < ARRAY_SIZE(dtypes); i++) {
+        MoeProg m;
+        g_autofree uint8_t *first = NULL;
+        g_autofree uint8_t *again = NULL;
 
-        /* Nothing may depend on what the outputs held before. */
-        memset(fill, run ? 0x11 : 0xee, len);
-        qtest_bufwrite(x.l.qts, x.sram + start, fill, len);
-        exec_run(&x, prog, 8);
-        qtest_bufread(x.l.qts, x.sram + start, run ? again : first, len);
+        g_test_message("MoE block, weights dtype %u", dtypes[i]);
+        x.next = 0;
+        moe_prog(&x, &m, dtypes[i]);
+        first = g_malloc(m.len);
+        again = g_malloc(m.len);
+        moe_run(&x, &m, 0xee, first);
+        moe_run(&x, &m, 0x11, again);
+        g_assert(!memcmp(first, again, m.len));
+        moe_free(&m);
     }
-    g_assert(!memcmp(first, again, len));
-    weights_free(&gate);
-    weights_free(&w13);
-    weights_free(&w2);
+    exec_stop(&x);
+}
+
+/*
+ * Mutated programs (bit flips in any field of any instruction) either run
+ * or are refused with LPU_ERR_EXEC; the device survives all of them and
+ * then runs the original program to the same bytes as before.
+ */
+static void test_exec_mutations(void)
+{
+    const unsigned rounds = 300;
+    Exec x;
+    MoeProg m;
+    g_autofree uint8_t *first = NULL;
+    g_autofree uint8_t *again = NULL;
+    g_autofree uint8_t *inputs = NULL;
+    unsigned i, ran = 0, refused = 0;
+    uint32_t rng = 12345;
+
+    exec_start(&x);
+    moe_prog(&x, &m, LPU_DT_I8);
+    first = g_malloc(m.len);
+    again = g_malloc(m.len);
+    inputs = g_malloc(m.start);
+    qtest_bufread(x.l.qts, x.sram, inputs, m.start);
+    moe_run(&x, &m, 0, first);
+    for (i = 0; i < rounds; i++) {
+        struct lpu_insn prog[8];
+        uint8_t *bytes = (uint8_t *)prog;
+        uint32_t err, flips = 1 + i % 3, j;
+        int64_t waited = 0;
+
+        memcpy(prog, m.prog, sizeof(prog));
+        for (j = 0; j < flips; j++) {
+            rng = rng * 1103515245u + 12345u;
+            bytes[(rng >> 8) % sizeof(prog)] ^= 1u << ((rng >> 4) & 7);
+        }
+        qwr(&x.l, x.r.q, LPU_Q_CTRL, LPU_Q_CTRL_RESET | LPU_Q_CTRL_ENABLE);
+        x.r.tail = 0;
+        exec_submit(&x, prog, 8);
+        put_fence(&x.l, &x.r, 0, i, 0);
+        ring_doorbell(&x.l, &x.r);
+        /* Valid mutants may cost more than the original: wait them out. */
+        do {
+            step(&x.l, 1000000);
+            waited += 1000000;
+        } while ((qrd(&x.l, x.r.q, LPU_Q_STATUS) & LPU_Q_STATUS_BUSY) &&
+                 waited < 100 * NS_PER_SEC);
+        g_assert_false(qrd(&x.l, x.r.q, LPU_Q_STATUS) & LPU_Q_STATUS_BUSY);
+        err = qrd(&x.l, x.r.q, LPU_Q_ERROR);
+        if (err == LPU_ERR_OK) {
+            ran++;
+        } else {
+            g_assert_cmpuint(err, ==, LPU_ERR_EXEC);
+            g_assert_cmpuint(qrd(&x.l, x.r.q, LPU_Q_EXEC_REASON), >=,
+                             LPU_EXEC_E_OPCODE);
+            g_assert_cmpuint(qrd(&x.l, x.r.q, LPU_Q_EXEC_REASON), <,
+                             LPU_EXEC_E_COUNT);
+            refused++;
+        }
+        wr(&x.l, LPU_REG_ERROR_ACK, 1);
+    }
+    g_test_message("%u mutants ran, %u were refused", ran, refused);
+    g_assert_cmpuint(refused, >, rounds / 2);
+    /* Mutants that ran may have written over the inputs. */
+    qtest_bufwrite(x.l.qts, x.sram, inputs, m.start);
+    qwr(&x.l, x.r.q, LPU_Q_CTRL, LPU_Q_CTRL_RESET | LPU_Q_CTRL_ENABLE);
+    x.r.tail = 0;
+    moe_run(&x, &m, 0, again);
+    g_assert(!memcmp(first, again, m.len));
+    moe_free(&m);
     exec_stop(&x);
 }
 
@@ -4425,6 +4523,7 @@ int main(int argc, char **argv)
     qtest_add_func("lpu-v3/exec-migrate-mid-program",
                    test_exec_migrate_mid_program);
     qtest_add_func("lpu-v3/exec-determinism", test_exec_determinism);
+    qtest_add_func("lpu-v3/exec-mutations", test_exec_mutations);
 
     return g_test_run();
 }
