@@ -57,7 +57,7 @@ step "cppcheck on userspace"
 out=$(cppcheck --quiet --std=c11 --enable=warning,performance,portability \
 	--inline-suppr --error-exitcode=1 -D__x86_64__ -I uapi -I libruntime \
 	--suppress='unknownMacro:selftests/*' \
-	libruntime tools/lpu-smi tools/lpu-bench tools/lpu-run selftests 2>&1)
+	libruntime tools/lpu-smi tools/lpu-bench tools/lpu-run tools/lpu-compile selftests 2>&1)
 [ $? = 0 ] || { echo "$out"; failed+=(cppcheck); }
 
 step "pahole: no holes or padding in uapi structs"
@@ -66,8 +66,15 @@ trap 'rm -rf "$tmp"' EXIT
 cat >"$tmp/uapi.c" <<'EOC'
 #include <drm/lpu_accel.h>
 #include <lpu_hw.h>
+#include <lpu_schedule.h>
 struct drm_lpu_info a1; struct drm_lpu_submit a2; struct drm_lpu_wait a3;
-union lpu_desc b1; struct lpu_fence_record b2;
+struct drm_lpu_copy a4; struct drm_lpu_exec a5; struct drm_lpu_bo_create a6;
+struct drm_lpu_bo_info a7; struct drm_lpu_bo_wait a8;
+union lpu_desc b1; struct lpu_fence_record b2; struct lpu_segment b3;
+struct lpu_insn b4; struct lpu_exec_stats b5; struct lpu_cost b6;
+struct lpu_sched_header c1; struct lpu_sched_section c2;
+struct lpu_sched_manifest c3; struct lpu_sched_slot c4;
+struct lpu_sched_tensor c5; struct lpu_sched_io c6;
 EOC
 gcc -g -c -I uapi $(pkg-config --cflags libdrm) -o "$tmp/uapi.o" "$tmp/uapi.c"
 out=$(pahole "$tmp/uapi.o" | grep -B30 -E 'XXX|padding:' | grep -E '^(struct|union)|XXX|padding:' || true)

@@ -422,11 +422,19 @@ struct lpu_insn {
 	__le64 op[5];
 };
 
-#define LPU_QBLOCK_SCALES_OFFSET(g, n, k) \
-	(((__u64)(g) * (n) * (k) + LPU_EXEC_ALIGN - 1) & \
-	 ~(__u64)(LPU_EXEC_ALIGN - 1))
-#define LPU_QBLOCK_SIZE(g, n, k) \
-	(LPU_QBLOCK_SCALES_OFFSET(g, n, k) + (__u64)(g) * (n) * 4)
+static inline __u64 lpu_qblock_scales_offset(__u64 g, __u64 n, __u64 k)
+{
+	return (g * n * k + LPU_EXEC_ALIGN - 1) & ~(__u64)(LPU_EXEC_ALIGN - 1);
+}
+
+static inline __u64 lpu_qblock_size(__u64 g, __u64 n, __u64 k)
+{
+	return lpu_qblock_scales_offset(g, n, k) + g * n * 4;
+}
+
+/* Callers check that g * n * k cannot overflow before using these. */
+#define LPU_QBLOCK_SCALES_OFFSET(g, n, k) lpu_qblock_scales_offset(g, n, k)
+#define LPU_QBLOCK_SIZE(g, n, k)	lpu_qblock_size(g, n, k)
 
 /*
  * Numerics. Every implementation of the engine (this device, and any
@@ -527,8 +535,7 @@ struct lpu_insn {
 #define LPU_TOPK_SIGMOID		(1U << 0)
 #define LPU_TOPK_RENORM			(1U << 1)
 
-#define LPU_ROUTING_SIZE(e, c) \
-	((__u64)(e) * (c) * 8 + (__u64)(e) * 8)
+#define LPU_ROUTING_SIZE(e, c)		((__u64)(e) * ((__u64)(c) + 1) * 8)
 
 /* Q_EXEC_REASON */
 #define LPU_EXEC_E_PROGRAM		1	/* descriptor, program or stats */
@@ -537,8 +544,7 @@ struct lpu_insn {
 #define LPU_EXEC_E_RESERVED		4	/* unused field not zero */
 #define LPU_EXEC_E_DTYPE		5	/* dtype not allowed for opcode */
 #define LPU_EXEC_E_SHAPE		6	/* dim 0, too large, inconsistent */
-#define LPU_EXEC_E_OPERAND		7	/* tensor not inside one segment
-					 * of the required kind */
+#define LPU_EXEC_E_OPERAND		7	/* outside a segment of its kind */
 #define LPU_EXEC_E_ALIGN		8	/* operand not LPU_EXEC_ALIGN */
 #define LPU_EXEC_E_ALIAS		9	/* output overlaps an operand */
 #define LPU_EXEC_E_INDEX		10	/* index out of range (runtime) */
