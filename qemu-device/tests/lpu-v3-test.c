@@ -4182,6 +4182,8 @@ static const BadState bad_exec_states[] = {
       MIG_X(MIG_EXEC_SEGS + 24), 4, 7 },
     { "queue 1: in-flight EXEC stats record is not inside a segment",
       MIG_X(MIG_EXEC_STATS), 8, VA(6) },
+    { "queue 1: EXEC program without an EXEC in flight",
+      MIG_OFF_Q1 + MIG_Q_OPCODE, 1, LPU_OP_NOP },
     { "queue 0: EXEC error registers set without an EXEC error",
       MIG_OFF_Q0 + MIG_Q_EXEC_INSN, 4, 3 },
     { "cost table rate is 0", 0, 4, 0 },   /* offset set below */
