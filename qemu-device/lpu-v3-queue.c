@@ -792,11 +792,12 @@ const char *lpu_v3_queue_check_state(const LpuV3Queue *q)
             return "ring index beyond RING_SIZE";
         }
     }
+    if (q->exec.insns &&
+        (!q->inflight.valid || q->inflight.opcode != LPU_OP_EXEC)) {
+        return "EXEC program without an EXEC in flight";
+    }
     if (q->inflight.valid) {
         return lpu_v3_inflight_check_state(q);
-    }
-    if (q->exec.insns) {
-        return "EXEC program without an EXEC in flight";
     }
     return NULL;
 }
