@@ -173,6 +173,9 @@ check-host:
 	@$(TOP)/tools/tap-suite.sh tap-summary $(TOP)/tools/tests/tap-summary-test.sh
 	@$(TOP)/tools/tap-suite.sh lpu-run-args $(TOP)/tools/tests/lpu-run-args-test.sh $(BUILD)/bin/lpu-run
 	@$(TOP)/tools/tap-suite.sh liblpu-host $(MAKE) --no-print-directory -s -C libruntime BUILD=$(BUILD) check
+	@$(TOP)/tools/tap-suite.sh lpu-compile-unit $(MAKE) --no-print-directory -s -C tools/lpu-compile BUILD=$(BUILD) check
+	@$(TOP)/tools/tap-suite.sh lpu-compile-good $(TOP)/tools/tests/lpu-compile-good.sh $(BUILD)/bin/lpu-compile
+	@$(TOP)/tools/tap-suite.sh lpu-compile-bad-inputs $(TOP)/tools/tests/lpu-compile-bad-inputs.sh $(BUILD)/bin/lpu-compile
 
 check-qtest:
 	@$(TOP)/tools/tap-suite.sh qtest-lpu-v3 $(TOP)/tools/build-qemu.sh --qtest
