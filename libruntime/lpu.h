@@ -262,6 +262,7 @@ int lpu_copy(struct lpu_device *dev, unsigned int queue,
  *
  * A schedule belongs to the device handle that loaded it and is used by one
  * thread at a time; several schedules may be loaded and run at once.
+ * Unload every schedule before lpu_close() of its device handle.
  */
 struct lpu_schedule;
 
