@@ -229,7 +229,8 @@ static int upload(struct lpu_schedule *s, const struct lpu_sched_view *v,
 
 		slot_image(v, i, &img, &n, NULL, 0);
 		if (ss->domain == LPU_BO_HOST) {
-			memcpy(ss->map, img, n);
+			if (n)
+				memcpy(ss->map, img, n);
 			continue;
 		}
 		for (done = 0; done < n && !ret; done += chunk) {

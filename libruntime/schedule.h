@@ -45,6 +45,7 @@ struct lpu_schedule {
 	unsigned int queue;
 	uint32_t timeout_ms;
 	uint64_t in_flight;	/* seq of a run not yet waited for, or 0 */
+	uint64_t last_seq;	/* the newest run, whose stats the record holds */
 };
 
 /* printf into a message buffer (@len may be 0); returns @err. */

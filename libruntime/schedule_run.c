@@ -151,6 +151,7 @@ int lpu_schedule_submit(struct lpu_schedule *s, struct lpu_fence *fence)
 	if (ret)
 		return ret;
 	s->in_flight = req.seq;
+	s->last_seq = req.seq;
 	fence->seq = req.seq;
 	return 0;
 }
@@ -186,13 +187,15 @@ int lpu_schedule_wait(struct lpu_schedule *s, const struct lpu_fence *fence,
 	r.error_reason = req.error_reason;
 	r.fault_addr = req.fault_addr;
 	r.fault_kind = req.fault_kind;
-	if (!r.status) {
+	/* The record is the newest run's: an older run's cycles are gone. */
+	if (!r.status && fence->seq == s->last_seq) {
 		r.cycles = le64toh(s->stats->cycles);
 		r.insns = le32toh(s->stats->insns);
 	}
 	explain(s, &r);
 	/* The card says it ran the program: it must have run all of it. */
-	if (!r.status && (r.insns != s->info.insn_count || !r.cycles)) {
+	if (!r.status && fence->seq == s->last_seq &&
+	    (r.insns != s->info.insn_count || !r.cycles)) {
 		r.status = -EIO;
 		snprintf(r.message, sizeof(r.message),
 			 "the stats record says %u instructions in %" PRIu64 " cycles, the program has %u",

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <lpu.h>
 #include <lpu_hw.h>
@@ -181,6 +182,11 @@ static int write_outputs(struct lpu_schedule *s, const char *dir)
 	void *buf;
 	int ret;
 
+	if (mkdir(dir, 0777) && errno != EEXIST) {
+		fprintf(stderr, "lpu-run: cannot create %s: %s\n", dir,
+			strerror(errno));
+		return 1;
+	}
 	for (i = 0; !lpu_schedule_tensor(s, i, &t); i++) {
 		if (t.direction != LPU_IO_OUTPUT)
 			continue;
