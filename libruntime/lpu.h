@@ -314,8 +314,8 @@ struct lpu_tensor_info {
 struct lpu_schedule_result {
 	int32_t status;		/* 0, or -ENOEXEC, -EFAULT, -ETIMEDOUT, ... */
 	uint32_t insns;		/* instructions executed */
-	uint64_t cycles;	/* device cycles, from the stats record (0 if
-				 * a newer run of the schedule replaced it) */
+	/* Device cycles, from the stats record; 0 if a newer run replaced it. */
+	uint64_t cycles;
 	uint64_t device_ns;	/* device doorbell-to-completion, 0 unknown */
 	uint32_t error_insn;	/* -ENOEXEC: instruction, or 0xffffffff */
 	uint32_t error_reason;	/* -ENOEXEC: LPU_EXEC_E_* */
