@@ -351,7 +351,9 @@ struct lpu_desc_copy {
  * Q_EXEC_REASON an LPU_EXEC_E_* reason and, for LPU_EXEC_E_OPERAND,
  * Q_FAULT_ADDR the operand's device address. Only DISPATCH and COMBINE can
  * still fail while the program runs (LPU_EXEC_E_INDEX: an index read from
- * memory out of range), and COPY to or from host memory (LPU_ERR_DMA).
+ * memory out of range), and COPY to or from host memory (LPU_ERR_DMA, or
+ * LPU_ERR_SEG_TABLE for a misaligned page-table entry: COPY's page tables
+ * are read while it runs, not up front).
  *
  * Control flow never depends on data: every instruction runs once, in
  * order, on shapes fixed in the program, so a program takes the same
@@ -520,6 +522,7 @@ static inline __u64 lpu_qblock_size(__u64 g, __u64 n, __u64 k)
  *   op[3] xe f32 [E, C, H] (written), op[4] routing table (written,
  *   LPU_ROUTING_SIZE(E, C) bytes: i32 token[E][C], f32 weight[E][C],
  *   i32 load[E], i32 dropped[E]).
+ *   k is 1..min(E, LPU_EXEC_MAX_TOPK), C at least 1.
  *   For t = 0..T-1, then r = 0..k-1: e = idx[t][r] (0 <= e < E, else
  *   LPU_EXEC_E_INDEX); load[e]++; if e has fewer than C tokens, the next
  *   slot c of e gets token t and weight[t][r], and xe[e][c] = x[t];
