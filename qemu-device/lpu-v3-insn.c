@@ -26,12 +26,13 @@ QEMU_BUILD_BUG_ON(sizeof(struct lpu_cost) != 8);
 
 void lpu_v3_cost_reset(LpuV3State *s)
 {
+    /* A C initializer: numbers, not little-endian bytes (yet). */
     static const struct lpu_cost defaults[LPU_COST_COUNT] = LPU_COST_DEFAULTS;
     unsigned i;
 
     for (i = 0; i < LPU_COST_COUNT; i++) {
-        s->cost.base[i] = le32_to_cpu(defaults[i].base_cycles);
-        s->cost.rate[i] = le32_to_cpu(defaults[i].units_per_cycle);
+        s->cost.base[i] = defaults[i].base_cycles;
+        s->cost.rate[i] = defaults[i].units_per_cycle;
     }
 }
 
