@@ -3253,8 +3253,9 @@ static void test_exec_matmul(void)
     exec_matmul_case(&x, LPU_DT_BF16, 3, 2, 9, 64);
     exec_matmul_case(&x, LPU_DT_I8, 2, 3, 5, 70);
     exec_matmul_case(&x, LPU_DT_I8, 1, 5, 7, 1040);
-    /* Above 1040 the exact sums need binary64. */
+    /* Above 1040 the exact sums go through slices of K. */
     exec_matmul_case(&x, LPU_DT_I8, 2, 3, 4, 1100);
+    exec_matmul_case(&x, LPU_DT_I8, 1, 2, 3, 2100);
     /* 128 rows a chunk at N = K = 512: three chunks per batch. */
     exec_matmul_case(&x, LPU_DT_I8, 2, 300, 512, 512);
     exec_matmul_case(&x, LPU_DT_F32, 1, 300, 512, 512);
@@ -3349,6 +3350,8 @@ static void test_exec_ffn(void)
     /* 85 slots a chunk at H 256, F 512: three chunks per expert. */
     exec_ffn_case(&x, LPU_DT_I8, true, 2, 200, 256, 512);
     exec_ffn_case(&x, LPU_DT_BF16, false, 1, 90, 256, 512);
+    /* Both products sliced along K (H and F above 1040). */
+    exec_ffn_case(&x, LPU_DT_I8, true, 2, 5, 1100, 1050);
     exec_stop(&x);
 }
 
