@@ -38,8 +38,7 @@ int64_t lpu_v3_copy_ns(uint64_t size)
 }
 
 /* Why @seg breaks the segment rules, or NULL if it is fine. */
-static const char *lpu_v3_segment_error(const LpuV3State *s,
-                                        const LpuV3Segment *seg)
+const char *lpu_v3_segment_error(const LpuV3State *s, const LpuV3Segment *seg)
 {
     if (!seg->va || (seg->va & LPU_V3_PAGE_MASK)) {
         return "segment va is 0 or not page aligned";
@@ -69,9 +68,8 @@ static const char *lpu_v3_segment_error(const LpuV3State *s,
 }
 
 /* Read and check the table; fills @segs. Returns an LPU_ERR_*. */
-static uint32_t lpu_v3_read_table(LpuV3Queue *q, uint64_t table,
-                                  uint32_t count, LpuV3Segment *segs,
-                                  const char **why)
+uint32_t lpu_v3_read_table(LpuV3Queue *q, uint64_t table, uint32_t count,
+                           LpuV3Segment *segs, const char **why)
 {
     g_autofree struct lpu_segment *raw = g_new(struct lpu_segment, count);
     uint64_t bytes = (uint64_t)count * LPU_SEGMENT_SIZE;
@@ -112,6 +110,36 @@ static uint32_t lpu_v3_read_table(LpuV3Queue *q, uint64_t table,
 }
 
 /*
+ * The segment of a checked table (sorted, disjoint) that holds @addr, or
+ * NULL. Binary search: an EXEC looks up every operand of every instruction.
+ */
+const LpuV3Segment *lpu_v3_seg_find(const LpuV3Segment *segs, uint32_t count,
+                                    uint64_t addr)
+{
+    uint32_t lo = 0, hi = count, mid;
+
+    /* Find the last segment starting at or below @addr. */
+    while (hi - lo > 1) {
+        mid = lo + (hi - lo) / 2;
+        if (segs[mid].va <= addr) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    if (!count || addr < segs[lo].va || addr - segs[lo].va >= segs[lo].size) {
+        return NULL;
+    }
+    return &segs[lo];
+}
+
+/* Does [addr, addr + size) lie inside @seg, which holds @addr? */
+bool lpu_v3_seg_holds(const LpuV3Segment *seg, uint64_t addr, uint64_t size)
+{
+    return size <= seg->size - (addr - seg->va);
+}
+
+/*
  * Check that [addr, addr + size) lies inside one segment; on success
  * *@seg is that segment. Otherwise sets the queue's fault registers.
  */
@@ -120,27 +148,22 @@ static uint32_t lpu_v3_check_range(LpuV3Queue *q, const LpuV3Segment *segs,
                                    uint64_t size, uint32_t write,
                                    LpuV3Segment *seg, const char **why)
 {
-    uint32_t i;
+    const LpuV3Segment *found = lpu_v3_seg_find(segs, count, addr);
 
-    for (i = 0; i < count; i++) {
-        if (addr >= segs[i].va && addr - segs[i].va < segs[i].size) {
-            break;
-        }
-    }
-    if (i == count) {
+    if (!found) {
         q->fault_addr = addr;
         q->fault_info = LPU_FAULT_NOT_MAPPED | write;
         *why = write ? "destination not mapped" : "source not mapped";
         return LPU_ERR_FAULT;
     }
-    if (size > segs[i].size - (addr - segs[i].va)) {
-        q->fault_addr = segs[i].va + segs[i].size;
+    if (!lpu_v3_seg_holds(found, addr, size)) {
+        q->fault_addr = found->va + found->size;
         q->fault_info = LPU_FAULT_OUT_OF_BOUNDS | write;
         *why = write ? "destination runs past its segment" :
                        "source runs past its segment";
         return LPU_ERR_FAULT;
     }
-    *seg = segs[i];
+    *seg = *found;
     return LPU_ERR_OK;
 }
 
@@ -247,9 +270,8 @@ static uint32_t lpu_v3_translate(LpuV3State *s, LpuV3Walk *w, uint64_t off,
 }
 
 /* Check every page-table entry that [off, off + size) of @seg uses. */
-static uint32_t lpu_v3_check_pages(LpuV3State *s, const LpuV3Segment *seg,
-                                   uint64_t off, uint64_t size,
-                                   const char **why)
+uint32_t lpu_v3_check_pages(LpuV3State *s, const LpuV3Segment *seg,
+                            uint64_t off, uint64_t size, const char **why)
 {
     g_autofree LpuV3Walk *w = g_new(LpuV3Walk, 1);
     uint64_t end = off + size;
@@ -375,6 +397,84 @@ static uint32_t lpu_v3_move(LpuV3State *s, const LpuV3Run *src,
 }
 
 /*
+ * Move @n bytes from offset @soff of segment @sseg to offset @doff of
+ * @dseg; both ranges lie inside their segments. Used by COPY descriptors
+ * and the tensor engine's COPY instruction. The page tables were checked
+ * (or are checked here, entry by entry, as the walk reaches them); if one
+ * fails, the bytes before it have moved.
+ */
+uint32_t lpu_v3_seg_move(LpuV3State *s, const LpuV3Segment *sseg,
+                         uint64_t soff, const LpuV3Segment *dseg,
+                         uint64_t doff, uint64_t n, const char **why)
+{
+    g_autofree LpuV3Walk *sw = g_new(LpuV3Walk, 1);
+    g_autofree LpuV3Walk *dw = g_new(LpuV3Walk, 1);
+    g_autofree uint8_t *bounce = NULL;
+    uint64_t done = 0;
+    LpuV3Run src, dst;
+    uint32_t code;
+
+    lpu_v3_walk_init(sw, sseg);
+    lpu_v3_walk_init(dw, dseg);
+    while (done < n) {
+        code = lpu_v3_translate(s, sw, soff + done, n - done, &src, why);
+        if (code == LPU_ERR_OK) {
+            code = lpu_v3_translate(s, dw, doff + done, src.len, &dst, why);
+        }
+        if (code == LPU_ERR_OK) {
+            code = lpu_v3_move(s, &src, &dst, dst.len, &bounce, why);
+        }
+        if (code != LPU_ERR_OK) {
+            return code;
+        }
+        done += dst.len;
+    }
+    return LPU_ERR_OK;
+}
+
+/*
+ * Read (or with @write, write) @len bytes at offset @off of @seg from (to)
+ * @buf; the range lies inside the segment.
+ */
+uint32_t lpu_v3_seg_access(LpuV3State *s, const LpuV3Segment *seg,
+                           uint64_t off, void *buf, uint64_t len, bool write,
+                           const char **why)
+{
+    g_autofree LpuV3Walk *w = g_new(LpuV3Walk, 1);
+    uint8_t *sram = memory_region_get_ram_ptr(&s->sram);
+    uint8_t *p = buf;
+    uint64_t done = 0;
+    LpuV3Run run;
+    uint32_t code;
+    MemTxResult res;
+
+    lpu_v3_walk_init(w, seg);
+    while (done < len) {
+        code = lpu_v3_translate(s, w, off + done, len - done, &run, why);
+        if (code != LPU_ERR_OK) {
+            return code;
+        }
+        if (run.sram && write) {
+            memcpy(sram + run.addr, p + done, run.len);
+            memory_region_set_dirty(&s->sram, run.addr, run.len);
+        } else if (run.sram) {
+            memcpy(p + done, sram + run.addr, run.len);
+        } else {
+            res = write ?
+                  pci_dma_write(PCI_DEVICE(s), run.addr, p + done, run.len) :
+                  pci_dma_read(PCI_DEVICE(s), run.addr, p + done, run.len);
+            if (res != MEMTX_OK) {
+                *why = write ? "host page write failed" :
+                               "host page read failed";
+                return LPU_ERR_DMA;
+            }
+        }
+        done += run.len;
+    }
+    return LPU_ERR_OK;
+}
+
+/*
  * Copy the next bytes of the COPY on the engine, at most *@budget of them;
  * *@budget is reduced by what moved. The page tables were checked when
  * the COPY started and the driver must not change them while it runs; if
@@ -383,33 +483,18 @@ static uint32_t lpu_v3_move(LpuV3State *s, const LpuV3Run *src,
 uint32_t lpu_v3_copy_run(LpuV3Queue *q, uint64_t *budget, const char **why)
 {
     LpuV3Inflight *f = &q->inflight;
-    g_autofree LpuV3Walk *sw = g_new(LpuV3Walk, 1);
-    g_autofree LpuV3Walk *dw = g_new(LpuV3Walk, 1);
-    g_autofree uint8_t *bounce = NULL;
-    uint64_t end = f->copied + MIN(*budget, f->size - f->copied);
-    LpuV3Run src, dst;
+    uint64_t n = MIN(*budget, f->size - f->copied);
     uint32_t code;
 
-    lpu_v3_walk_init(sw, &f->src_seg);
-    lpu_v3_walk_init(dw, &f->dst_seg);
-    while (f->copied < end) {
-        code = lpu_v3_translate(q->dev, sw,
-                                f->src - f->src_seg.va + f->copied,
-                                end - f->copied, &src, why);
-        if (code == LPU_ERR_OK) {
-            code = lpu_v3_translate(q->dev, dw,
-                                    f->dst - f->dst_seg.va + f->copied,
-                                    src.len, &dst, why);
-        }
-        if (code == LPU_ERR_OK) {
-            code = lpu_v3_move(q->dev, &src, &dst, dst.len, &bounce, why);
-        }
-        if (code != LPU_ERR_OK) {
-            return code;
-        }
-        f->copied += dst.len;
-        *budget -= dst.len;
+    code = lpu_v3_seg_move(q->dev, &f->src_seg,
+                           f->src - f->src_seg.va + f->copied,
+                           &f->dst_seg, f->dst - f->dst_seg.va + f->copied,
+                           n, why);
+    if (code != LPU_ERR_OK) {
+        return code;
     }
+    f->copied += n;
+    *budget -= n;
     if (f->copied == f->size) {
         trace_lpu_v3_copy_done(q->index, q->head, f->size);
     }

@@ -44,11 +44,15 @@ bool lpu_v3_queue_busy(const LpuV3Queue *q)
            (q->inflight.valid || q->head != q->visible_tail);
 }
 
-/* Stop the engine; whatever it was doing is dropped, never performed. */
+/*
+ * Stop the engine; whatever it was doing is dropped, never performed (an
+ * EXEC stops between two chunks: the engine only runs from the timer).
+ */
 static void lpu_v3_queue_stop(LpuV3Queue *q)
 {
     timer_del(q->timer);
     memset(&q->inflight, 0, sizeof(q->inflight));
+    lpu_v3_exec_clear(q);
 }
 
 static void lpu_v3_queue_halt(LpuV3Queue *q, uint32_t code, uint32_t head,
@@ -134,6 +138,8 @@ void lpu_v3_queue_reset(LpuV3Queue *q)
     q->done = 0;
     q->fault_addr = 0;
     q->fault_info = 0;
+    q->exec_insn = 0;
+    q->exec_reason = 0;
     q->engine_ns = 0;
     memset(q->visible_ns, 0, sizeof(q->visible_ns));
 }
@@ -152,6 +158,7 @@ static uint32_t lpu_v3_desc_check(const LpuV3Queue *q, const union lpu_desc *d,
         allowed_flags = LPU_DESC_F_IRQ;
         break;
     case LPU_OP_COPY:
+    case LPU_OP_EXEC:
         allowed_flags = 0;
         break;
     default:
@@ -196,6 +203,10 @@ static uint32_t lpu_v3_desc_check(const LpuV3Queue *q, const union lpu_desc *d,
         }
         return LPU_ERR_OK;
     }
+    if (d->hdr.opcode == LPU_OP_EXEC) {
+        /* The rest is LPU_ERR_EXEC's: see lpu_v3_exec_prepare(). */
+        return LPU_ERR_OK;
+    }
     if (d->fence.rsvd2 || !buffer_is_zero(d->fence.rsvd3,
                                           sizeof(d->fence.rsvd3))) {
         *why = "reserved FENCE field is not zero";
@@ -229,6 +240,16 @@ static void lpu_v3_queue_start(LpuV3Queue *q)
         /* The part of the checks that needs the segment table. */
         code = lpu_v3_copy_prepare(q, &d.copy, &why);
     }
+    if (code == LPU_ERR_OK && d.hdr.opcode == LPU_OP_EXEC) {
+        if (HOST_BIG_ENDIAN) {
+            /* Not offered there: see LPU_V3_CAPS. */
+            why = "EXEC is not implemented on big-endian hosts";
+            code = LPU_ERR_UNSUPPORTED;
+        } else {
+            /* Fetches and validates the whole program. */
+            code = lpu_v3_exec_prepare(q, &d.exec, &why);
+        }
+    }
     if (code != LPU_ERR_OK) {
         lpu_v3_queue_halt(q, code, head, why);
         return;
@@ -245,8 +266,12 @@ static void lpu_v3_queue_start(LpuV3Queue *q)
         ns = (int64_t)LPU_FENCE_CYCLES * 1000 / LPU_CLOCK_MHZ;
         f->slot = le32_to_cpu(d.fence.slot);
         f->seq = le64_to_cpu(d.fence.seq);
-    } else {
+    } else if (f->opcode == LPU_OP_COPY) {
         ns = lpu_v3_copy_ns(f->size);
+        f->slot = 0;
+        f->seq = 0;
+    } else {
+        ns = lpu_v3_exec_ns(q);
         f->slot = 0;
         f->seq = 0;
     }
@@ -272,9 +297,19 @@ static bool lpu_v3_queue_retire(LpuV3Queue *q, int64_t now)
 {
     LpuV3Inflight *f = &q->inflight;
     struct lpu_fence_record rec;
+    const char *why = NULL;
     uint64_t addr;
+    uint32_t code;
     bool irq = false;
 
+    if (f->opcode == LPU_OP_EXEC) {
+        code = lpu_v3_exec_finish(q, &why);
+        if (code != LPU_ERR_OK) {
+            lpu_v3_queue_halt(q, code, q->head, why);
+            return false;
+        }
+        lpu_v3_exec_clear(q);
+    }
     if (f->opcode == LPU_OP_FENCE) {
         addr = q->fence_base + (uint64_t)f->slot * LPU_FENCE_RECORD_SIZE;
         memset(&rec, 0, sizeof(rec));
@@ -328,17 +363,49 @@ static bool lpu_v3_queue_copy(LpuV3Queue *q, int64_t now, uint64_t *bytes)
     return true;
 }
 
+/*
+ * Run the next chunks of the EXEC on the engine; false if that halted the
+ * queue or used up the callback's work budget (the timer is re-armed).
+ */
+static bool lpu_v3_queue_exec(LpuV3Queue *q, int64_t now, uint64_t *work)
+{
+    const char *why = NULL;
+    uint32_t code;
+
+    if (*work) {
+        code = lpu_v3_exec_run(q, work, &why);
+        if (code != LPU_ERR_OK) {
+            lpu_v3_queue_halt(q, code, q->head, why);
+            return false;
+        }
+    }
+    if (!lpu_v3_exec_done(q)) {
+        /* Yield; see lpu_v3_queue_step() for why not "now". */
+        timer_mod(q->timer, now + 1);
+        return false;
+    }
+    return true;
+}
+
 static void lpu_v3_queue_step(LpuV3Queue *q)
 {
     int64_t now = lpu_v3_now();
     unsigned budget = LPU_V3_RETIRE_BUDGET;
     uint64_t bytes = LPU_V3_COPY_CHUNK;
+    uint64_t work = LPU_V3_EXEC_STEP_WORK;
 
     while (q->enabled && !q->halted) {
         if (q->inflight.valid) {
-            /* The data moves first; the COPY retires at its modelled end. */
+            /*
+             * The data moves (the program runs) first; the descriptor
+             * retires at its modelled end.
+             */
             if (q->inflight.opcode == LPU_OP_COPY &&
                 !lpu_v3_queue_copy(q, now, &bytes)) {
+                return;
+            }
+            if (q->inflight.opcode == LPU_OP_EXEC &&
+                !lpu_v3_queue_exec(q, now, &work)) {
                 return;
             }
             if (q->inflight.done_ns > now) {
@@ -503,6 +570,10 @@ uint32_t lpu_v3_queue_read(LpuV3Queue *q, hwaddr offset)
         return extract64(q->fault_addr, 32, 32);
     case LPU_Q_FAULT_INFO:
         return q->fault_info;
+    case LPU_Q_EXEC_INSN:
+        return q->exec_insn;
+    case LPU_Q_EXEC_REASON:
+        return q->exec_reason;
     default:
         qemu_log_mask(LOG_GUEST_ERROR,
                       "lpu-v3: read of undefined queue %u register 0x%"
@@ -573,6 +644,8 @@ void lpu_v3_queue_write(LpuV3Queue *q, hwaddr offset, uint32_t val)
     case LPU_Q_FAULT_ADDR_LO:
     case LPU_Q_FAULT_ADDR_HI:
     case LPU_Q_FAULT_INFO:
+    case LPU_Q_EXEC_INSN:
+    case LPU_Q_EXEC_REASON:
         qemu_log_mask(LOG_GUEST_ERROR,
                       "lpu-v3: write to read-only queue %u register 0x%"
                       HWADDR_PRIx "\n", q->index, offset);
@@ -596,6 +669,7 @@ void lpu_v3_queue_init(LpuV3State *s, unsigned qidx)
 
 void lpu_v3_queue_finalize(LpuV3Queue *q)
 {
+    lpu_v3_exec_clear(q);
     timer_free(q->timer);
     q->timer = NULL;
 }
@@ -623,23 +697,30 @@ static const char *lpu_v3_inflight_check_state(const LpuV3Queue *q)
         }
         break;
     case LPU_OP_COPY:
+    case LPU_OP_EXEC:
         break;
     default:
-        return "in-flight opcode is not NOP, FENCE or COPY";
+        return "in-flight opcode is not NOP, FENCE, COPY or EXEC";
     }
     if (!lpu_v3_time_ok(f->doorbell_ns) || !lpu_v3_time_ok(f->start_ns) ||
         !lpu_v3_time_ok(f->done_ns)) {
         return "in-flight time out of range";
     }
-    /* No descriptor takes longer than the longest NOP. */
+    /*
+     * No descriptor but EXEC takes longer than the longest NOP; an EXEC
+     * takes what its program costs (checked below).
+     */
     if (f->start_ns < f->doorbell_ns || f->done_ns < f->start_ns ||
-        f->done_ns - f->start_ns >
-        (LPU_NOP_BASE_CYCLES + (int64_t)LPU_NOP_MAX_CYCLES) * 1000 /
-        LPU_CLOCK_MHZ) {
+        (f->opcode != LPU_OP_EXEC && f->done_ns - f->start_ns >
+         (LPU_NOP_BASE_CYCLES + (int64_t)LPU_NOP_MAX_CYCLES) * 1000 /
+         LPU_CLOCK_MHZ)) {
         return "in-flight times out of order";
     }
     if (f->opcode == LPU_OP_COPY) {
         return lpu_v3_copy_check_state(q);
+    }
+    if (f->opcode == LPU_OP_EXEC) {
+        return lpu_v3_exec_check_state(q);
     }
     return NULL;
 }
@@ -666,8 +747,25 @@ const char *lpu_v3_queue_check_state(const LpuV3Queue *q)
     if (q->halted != (q->error != LPU_ERR_OK)) {
         return "halted state and error code disagree";
     }
-    /* Only an LPU_ERR_FAULT halt sets the fault registers. */
-    if (q->error == LPU_ERR_FAULT) {
+    /* Only an LPU_ERR_EXEC halt sets the EXEC registers. */
+    if (q->error == LPU_ERR_EXEC) {
+        if (!q->exec_reason || q->exec_reason >= LPU_EXEC_E_COUNT ||
+            (q->exec_insn >= LPU_EXEC_MAX_INSNS &&
+             q->exec_insn != LPU_EXEC_INSN_NONE)) {
+            return "EXEC error registers out of range";
+        }
+    } else if (q->exec_insn || q->exec_reason) {
+        return "EXEC error registers set without an EXEC error";
+    }
+    /*
+     * Only an LPU_ERR_FAULT halt sets the fault registers, and an
+     * LPU_ERR_EXEC for an operand its address.
+     */
+    if (q->error == LPU_ERR_EXEC && q->exec_reason == LPU_EXEC_E_OPERAND) {
+        if (q->fault_info) {
+            return "fault info set for an EXEC operand";
+        }
+    } else if (q->error == LPU_ERR_FAULT) {
         if ((q->fault_info & ~(LPU_FAULT_KIND_MASK | LPU_FAULT_WRITE)) ||
             ((q->fault_info & LPU_FAULT_KIND_MASK) != LPU_FAULT_NOT_MAPPED &&
              (q->fault_info & LPU_FAULT_KIND_MASK) !=
@@ -694,6 +792,10 @@ const char *lpu_v3_queue_check_state(const LpuV3Queue *q)
             return "ring index beyond RING_SIZE";
         }
     }
+    if (q->exec.insns &&
+        (!q->inflight.valid || q->inflight.opcode != LPU_OP_EXEC)) {
+        return "EXEC program without an EXEC in flight";
+    }
     if (q->inflight.valid) {
         return lpu_v3_inflight_check_state(q);
     }
@@ -712,10 +814,12 @@ void lpu_v3_queue_post_load(LpuV3Queue *q)
     const LpuV3Inflight *f = &q->inflight;
 
     if (lpu_v3_queue_busy(q)) {
-        /* A COPY with data left to move resumes at once. */
-        timer_mod(q->timer, f->valid && (f->opcode != LPU_OP_COPY ||
-                                         f->copied == f->size) ?
-                            f->done_ns : lpu_v3_now());
+        /* A COPY with data left to move, an unfinished EXEC resume at once. */
+        bool work_left = (f->opcode == LPU_OP_COPY && f->copied < f->size) ||
+                         (f->opcode == LPU_OP_EXEC && !lpu_v3_exec_done(q));
+
+        timer_mod(q->timer, f->valid && !work_left ? f->done_ns :
+                            lpu_v3_now());
     } else {
         timer_del(q->timer);
     }
@@ -761,8 +865,8 @@ static const VMStateDescription vmstate_lpu_v3_inflight = {
 
 const VMStateDescription vmstate_lpu_v3_queue = {
     .name = "lpu-v3/queue",
-    .version_id = 2,
-    .minimum_version_id = 2,
+    .version_id = 3,
+    .minimum_version_id = 3,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT64(ring_base, LpuV3Queue),
         VMSTATE_UINT32(ring_size, LpuV3Queue),
@@ -783,6 +887,9 @@ const VMStateDescription vmstate_lpu_v3_queue = {
         VMSTATE_TIMER_PTR(timer, LpuV3Queue),
         VMSTATE_UINT64(fault_addr, LpuV3Queue),
         VMSTATE_UINT32(fault_info, LpuV3Queue),
+        VMSTATE_UINT32(exec_insn, LpuV3Queue),
+        VMSTATE_UINT32(exec_reason, LpuV3Queue),
+        VMSTATE_STRUCT(exec, LpuV3Queue, 3, vmstate_lpu_v3_exec, LpuV3Exec),
         VMSTATE_END_OF_LIST()
     }
 };

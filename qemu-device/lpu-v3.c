@@ -27,9 +27,14 @@
 #define LPU_V3_PM_CAP_OFFSET    0x40
 #define LPU_V3_PCIE_CAP_OFFSET  0x50
 
+/*
+ * The tensor engine uses binary32 tensors in SRAM (little-endian) in
+ * place, so it is only offered on little-endian hosts.
+ */
 #define LPU_V3_CAPS (LPU_CAP_QUEUES | LPU_CAP_FENCE | LPU_CAP_TIMESTAMPS | \
                      LPU_CAP_TELEMETRY | LPU_CAP_FW_MAILBOX | \
-                     LPU_CAP_DMA | LPU_CAP_SCRUB)
+                     LPU_CAP_DMA | LPU_CAP_SCRUB | \
+                     (HOST_BIG_ENDIAN ? 0 : LPU_CAP_EXEC))
 
 /* Send the MSI-X messages for @bits; masked vectors become pending. */
 static void lpu_v3_notify(LpuV3State *s, uint32_t bits)
@@ -109,6 +114,7 @@ static void lpu_v3_reset_state(LpuV3State *s)
     s->fw_size = 0;
     lpu_v3_scrub_reset(s);
     lpu_v3_telemetry_reset(s);
+    lpu_v3_cost_reset(s);
 
     /* Drop messages still pending from before the reset. */
     msix_unuse_all_vectors(pdev);
@@ -397,6 +403,7 @@ static void lpu_v3_realize(PCIDevice *pdev, Error **errp)
         lpu_v3_queue_init(s, i);
     }
     lpu_v3_scrub_init(s);
+    lpu_v3_cost_reset(s);
 }
 
 static void lpu_v3_exit(PCIDevice *pdev)
@@ -434,7 +441,8 @@ static const char *lpu_v3_check_state(const LpuV3State *s)
     if ((s->irq_mask | s->irq_status) & ~LPU_IRQ_ALL) {
         return "undefined interrupt bits";
     }
-    return lpu_v3_scrub_check_state(s) ?: lpu_v3_telemetry_check_state(s);
+    return lpu_v3_scrub_check_state(s) ?: lpu_v3_telemetry_check_state(s) ?:
+           lpu_v3_cost_check_state(s);
 }
 
 /*
@@ -481,8 +489,8 @@ refuse:
 
 static const VMStateDescription vmstate_lpu_v3 = {
     .name = TYPE_LPU_V3,
-    .version_id = 2,
-    .minimum_version_id = 2,
+    .version_id = 3,
+    .minimum_version_id = 3,
     .post_load = lpu_v3_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_PCI_DEVICE(parent_obj, LpuV3State),
@@ -513,6 +521,8 @@ static const VMStateDescription vmstate_lpu_v3 = {
         VMSTATE_INT64(scrub_done_ns, LpuV3State),
         VMSTATE_UINT64(scrub_next, LpuV3State),
         VMSTATE_UINT64(scrub_end, LpuV3State),
+        VMSTATE_UINT32_ARRAY(cost.base, LpuV3State, LPU_COST_COUNT),
+        VMSTATE_UINT32_ARRAY(cost.rate, LpuV3State, LPU_COST_COUNT),
         VMSTATE_END_OF_LIST()
     }
 };

@@ -50,6 +50,17 @@ static inline bool lpu_v3_time_ok(int64_t ns)
     return ns >= 0 && ns <= LPU_V3_TIME_MAX_NS;
 }
 
+/*
+ * Work one timer callback of the tensor engine may do before it yields
+ * back to the main loop, in multiply-accumulates; other work counts by
+ * the LPU_V3_EXEC_*_WORK weights below. An instruction runs in chunks of
+ * at most about this much work (see lpu_v3_plan()), so a long program
+ * holds the main loop for milliseconds at a time, never for all of it.
+ */
+#define LPU_V3_EXEC_STEP_WORK       (1ULL << 25)
+#define LPU_V3_EXEC_ELEM_WORK       16      /* per element of a row op */
+#define LPU_V3_EXEC_BYTE_WORK       8       /* per byte COPY moves */
+
 /* A segment table entry that passed validation (see lpu-v3-dma.c). */
 typedef struct LpuV3Segment {
     uint64_t va;
@@ -81,6 +92,30 @@ typedef struct LpuV3Inflight {
     int64_t done_ns;
 } LpuV3Inflight;
 
+/*
+ * The EXEC on a queue's engine: the validated program (fetched once, so
+ * the guest cannot change it under the engine), the segment table it was
+ * checked against, and how far it has run. Migrates with the queue.
+ */
+typedef struct LpuV3Exec {
+    uint64_t program;           /* device address it was fetched from */
+    uint32_t insn_count;
+    uint32_t seg_count;
+    uint64_t stats;             /* device address of the stats record */
+    uint64_t cycles;            /* modelled cost of the whole EXEC */
+    uint32_t pc;                /* next instruction to run ... */
+    uint64_t sub;               /* ... and its next chunk */
+    uint32_t insns_bytes;       /* insn_count * LPU_INSN_SIZE, or 0 */
+    uint8_t *insns;             /* the program, as fetched */
+    LpuV3Segment segs[LPU_MAX_SEGMENTS];
+} LpuV3Exec;
+
+/* The engine's cycle cost table (lpu_hw.h LPU_COST_*). */
+typedef struct LpuV3Cost {
+    uint32_t base[LPU_COST_COUNT];
+    uint32_t rate[LPU_COST_COUNT];  /* units per cycle, never 0 */
+} LpuV3Cost;
+
 typedef struct LpuV3Queue {
     LpuV3State *dev;
     uint32_t index;
@@ -104,10 +139,14 @@ typedef struct LpuV3Queue {
     /* Q_FAULT_*: details of the LPU_ERR_FAULT that halted the queue. */
     uint64_t fault_addr;
     uint32_t fault_info;
+    /* Q_EXEC_*: the LPU_ERR_EXEC that halted the queue. */
+    uint32_t exec_insn;
+    uint32_t exec_reason;
 
     /* Device time at which the engine finished its last descriptor. */
     int64_t engine_ns;
     LpuV3Inflight inflight;
+    LpuV3Exec exec;             /* the EXEC, if inflight.opcode is EXEC */
     /*
      * Time of the doorbell that made each ring entry visible, for the
      * doorbell_ns of its fence record.
@@ -155,6 +194,12 @@ struct LpuV3State {
     int64_t scrub_done_ns;      /* modelled end of the running scrub */
     uint64_t scrub_next;        /* next SRAM byte it zeroes ... */
     uint64_t scrub_end;         /* ... up to here */
+
+    /*
+     * The tensor engine's cycle costs: LPU_COST_DEFAULTS for now, the
+     * firmware's table once firmware boots.
+     */
+    LpuV3Cost cost;
 };
 
 /* lpu-v3.c */
@@ -173,11 +218,40 @@ void lpu_v3_queue_post_load(LpuV3Queue *q);
 extern const VMStateDescription vmstate_lpu_v3_queue;
 
 /* lpu-v3-dma.c */
+const char *lpu_v3_segment_error(const LpuV3State *s, const LpuV3Segment *seg);
+uint32_t lpu_v3_read_table(LpuV3Queue *q, uint64_t table, uint32_t count,
+                           LpuV3Segment *segs, const char **why);
+const LpuV3Segment *lpu_v3_seg_find(const LpuV3Segment *segs, uint32_t count,
+                                    uint64_t addr);
+bool lpu_v3_seg_holds(const LpuV3Segment *seg, uint64_t addr, uint64_t size);
+uint32_t lpu_v3_check_pages(LpuV3State *s, const LpuV3Segment *seg,
+                            uint64_t off, uint64_t size, const char **why);
+uint32_t lpu_v3_seg_move(LpuV3State *s, const LpuV3Segment *sseg,
+                         uint64_t soff, const LpuV3Segment *dseg,
+                         uint64_t doff, uint64_t n, const char **why);
+uint32_t lpu_v3_seg_access(LpuV3State *s, const LpuV3Segment *seg,
+                           uint64_t off, void *buf, uint64_t len, bool write,
+                           const char **why);
 uint32_t lpu_v3_copy_prepare(LpuV3Queue *q, const struct lpu_desc_copy *d,
                              const char **why);
 uint32_t lpu_v3_copy_run(LpuV3Queue *q, uint64_t *budget, const char **why);
 int64_t lpu_v3_copy_ns(uint64_t size);
 const char *lpu_v3_copy_check_state(const LpuV3Queue *q);
+
+/* lpu-v3-insn.c (the rest of its interface is lpu-v3-insn.h) */
+void lpu_v3_cost_reset(LpuV3State *s);
+const char *lpu_v3_cost_check_state(const LpuV3State *s);
+
+/* lpu-v3-exec.c */
+uint32_t lpu_v3_exec_prepare(LpuV3Queue *q, const struct lpu_desc_exec *d,
+                             const char **why);
+int64_t lpu_v3_exec_ns(const LpuV3Queue *q);
+uint32_t lpu_v3_exec_run(LpuV3Queue *q, uint64_t *budget, const char **why);
+bool lpu_v3_exec_done(const LpuV3Queue *q);
+uint32_t lpu_v3_exec_finish(LpuV3Queue *q, const char **why);
+void lpu_v3_exec_clear(LpuV3Queue *q);
+const char *lpu_v3_exec_check_state(const LpuV3Queue *q);
+extern const VMStateDescription vmstate_lpu_v3_exec;
 
 /* lpu-v3-scrub.c */
 void lpu_v3_scrub_init(LpuV3State *s);

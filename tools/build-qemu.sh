@@ -97,6 +97,12 @@ fetch_source() {
 
 version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
 
+# The device model's tensor engine links OpenBLAS (libopenblas-dev).
+check_openblas() {
+	pkg-config --exists openblas ||
+		die "pkg-config finds no openblas; install libopenblas-dev (tools/host-deps.sh)"
+}
+
 check_meson() {
 	local v
 	v=$("$PYTHON" -c 'import mesonbuild.coredata as c; print(c.version)' 2>/dev/null) ||
@@ -216,11 +222,14 @@ DSC=$(newest_dsc) || {
 ORIG=$(awk '/^Files:/{f=1;next} /^[^ ]/{f=0} f && $3 ~ /orig\.tar/{print $3}' "$DSC")
 [ -n "$ORIG" ] || die "$DSC names no orig tarball"
 
+check_openblas
 KEY=$({
 	echo "$(basename "$DSC") $(sha256sum <"$DSC")"
 	echo "$ORIG $(sha256sum <"$SRC_CACHE/$ORIG")"
 	sha256sum <"$SELF"
 	printf '%s\n' "${CONFIGURE_FLAGS[@]}"
+	# meson resolves the library when it configures the tree.
+	echo "openblas $(pkg-config --modversion openblas) $(pkg-config --libs openblas)"
 } | sha256sum | cut -c1-16)
 KEYDIR="$LPU_CACHE/qemu/$KEY"
 TREE="$KEYDIR/src"

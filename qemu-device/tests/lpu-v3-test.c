@@ -10,6 +10,7 @@
  */
 
 #include "qemu/osdep.h"
+#include <math.h>
 #include "qemu/bswap.h"
 #include "qemu/units.h"
 #include "libqtest.h"
@@ -280,7 +281,7 @@ static void test_identity(void)
     g_assert_cmphex(rd(&l, LPU_REG_CAPS), ==,
                     LPU_CAP_QUEUES | LPU_CAP_FENCE | LPU_CAP_TIMESTAMPS |
                     LPU_CAP_TELEMETRY | LPU_CAP_FW_MAILBOX | LPU_CAP_DMA |
-                    LPU_CAP_SCRUB);
+                    LPU_CAP_SCRUB | LPU_CAP_EXEC);
     g_assert_cmpuint(rd(&l, LPU_REG_NUM_QUEUES), ==, LPU_NUM_QUEUES);
     g_assert_cmphex(rd(&l, LPU_REG_SRAM_SIZE_LO), ==,
                     (uint32_t)LPU_SRAM_SIZE_DEFAULT);
@@ -740,7 +741,7 @@ static void bad_nop_cycles(union lpu_desc *d)
 static const BadDesc bad_descs[] = {
     { "opcode", LPU_ERR_BAD_OPCODE, bad_opcode },
     { "zero-slot", LPU_ERR_BAD_OPCODE, bad_zero_slot },
-    { "exec", LPU_ERR_BAD_OPCODE, bad_exec },
+    { "exec", LPU_ERR_EXEC, bad_exec },
     { "copy-flags", LPU_ERR_BAD_FLAGS, bad_copy_flags },
     { "copy-rsvd2", LPU_ERR_RESERVED, bad_copy_rsvd2 },
     { "copy-rsvd3", LPU_ERR_RESERVED, bad_copy_rsvd3 },
@@ -2540,7 +2541,7 @@ static void test_migrate_mid_copy(void)
 #define MIG_Q_DST_SEG           157
 #define MIG_Q_VISIBLE_NS        185
 #define MIG_Q_FAULT_INFO        32969
-#define MIG_Q_STRIDE            32973
+#define MIG_Q_STRIDE            40197   /* with the EXEC state (idle) */
 #define MIG_OFF_Q1              (MIG_OFF_Q0 + MIG_Q_STRIDE)
 #define MIG_OFF_SCRUB           (MIG_OFF_Q0 + 4 * MIG_Q_STRIDE)
 #define MIG_SCRUB_BUSY          16
@@ -2571,8 +2572,9 @@ static const BadState bad_states[] = {
       MIG_OFF_Q0 + MIG_Q_HEAD, 4, LPU_MAX_RING_ENTRIES },
     { "queue 0: engine time out of range", MIG_OFF_Q0 + MIG_Q_ENGINE_NS, 8,
       -1ULL },
-    { "queue 0: in-flight opcode", MIG_OFF_Q0 + MIG_Q_OPCODE, 1,
-      LPU_OP_EXEC },
+    { "queue 0: in-flight opcode", MIG_OFF_Q0 + MIG_Q_OPCODE, 1, 0x7f },
+    { "queue 0: in-flight EXEC program size is invalid",
+      MIG_OFF_Q0 + MIG_Q_OPCODE, 1, LPU_OP_EXEC },
     { "queue 0: in-flight time out of range", MIG_OFF_Q0 + MIG_Q_DONE_NS, 8,
       INT64_MAX },
     { "queue 0: in-flight times out of order", MIG_OFF_Q0 + MIG_Q_START_NS,
@@ -2744,6 +2746,1828 @@ static void test_migrate_invalid_state(void)
     rmdir(dir);
 }
 
+/* ---- tensor engine (EXEC) ---------------------------------------------- */
+
+/*
+ * Every EXEC test runs on one segment table: VA(1) is 64 MiB of SRAM from
+ * offset 0 (tensors below X_TOP, the stats record at X_STATS, programs at
+ * X_PROG), VA(2) 1 MiB of SRAM at 96 MiB, VA(3) a 256 KiB host buffer and
+ * VA(5) 1 MiB of SRAM at offset 0 again, i.e. the start of VA(1) under a
+ * second name. Expected values are computed here, in plain loops that
+ * follow lpu_hw.h's numerics rules.
+ */
+#define X_TOP               (60 * MiB)
+#define X_STATS             (62 * MiB)
+#define X_PROG              (63 * MiB)
+#define X_SRAM2             (96 * MiB)
+
+typedef struct Exec {
+    Lpu l;
+    Ring r;
+    uint64_t sram;              /* where BAR 2 is mapped */
+    Buf host;
+    uint64_t table;
+    uint32_t nsegs;
+    uint64_t next;              /* bump allocator in VA(1) */
+    uint32_t seed;
+} Exec;
+
+#define DIMS(...)           ((const uint32_t[5]) { __VA_ARGS__ })
+#define OPS(...)            ((const uint64_t[5]) { __VA_ARGS__ })
+#define F32                 LPU_DT_F32
+
+static struct lpu_insn mk(uint8_t opcode, uint8_t dtype, uint16_t flags,
+                          const uint32_t *dim, const uint64_t *op)
+{
+    struct lpu_insn in;
+    unsigned i;
+
+    memset(&in, 0, sizeof(in));
+    in.opcode = opcode;
+    in.dtype = dtype;
+    in.flags = cpu_to_le16(flags);
+    for (i = 0; i < 5; i++) {
+        in.dim[i] = cpu_to_le32(dim[i]);
+        in.op[i] = cpu_to_le64(op[i]);
+    }
+    return in;
+}
+
+static struct lpu_segment sram_seg(uint64_t va, uint64_t size, uint64_t base)
+{
+    struct lpu_segment seg = {
+        .va = cpu_to_le64(va),
+        .size = cpu_to_le64(size),
+        .base = cpu_to_le64(base),
+        .kind = cpu_to_le32(LPU_SEG_SRAM),
+    };
+
+    return seg;
+}
+
+static void exec_start(Exec *x)
+{
+    struct lpu_segment segs[4];
+
+    memset(x, 0, sizeof(*x));
+    lpu_start(&x->l, NULL);
+    lpu_msix_setup(&x->l);
+    wr(&x->l, LPU_REG_IRQ_MASK, LPU_IRQ_ALL);
+    ring_setup(&x->l, &x->r, 1, 16, 8);
+    x->sram = qpci_iomap(x->l.dev, LPU_BAR_SRAM, NULL).addr;
+    buf_host(&x->l, &x->host, VA(3), 256 * KiB);
+    segs[0] = sram_seg(VA(1), 64 * MiB, 0);
+    segs[1] = sram_seg(VA(2), MiB, X_SRAM2);
+    segs[2] = x->host.seg;
+    segs[3] = sram_seg(VA(5), MiB, 0);
+    x->table = table_put(&x->l, segs, 4);
+    x->nsegs = 4;
+    x->seed = 1;
+}
+
+static void exec_stop(Exec *x)
+{
+    buf_free(&x->host);
+    lpu_stop(&x->l);
+}
+
+/* SRAM offset of device address @va in one of the SRAM segments. */
+static uint64_t x_sram(uint64_t va)
+{
+    if (va >= VA(5)) {
+        return va - VA(5);
+    }
+    if (va >= VA(2)) {
+        return X_SRAM2 + va - VA(2);
+    }
+    return va - VA(1);
+}
+
+static void x_put(Exec *x, uint64_t va, const void *p, size_t len)
+{
+    qtest_bufwrite(x->l.qts, x->sram + x_sram(va), p, len);
+}
+
+static void x_get(Exec *x, uint64_t va, void *p, size_t len)
+{
+    qtest_bufread(x->l.qts, x->sram + x_sram(va), p, len);
+}
+
+/* A tensor of @bytes in VA(1), filled with 0xee (a NaN pattern). */
+static uint64_t x_new(Exec *x, uint64_t bytes)
+{
+    uint64_t off = ROUND_UP(x->next, LPU_EXEC_ALIGN);
+    g_autofree uint8_t *fill = g_malloc(bytes);
+
+    x->next = off + bytes;
+    g_assert_cmpuint(x->next, <=, X_TOP);
+    memset(fill, 0xee, bytes);
+    qtest_bufwrite(x->l.qts, x->sram + off, fill, bytes);
+    return VA(1) + off;
+}
+
+/* Pseudo-random floats in [-@scale, @scale). */
+static float x_rand(Exec *x, float scale)
+{
+    x->seed = x->seed * 1103515245u + 12345u;
+    return ((int32_t)(x->seed >> 8) - (1 << 23)) / (float)(1 << 23) * scale;
+}
+
+static float *x_floats(Exec *x, size_t n, float scale)
+{
+    float *v = g_new(float, n);
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        v[i] = x_rand(x, scale);
+    }
+    return v;
+}
+
+/* A new tensor holding @n floats of @v. */
+static uint64_t x_tensor(Exec *x, const float *v, size_t n)
+{
+    uint64_t va = x_new(x, n * 4);
+
+    x_put(x, va, v, n * 4);
+    return va;
+}
+
+static float *x_read(Exec *x, uint64_t va, size_t n)
+{
+    float *v = g_new(float, n);
+
+    x_get(x, va, v, n * 4);
+    return v;
+}
+
+static void put_exec(Lpu *l, Ring *r, uint64_t program, uint32_t count,
+                     uint64_t table, uint32_t nsegs, uint64_t stats)
+{
+    union lpu_desc d = { 0 };
+
+    d.hdr.opcode = LPU_OP_EXEC;
+    d.exec.program = cpu_to_le64(program);
+    d.exec.insn_count = cpu_to_le32(count);
+    d.exec.seg_table = cpu_to_le64(table);
+    d.exec.seg_count = cpu_to_le32(nsegs);
+    d.exec.stats = cpu_to_le64(stats);
+    put_desc(l, r, &d);
+}
+
+/* The cost formula of lpu_hw.h, with the default table. */
+static uint64_t cost_of(unsigned cls, uint64_t units)
+{
+    static const struct lpu_cost t[LPU_COST_COUNT] = LPU_COST_DEFAULTS;
+
+    return t[cls].base_cycles + DIV_ROUND_UP(units, t[cls].units_per_cycle);
+}
+
+static uint64_t ref_cycles(const struct lpu_insn *p, unsigned n)
+{
+    uint64_t cycles = cost_of(LPU_COST_EXEC_SETUP, n * LPU_INSN_SIZE);
+    unsigned i;
+
+    for (i = 0; i < n; i++) {
+        uint64_t d[5];
+        unsigned j, dt = p[i].dtype;
+
+        for (j = 0; j < 5; j++) {
+            d[j] = le32_to_cpu(p[i].dim[j]);
+        }
+        switch (p[i].opcode) {
+        case LPU_INSN_COPY:
+            cycles += cost_of(LPU_COST_COPY, d[0]);
+            break;
+        case LPU_INSN_MATMUL:
+            cycles += cost_of(dt == LPU_DT_F32 ? LPU_COST_MATMUL_F32 :
+                              dt == LPU_DT_BF16 ? LPU_COST_MATMUL_BF16 :
+                              LPU_COST_MATMUL_I8, d[0] * d[1] * d[2] * d[3]);
+            break;
+        case LPU_INSN_EXPERT_FFN:
+            cycles += cost_of(dt == LPU_DT_F32 ? LPU_COST_FFN_F32 :
+                              dt == LPU_DT_BF16 ? LPU_COST_FFN_BF16 :
+                              LPU_COST_FFN_I8, d[0] * d[1] * 3 * d[2] * d[3]);
+            break;
+        case LPU_INSN_ADD:
+        case LPU_INSN_MUL:
+        case LPU_INSN_SILU:
+        case LPU_INSN_SWIGLU:
+            cycles += cost_of(LPU_COST_ELEMENTWISE, d[0]);
+            break;
+        case LPU_INSN_RMSNORM:
+            cycles += cost_of(LPU_COST_RMSNORM, d[0] * d[1]);
+            break;
+        case LPU_INSN_SOFTMAX:
+            cycles += cost_of(LPU_COST_SOFTMAX, d[0] * d[1]);
+            break;
+        case LPU_INSN_TOPK:
+            cycles += cost_of(LPU_COST_TOPK, d[0] * d[1]);
+            break;
+        case LPU_INSN_DISPATCH:
+            cycles += cost_of(LPU_COST_DISPATCH, d[2] * d[4] * d[1]);
+            break;
+        case LPU_INSN_COMBINE:
+            cycles += cost_of(LPU_COST_COMBINE, d[2] * d[3] * d[1]);
+            break;
+        default:
+            g_assert_not_reached();
+        }
+    }
+    return cycles;
+}
+
+static void exec_submit(Exec *x, const struct lpu_insn *prog, unsigned n)
+{
+    x_put(x, VA(1) + X_PROG, prog, n * LPU_INSN_SIZE);
+    qtest_memset(x->l.qts, x->sram + X_STATS, 0xff, LPU_EXEC_STATS_SIZE);
+    put_exec(&x->l, &x->r, VA(1) + X_PROG, n, x->table, x->nsegs,
+             VA(1) + X_STATS);
+}
+
+/* Read the stats record, asserting its reserved fields are 0. */
+static void exec_stats(Exec *x, struct lpu_exec_stats *st)
+{
+    x_get(x, VA(1) + X_STATS, st, sizeof(*st));
+    g_assert_cmpuint(st->rsvd0, ==, 0);
+    g_assert(all_zero((uint8_t *)st->rsvd1, sizeof(st->rsvd1)));
+}
+
+/*
+ * Run a program that must succeed, with a FENCE behind it: it completes
+ * at exactly its modelled time and reports its cycles. Returns them.
+ */
+static uint64_t exec_run(Exec *x, const struct lpu_insn *prog, unsigned n)
+{
+    Lpu *l = &x->l;
+    uint64_t cycles = ref_cycles(prog, n);
+    uint32_t done = qrd(l, x->r.q, LPU_Q_DONE);
+    struct lpu_fence_record rec;
+    struct lpu_exec_stats st;
+    int64_t db;
+
+    exec_submit(x, prog, n);
+    put_fence(l, &x->r, 0, done + 2, 0);
+    db = ring_doorbell(l, &x->r);
+    step(l, cycles + FENCE_NS + 10);
+    g_assert_cmphex(qrd(l, x->r.q, LPU_Q_STATUS), ==, LPU_Q_STATUS_ENABLED);
+    g_assert_cmpuint(qrd(l, x->r.q, LPU_Q_DONE), ==, done + 2);
+    read_fence(l, &x->r, 0, &rec);
+    g_assert_cmpuint(rec.seq, ==, done + 2);
+    g_assert_cmpint(rec.complete_ns, ==, db + cycles + FENCE_NS);
+    exec_stats(x, &st);
+    g_assert_cmpuint(le64_to_cpu(st.cycles), ==, cycles);
+    g_assert_cmpuint(le32_to_cpu(st.insns), ==, n);
+    return cycles;
+}
+
+/* ---- reference arithmetic, from lpu_hw.h ------------------------------- */
+
+static float ref_silu(float x)
+{
+    return (float)((double)x / (1.0 + exp(-(double)x)));
+}
+
+static float ref_quant(const float *v, size_t k, int8_t *q)
+{
+    float amax = 0, scale;
+    size_t i;
+
+    for (i = 0; i < k; i++) {
+        amax = MAX(amax, fabsf(v[i]));
+    }
+    scale = amax == 0 ? 1.0f : amax / 127.0f;
+    for (i = 0; i < k; i++) {
+        float r = nearbyintf(v[i] / scale);
+
+        q[i] = r > 127 ? 127 : r < -127 ? -127 : (int8_t)r;
+    }
+    return scale;
+}
+
+/* A weight matrix [n, k] of any dtype, as the test holds it. */
+typedef struct Weights {
+    unsigned dtype;
+    size_t g, n, k;
+    float *f32;                 /* F32 */
+    uint16_t *bf16;             /* BF16 */
+    int8_t *i8;                 /* I8 ... */
+    float *scale;               /* ... and its per-row scales */
+} Weights;
+
+static void weights_new(Exec *x, Weights *w, unsigned dtype, size_t g,
+                        size_t n, size_t k)
+{
+    size_t i, len = g * n * k;
+
+    memset(w, 0, sizeof(*w));
+    w->dtype = dtype;
+    w->g = g;
+    w->n = n;
+    w->k = k;
+    switch (dtype) {
+    case LPU_DT_F32:
+        w->f32 = x_floats(x, len, 0.5f);
+        break;
+    case LPU_DT_BF16:
+        w->bf16 = g_new(uint16_t, len);
+        for (i = 0; i < len; i++) {
+            float f = x_rand(x, 0.5f);
+            uint32_t bits;
+
+            memcpy(&bits, &f, 4);
+            w->bf16[i] = bits >> 16;
+        }
+        break;
+    default:
+        w->i8 = g_new(int8_t, len);
+        w->scale = g_new(float, g * n);
+        for (i = 0; i < len; i++) {
+            w->i8[i] = (int8_t)(x_rand(x, 127.99f));
+            if (w->i8[i] == -128) {
+                w->i8[i] = -127;
+            }
+        }
+        for (i = 0; i < g * n; i++) {
+            w->scale[i] = fabsf(x_rand(x, 0.01f)) + 0.0001f;
+        }
+        break;
+    }
+}
+
+static void weights_free(Weights *w)
+{
+    g_free(w->f32);
+    g_free(w->bf16);
+    g_free(w->i8);
+    g_free(w->scale);
+}
+
+/* Put the weights in a new tensor in the device's layout. */
+static uint64_t weights_put(Exec *x, const Weights *w)
+{
+    size_t len = w->g * w->n * w->k;
+    uint64_t va;
+
+    switch (w->dtype) {
+    case LPU_DT_F32:
+        return x_tensor(x, w->f32, len);
+    case LPU_DT_BF16:
+        va = x_new(x, len * 2);
+        x_put(x, va, w->bf16, len * 2);
+        return va;
+    default:
+        va = x_new(x, LPU_QBLOCK_SIZE(w->g, w->n, w->k));
+        x_put(x, va, w->i8, len);
+        qtest_memset(x->l.qts, x->sram + x_sram(va) + len, 0,
+                     LPU_QBLOCK_SCALES_OFFSET(w->g, w->n, w->k) - len);
+        x_put(x, va + LPU_QBLOCK_SCALES_OFFSET(w->g, w->n, w->k), w->scale,
+              w->g * w->n * 4);
+        return va;
+    }
+}
+
+static float weight_f(const Weights *w, size_t i)
+{
+    uint32_t bits;
+    float f;
+
+    if (w->dtype == LPU_DT_F32) {
+        return w->f32[i];
+    }
+    bits = (uint32_t)w->bf16[i] << 16;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+/*
+ * out[m][n] = a[m] . w_g[n] with the weights' dtype. I8 is exact; F32 and
+ * BF16 are summed in double here, in some order in the device, so
+ * @bound gets sum |a * w| per element for the comparison.
+ */
+static void ref_matmul(const Weights *w, size_t g, const float *a, size_t m,
+                       float *out, double *bound)
+{
+    size_t n = w->n, k = w->k, i, j, l;
+    g_autofree int8_t *qa = g_new(int8_t, k);
+
+    for (i = 0; i < m; i++) {
+        float sa = 1;
+
+        if (w->dtype == LPU_DT_I8) {
+            sa = ref_quant(a + i * k, k, qa);
+        }
+        for (j = 0; j < n; j++) {
+            size_t row = (g * n + j) * k;
+            double sum = 0, abs = 0;
+            int64_t acc = 0;
+
+            for (l = 0; l < k; l++) {
+                if (w->dtype == LPU_DT_I8) {
+                    acc += qa[l] * w->i8[row + l];
+                } else {
+                    double p = (double)a[i * k + l] * weight_f(w, row + l);
+
+                    sum += p;
+                    abs += fabs(p);
+                }
+            }
+            if (w->dtype == LPU_DT_I8) {
+                out[i * n + j] = ((float)acc * sa) * w->scale[g * n + j];
+                abs = 0;
+            } else {
+                out[i * n + j] = sum;
+            }
+            if (bound) {
+                bound[i * n + j] = abs;
+            }
+        }
+    }
+}
+
+/* Device results against the reference: I8 bit for bit, else 1e-5. */
+static void check_close(unsigned dtype, const float *got, const float *want,
+                        const double *bound, size_t n, const char *what)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        bool ok = dtype == LPU_DT_I8 ?
+                  !memcmp(&got[i], &want[i], 4) :
+                  fabs((double)got[i] - want[i]) <=
+                  0.00001 * (bound[i] + fabs(want[i]));
+
+        if (!ok) {
+            g_test_message("%s[%zu]: %.9g, expected %.9g", what, i, got[i],
+                           want[i]);
+            g_assert_not_reached();
+        }
+    }
+}
+
+/* ---- results ----------------------------------------------------------- */
+
+static void exec_matmul_case(Exec *x, unsigned dtype, size_t g, size_t m,
+                             size_t n, size_t k)
+{
+    g_autofree float *a = x_floats(x, g * m * k, 2.0f);
+    g_autofree float *want = g_new(float, g * m * n);
+    g_autofree double *bound = g_new(double, g * m * n);
+    g_autofree float *got = NULL;
+    struct lpu_insn prog[1];
+    uint64_t va, vw, vo;
+    Weights w;
+    size_t i;
+
+    g_test_message("MATMUL dtype %u G %zu M %zu N %zu K %zu", dtype, g, m, n,
+                   k);
+    x->next = 0;
+    if (dtype == LPU_DT_I8) {
+        /* A row of zeroes quantises with scale 1. */
+        memset(a, 0, k * 4);
+    }
+    weights_new(x, &w, dtype, g, n, k);
+    va = x_tensor(x, a, g * m * k);
+    vw = weights_put(x, &w);
+    vo = x_new(x, g * m * n * 4);
+    prog[0] = mk(LPU_INSN_MATMUL, dtype, 0, DIMS(m, n, k, g),
+                 OPS(va, vw, vo));
+    exec_run(x, prog, 1);
+    for (i = 0; i < g; i++) {
+        ref_matmul(&w, i, a + i * m * k, m, want + i * m * n,
+                   bound + i * m * n);
+    }
+    got = x_read(x, vo, g * m * n);
+    check_close(dtype, got, want, bound, g * m * n, "out");
+    weights_free(&w);
+}
+
+static void test_exec_matmul(void)
+{
+    Exec x;
+
+    exec_start(&x);
+    exec_matmul_case(&x, LPU_DT_F32, 2, 3, 5, 7);
+    exec_matmul_case(&x, LPU_DT_F32, 1, 17, 33, 129);
+    exec_matmul_case(&x, LPU_DT_BF16, 1, 4, 3, 33);
+    exec_matmul_case(&x, LPU_DT_BF16, 3, 2, 9, 64);
+    exec_matmul_case(&x, LPU_DT_I8, 2, 3, 5, 70);
+    exec_matmul_case(&x, LPU_DT_I8, 1, 5, 7, 1040);
+    /* Above 1040 the exact sums go through slices of K. */
+    exec_matmul_case(&x, LPU_DT_I8, 2, 3, 4, 1100);
+    exec_matmul_case(&x, LPU_DT_I8, 1, 2, 3, 2100);
+    /* 128 rows a chunk at N = K = 512: three chunks per batch. */
+    exec_matmul_case(&x, LPU_DT_I8, 2, 300, 512, 512);
+    exec_matmul_case(&x, LPU_DT_F32, 1, 300, 512, 512);
+    g_assert_cmpuint(rd(&x.l, LPU_REG_ERROR_COUNT), ==, 0);
+    exec_stop(&x);
+}
+
+/*
+ * EXPERT_FFN of G experts with C slots, with and without a routing table
+ * (in which some slots hold no token).
+ */
+static void exec_ffn_case(Exec *x, unsigned dtype, bool routed, size_t g,
+                          size_t c, size_t h, size_t f)
+{
+    g_autofree float *xin = x_floats(x, g * c * h, 1.0f);
+    g_autofree float *gu = g_new(float, c * 2 * f);
+    g_autofree float *act = g_new(float, c * f);
+    g_autofree float *want = g_new(float, g * c * h);
+    g_autofree double *bound = g_new(double, g * c * h);
+    g_autofree double *b2 = g_new(double, c * 2 * f);
+    g_autofree float *got = NULL;
+    g_autofree int32_t *routing = g_new0(int32_t, LPU_ROUTING_SIZE(g, c) / 4);
+    struct lpu_insn prog[1];
+    uint64_t vx, v13, v2, vo, vr = 0;
+    Weights w13, w2;
+    size_t e, r, i, empty = 0;
+
+    g_test_message("EXPERT_FFN dtype %u G %zu C %zu H %zu F %zu%s", dtype, g,
+                   c, h, f, routed ? ", routed" : "");
+    x->next = 0;
+    weights_new(x, &w13, dtype, g, 2 * f, h);
+    weights_new(x, &w2, dtype, g, h, f);
+    vx = x_tensor(x, xin, g * c * h);
+    v13 = weights_put(x, &w13);
+    v2 = weights_put(x, &w2);
+    vo = x_new(x, g * c * h * 4);
+    if (routed) {
+        for (i = 0; i < g * c; i++) {
+            routing[i] = (i % 5 == 2 || i % 7 == 3) ? -1 : i % 11;
+        }
+        vr = x_new(x, LPU_ROUTING_SIZE(g, c));
+        x_put(x, vr, routing, LPU_ROUTING_SIZE(g, c));
+    }
+    prog[0] = mk(LPU_INSN_EXPERT_FFN, dtype, 0, DIMS(g, c, h, f),
+                 OPS(vx, v13, v2, vo, vr));
+    exec_run(x, prog, 1);
+
+    for (e = 0; e < g; e++) {
+        ref_matmul(&w13, e, xin + e * c * h, c, gu, b2);
+        for (r = 0; r < c; r++) {
+            for (i = 0; i < f; i++) {
+                act[r * f + i] = ref_silu(gu[r * 2 * f + i]) *
+                                 gu[r * 2 * f + f + i];
+            }
+        }
+        ref_matmul(&w2, e, act, c, want + e * c * h, bound + e * c * h);
+        for (r = 0; r < c; r++) {
+            for (i = 0; i < h; i++) {
+                /* Error carried over from the first product. */
+                bound[(e * c + r) * h + i] *= 4;
+            }
+            if (routed && routing[e * c + r] == -1) {
+                memset(want + (e * c + r) * h, 0, h * 4);
+                empty++;
+            }
+        }
+    }
+    got = x_read(x, vo, g * c * h);
+    check_close(dtype, got, want, bound, g * c * h, "out");
+    /* Slots without a token are exactly zero. */
+    for (i = 0; routed && i < g * c; i++) {
+        if (routing[i] == -1) {
+            g_assert(all_zero((uint8_t *)(got + i * h), h * 4));
+        }
+    }
+    g_assert(!routed || empty);
+    weights_free(&w13);
+    weights_free(&w2);
+}
+
+static void test_exec_ffn(void)
+{
+    static const unsigned dtypes[] = { LPU_DT_F32, LPU_DT_BF16, LPU_DT_I8 };
+    Exec x;
+    unsigned i;
+
+    exec_start(&x);
+    for (i = 0; i < ARRAY_SIZE(dtypes); i++) {
+        exec_ffn_case(&x, dtypes[i], false, 2, 3, 16, 8);
+        exec_ffn_case(&x, dtypes[i], true, 2, 3, 16, 8);
+    }
+    /* 85 slots a chunk at H 256, F 512: three chunks per expert. */
+    exec_ffn_case(&x, LPU_DT_I8, true, 2, 200, 256, 512);
+    exec_ffn_case(&x, LPU_DT_BF16, false, 1, 90, 256, 512);
+    /* Both products sliced along K (H and F above 1040). */
+    exec_ffn_case(&x, LPU_DT_I8, true, 2, 5, 1100, 1050);
+    exec_stop(&x);
+}
+
+static void check_exact(const float *got, const float *want, size_t n,
+                        const char *what)
+{
+    check_close(LPU_DT_I8, got, want, NULL, n, what);
+}
+
+/* ADD, MUL, SILU, SWIGLU, RMSNORM and SOFTMAX, also in place. */
+static void test_exec_elementwise(void)
+{
+    const size_t n = 1024, rm = 3, rn = 50, sm = 4, sn = 37;
+    const float eps = 0.000001f;
+    Exec x;
+    g_autofree float *a = NULL;
+    g_autofree float *b = NULL;
+    g_autofree float *gamma = NULL;
+    g_autofree float *want = g_new(float, 6 * n);
+    g_autofree float *got = NULL;
+    struct lpu_insn prog[9];
+    uint64_t va, vb, vg, vadd, vmul, vsilu, vswi, vrms, vsm, vin;
+    uint32_t eps_bits;
+    size_t i, r;
+
+    exec_start(&x);
+    a = x_floats(&x, n, 8.0f);
+    b = x_floats(&x, n, 2.0f);
+    gamma = x_floats(&x, rn, 1.5f);
+    va = x_tensor(&x, a, n);
+    vb = x_tensor(&x, b, n);
+    vg = x_tensor(&x, gamma, rn);
+    vin = x_tensor(&x, a, n);          /* a copy of a, changed in place */
+    vadd = x_new(&x, n * 4);
+    vmul = x_new(&x, n * 4);
+    vsilu = x_new(&x, n * 4);
+    vswi = x_new(&x, n * 4);
+    vrms = x_new(&x, rm * rn * 4);
+    vsm = x_new(&x, sm * sn * 4);
+    memcpy(&eps_bits, &eps, 4);
+    prog[0] = mk(LPU_INSN_ADD, LPU_DT_F32, 0, DIMS(n), OPS(va, vb, vadd));
+    prog[1] = mk(LPU_INSN_MUL, LPU_DT_F32, 0, DIMS(n), OPS(va, vb, vmul));
+    prog[2] = mk(LPU_INSN_SILU, LPU_DT_F32, 0, DIMS(n), OPS(va, vsilu));
+    prog[3] = mk(LPU_INSN_SWIGLU, LPU_DT_F32, 0, DIMS(n),
+                 OPS(va, vb, vswi));
+    prog[4] = mk(LPU_INSN_RMSNORM, LPU_DT_F32, 0, DIMS(rm, rn, eps_bits),
+                 OPS(va, vg, vrms));
+    prog[5] = mk(LPU_INSN_SOFTMAX, LPU_DT_F32, 0, DIMS(sm, sn),
+                 OPS(va, vsm));
+    /* In place: vin = vin + b, then silu(vin) * b, then rmsnorm. */
+    prog[6] = mk(LPU_INSN_ADD, LPU_DT_F32, 0, DIMS(n), OPS(vin, vb, vin));
+    prog[7] = mk(LPU_INSN_SWIGLU, LPU_DT_F32, 0, DIMS(n),
+                 OPS(vin, vb, vin));
+    prog[8] = mk(LPU_INSN_RMSNORM, LPU_DT_F32, 0, DIMS(rm, rn, eps_bits),
+                 OPS(vin, vg, vin));
+    exec_run(&x, prog, 9);
+
+    for (i = 0; i < n; i++) {
+        want[i] = a[i] + b[i];
+        want[n + i] = a[i] * b[i];
+        want[2 * n + i] = ref_silu(a[i]);
+        want[3 * n + i] = ref_silu(a[i]) * b[i];
+        want[5 * n + i] = ref_silu(a[i] + b[i]) * b[i];
+    }
+    got = x_read(&x, vadd, 4 * n);
+    check_exact(got, want, 4 * n, "add, mul, silu, swiglu");
+    g_free(got);
+
+    for (r = 0; r < rm; r++) {
+        for (i = 0; i < 2; i++) {
+            const float *row = i ? want + 5 * n + r * rn : a + r * rn;
+            float *o = i ? want + 5 * n + r * rn : want + 4 * n + r * rn;
+            double ss = 0, q;
+            size_t j;
+
+            for (j = 0; j < rn; j++) {
+                ss += (double)row[j] * row[j];
+            }
+            q = 1.0 / sqrt(ss / rn + (double)eps);
+            for (j = 0; j < rn; j++) {
+                o[j] = (float)(row[j] * q) * gamma[j];
+            }
+        }
+    }
+    got = x_read(&x, vrms, rm * rn);
+    check_exact(got, want + 4 * n, rm * rn, "rmsnorm");
+    g_free(got);
+    got = x_read(&x, vin, n);
+    check_exact(got, want + 5 * n, n, "in place");
+    g_free(got);
+
+    for (r = 0; r < sm; r++) {
+        const float *row = a + r * sn;
+        double e[37], s = 0;
+        float mx = row[0];
+        size_t j;
+
+        for (j = 1; j < sn; j++) {
+            mx = MAX(mx, row[j]);
+        }
+        for (j = 0; j < sn; j++) {
+            e[j] = exp((double)row[j] - mx);
+            s += e[j];
+        }
+        for (j = 0; j < sn; j++) {
+            want[r * sn + j] = (float)(e[j] / s);
+        }
+    }
+    got = x_read(&x, vsm, sm * sn);
+    check_exact(got, want, sm * sn, "softmax");
+    exec_stop(&x);
+}
+
+/* The router: TOPK, DISPATCH with overflow, COMBINE. */
+static void ref_topk(const float *x, size_t e, size_t k, unsigned flags,
+                     int32_t *idx, float *w)
+{
+    float s[16];
+    bool taken[16] = { 0 };
+    double d = 0;
+    size_t i, r;
+
+    if (flags & LPU_TOPK_SIGMOID) {
+        for (i = 0; i < e; i++) {
+            s[i] = (float)(1.0 / (1.0 + exp(-(double)x[i])));
+        }
+    } else {
+        double ex[16], sum = 0;
+        float mx = x[0];
+
+        for (i = 1; i < e; i++) {
+            mx = MAX(mx, x[i]);
+        }
+        for (i = 0; i < e; i++) {
+            ex[i] = exp((double)x[i] - mx);
+            sum += ex[i];
+        }
+        for (i = 0; i < e; i++) {
+            s[i] = (float)(ex[i] / sum);
+        }
+    }
+    for (r = 0; r < k; r++) {
+        int best = -1;
+
+        for (i = 0; i < e; i++) {
+            if (!taken[i] && (best < 0 || s[i] > s[best])) {
+                best = i;
+            }
+        }
+        taken[best] = true;
+        idx[r] = best;
+        w[r] = s[best];
+        d += (double)s[best];
+    }
+    if (flags & LPU_TOPK_RENORM) {
+        for (r = 0; r < k; r++) {
+            w[r] = (float)((double)w[r] / d);
+        }
+    }
+}
+
+static void test_exec_router(void)
+{
+    enum { T = 6, E = 8, K = 3, H = 4, DE = 4, DK = 2, C = 2 };
+    static const unsigned flags[3] = {
+        0, LPU_TOPK_RENORM, LPU_TOPK_SIGMOID | LPU_TOPK_RENORM,
+    };
+    /* DISPATCH input: expert 0 is wanted 4 times, expert 3 never. */
+    static const int32_t didx[T][DK] = {
+        { 0, 1 }, { 0, 2 }, { 1, 0 }, { 2, 1 }, { 0, 2 }, { 1, 2 },
+    };
+    Exec x;
+    g_autofree float *logits = NULL;
+    g_autofree float *dx = NULL;
+    g_autofree float *dw = NULL;
+    g_autofree float *ye = NULL;
+    g_autofree float *out0 = NULL;
+    struct lpu_insn prog[5];
+    uint64_t vl, vi[3], vw[3], vdx, vdi, vdw, vxe, vrt, vye, vout;
+    int32_t idx[T * K], widx[T * K], rt_tok[DE * C], rt_load[DE], rt_drop[DE];
+    float w[T * K], ww[T * K], rt_w[DE * C], want_xe[DE * C * H];
+    float want_out[T * H], got_xe[DE * C * H], got_out[T * H];
+    uint8_t rt[LPU_ROUTING_SIZE(DE, C)];
+    unsigned i, t, r, e, c, h;
+
+    exec_start(&x);
+    logits = x_floats(&x, T * E, 3.0f);
+    /* Ties: equal logits give equal scores; the lower expert ranks first. */
+    for (i = 0; i < E; i++) {
+        logits[i] = x_rand(&x, 2.0f);
+    }
+    logits[0] = logits[5] = logits[6] = 2.5f;
+    logits[E + 1] = logits[E + 2] = logits[E + 3] = logits[E + 4] = -1.0f;
+    for (i = 0; i < E; i++) {
+        logits[2 * E + i] = 0.25f;      /* a row of all ties */
+    }
+    vl = x_tensor(&x, logits, T * E);
+    for (i = 0; i < 3; i++) {
+        vi[i] = x_new(&x, T * K * 4);
+        vw[i] = x_new(&x, T * K * 4);
+        prog[i] = mk(LPU_INSN_TOPK, LPU_DT_F32, flags[i], DIMS(T, E, K),
+                     OPS(vl, vi[i], vw[i]));
+    }
+
+    dx = x_floats(&x, T * H, 1.0f);
+    dw = x_floats(&x, T * DK, 1.0f);
+    vdx = x_tensor(&x, dx, T * H);
+    vdi = x_new(&x, sizeof(didx));
+    x_put(&x, vdi, didx, sizeof(didx));
+    vdw = x_tensor(&x, dw, T * DK);
+    vxe = x_new(&x, DE * C * H * 4);
+    vrt = x_new(&x, sizeof(rt));
+    prog[3] = mk(LPU_INSN_DISPATCH, LPU_DT_F32, 0, DIMS(T, H, DE, DK, C),
+                 OPS(vdx, vdi, vdw, vxe, vrt));
+    ye = x_floats(&x, DE * C * H, 1.0f);
+    out0 = x_floats(&x, T * H, 1.0f);
+    vye = x_tensor(&x, ye, DE * C * H);
+    vout = x_tensor(&x, out0, T * H);
+    prog[4] = mk(LPU_INSN_COMBINE, LPU_DT_F32, 0, DIMS(T, H, DE, C),
+                 OPS(vye, vrt, vout));
+    exec_run(&x, prog, 5);
+
+    for (i = 0; i < 3; i++) {
+        g_test_message("TOPK flags 0x%x", flags[i]);
+        for (t = 0; t < T; t++) {
+            ref_topk(logits + t * E, E, K, flags[i], widx + t * K,
+                     ww + t * K);
+        }
+        x_get(&x, vi[i], idx, sizeof(idx));
+        x_get(&x, vw[i], w, sizeof(w));
+        g_assert_cmpmem(idx, sizeof(idx), widx, sizeof(widx));
+        check_exact(w, ww, T * K, "topk weight");
+        /* The tie rule, spelt out. */
+        g_assert_cmpint(idx[0], ==, 0);
+        g_assert_cmpint(idx[1], ==, 5);
+        g_assert_cmpint(idx[2], ==, 6);
+        g_assert_cmpint(idx[2 * K], ==, 0);
+        g_assert_cmpint(idx[2 * K + 1], ==, 1);
+        g_assert_cmpint(idx[2 * K + 2], ==, 2);
+    }
+
+    /* DISPATCH, by the rule: tokens in order, then ranks. */
+    for (i = 0; i < DE * C; i++) {
+        rt_tok[i] = -1;
+        rt_w[i] = 0;
+    }
+    memset(rt_load, 0, sizeof(rt_load));
+    memset(rt_drop, 0, sizeof(rt_drop));
+    memset(want_xe, 0, sizeof(want_xe));
+    for (t = 0; t < T; t++) {
+        for (r = 0; r < DK; r++) {
+            e = didx[t][r];
+            if (rt_load[e] < C) {
+                c = rt_load[e];
+                rt_tok[e * C + c] = t;
+                rt_w[e * C + c] = dw[t * DK + r];
+                memcpy(want_xe + (e * C + c) * H, dx + t * H, H * 4);
+            } else {
+                rt_drop[e]++;
+            }
+            rt_load[e]++;
+        }
+    }
+    g_assert_cmpint(rt_load[0], ==, 4);
+    g_assert_cmpint(rt_drop[0], ==, 2);
+    g_assert_cmpint(rt_load[3], ==, 0);
+    x_get(&x, vrt, rt, sizeof(rt));
+    g_assert_cmpmem(rt, DE * C * 4, rt_tok, sizeof(rt_tok));
+    g_assert_cmpmem(rt + DE * C * 4, DE * C * 4, rt_w, sizeof(rt_w));
+    g_assert_cmpmem(rt + DE * C * 8, DE * 4, rt_load, sizeof(rt_load));
+    g_assert_cmpmem(rt + DE * C * 8 + DE * 4, DE * 4, rt_drop,
+                    sizeof(rt_drop));
+    x_get(&x, vxe, got_xe, sizeof(got_xe));
+    g_assert_cmpmem(got_xe, sizeof(got_xe), want_xe, sizeof(want_xe));
+
+    /* COMBINE: experts in order, slots in order, two roundings each. */
+    memcpy(want_out, out0, sizeof(want_out));
+    for (i = 0; i < DE * C; i++) {
+        if (rt_tok[i] < 0) {
+            continue;
+        }
+        for (h = 0; h < H; h++) {
+            float p = rt_w[i] * ye[i * H + h];
+
+            want_out[rt_tok[i] * H + h] = want_out[rt_tok[i] * H + h] + p;
+        }
+    }
+    x_get(&x, vout, got_out, sizeof(got_out));
+    check_exact(got_out, want_out, T * H, "combine");
+    exec_stop(&x);
+}
+
+/*
+ * DISPATCH and COMBINE over more slots than one chunk holds (128 rows of
+ * H = 16384): the routing chunk, then two chunks of slot rows each.
+ */
+static void test_exec_router_chunks(void)
+{
+    enum { T = 64, H = 16384, E = 4, K = 2, C = 40 };
+    Exec x;
+    g_autofree float *xin = NULL;
+    g_autofree float *w = NULL;
+    g_autofree float *out0 = NULL;
+    g_autofree float *want_xe = g_new0(float, E * C * H);
+    g_autofree float *want = NULL;
+    g_autofree float *got = NULL;
+    int32_t idx[T * K], token[E * C], load[E] = { 0 };
+    float slot_w[E * C];
+    struct lpu_insn prog[2];
+    uint64_t vx, vi, vw, vxe, vrt, vout;
+    unsigned i, t, e, h;
+
+    exec_start(&x);
+    xin = x_floats(&x, T * H, 1.0f);
+    w = x_floats(&x, T * K, 1.0f);
+    out0 = x_floats(&x, T * H, 1.0f);
+    for (i = 0; i < T * K; i++) {
+        /* Expert 0 twice as popular: it overflows, the others do not. */
+        idx[i] = (i * 7 + i / 5) % (E + 2) % E;
+    }
+    vx = x_tensor(&x, xin, T * H);
+    vi = x_new(&x, sizeof(idx));
+    x_put(&x, vi, idx, sizeof(idx));
+    vw = x_tensor(&x, w, T * K);
+    vxe = x_new(&x, E * C * H * 4);
+    vrt = x_new(&x, LPU_ROUTING_SIZE(E, C));
+    vout = x_tensor(&x, out0, T * H);
+    prog[0] = mk(LPU_INSN_DISPATCH, F32, 0, DIMS(T, H, E, K, C),
+                 OPS(vx, vi, vw, vxe, vrt));
+    prog[1] = mk(LPU_INSN_COMBINE, F32, 0, DIMS(T, H, E, C),
+                 OPS(vxe, vrt, vout));
+    exec_run(&x, prog, 2);
+
+    for (i = 0; i < E * C; i++) {
+        token[i] = -1;
+        slot_w[i] = 0;
+    }
+    for (i = 0; i < T * K; i++) {
+        e = idx[i];
+        if (load[e] < C) {
+            token[e * C + load[e]] = i / K;
+            slot_w[e * C + load[e]] = w[i];
+            memcpy(want_xe + (e * C + load[e]) * H, xin + i / K * H, H * 4);
+        }
+        load[e]++;
+    }
+    g_assert_cmpint(load[0], >, C);
+    got = x_read(&x, vxe, E * C * H);
+    g_assert(!memcmp(got, want_xe, E * C * H * 4));
+    g_free(got);
+
+    want = g_memdup2(out0, T * H * 4);
+    for (i = 0; i < E * C; i++) {
+        t = token[i];
+        for (h = 0; token[i] >= 0 && h < H; h++) {
+            float p = slot_w[i] * want_xe[i * H + h];
+
+            want[t * H + h] = want[t * H + h] + p;
+        }
+    }
+    got = x_read(&x, vout, T * H);
+    check_exact(got, want, T * H, "combine");
+    exec_stop(&x);
+}
+
+/* COPY instructions between host memory and SRAM. */
+static void test_exec_copy(void)
+{
+    const uint64_t big = 5 * MiB + 100;
+    Exec x;
+    struct lpu_insn prog[4];
+    g_autofree uint8_t *got = g_malloc(big);
+    g_autofree uint8_t *want = NULL;
+    uint64_t v1, v2, vbig;
+    uint64_t i;
+
+    exec_start(&x);
+    buf_fill(&x.l, &x.host, 9);
+    v1 = x_new(&x, 3000);
+    vbig = x_new(&x, big);
+    v2 = x_new(&x, big);
+    want = g_malloc(big);
+    for (i = 0; i < big; i++) {
+        want[i] = i * 31 + (i >> 12);
+    }
+    x_put(&x, vbig, want, big);
+    prog[0] = mk(LPU_INSN_COPY, 0, 0, DIMS(3000), OPS(VA(3) + 640, v1));
+    prog[1] = mk(LPU_INSN_COPY, 0, 0, DIMS(3000), OPS(v1, VA(3) + 64 * KiB));
+    prog[2] = mk(LPU_INSN_COPY, 0, 0, DIMS(big), OPS(vbig, v2));
+    prog[3] = mk(LPU_INSN_COPY, 0, 0, DIMS(4096), OPS(VA(3), VA(2) + 128));
+    exec_run(&x, prog, 4);
+    shadow_copy(&x.host, 640, &x.host, 64 * KiB, 3000);
+    buf_check(&x.l, &x.host);
+    x_get(&x, v1, got, 3000);
+    g_assert_cmpmem(got, 3000, x.host.shadow + 640, 3000);
+    x_get(&x, v2, got, big);
+    g_assert(!memcmp(got, want, big));
+    x_get(&x, VA(2) + 128, got, 4096);
+    g_assert_cmpmem(got, 4096, x.host.shadow, 4096);
+    exec_stop(&x);
+}
+
+/* Stats cycles and completion time follow the documented table. */
+static void test_exec_cycles(void)
+{
+    Exec x;
+    struct lpu_insn prog[3];
+    uint64_t a, b, o, w;
+
+    exec_start(&x);
+    a = x_new(&x, 4 * 16 * 4);
+    w = x_new(&x, 8 * 16 * 4);
+    o = x_new(&x, 4 * 8 * 4);
+    b = x_new(&x, 1000 * 4);
+    prog[0] = mk(LPU_INSN_MATMUL, LPU_DT_F32, 0, DIMS(4, 8, 16, 1),
+                 OPS(a, w, o));
+    /* Setup 256 + 64/32, MATMUL 128 + ceil(512 / 1024). */
+    g_assert_cmpuint(exec_run(&x, prog, 1), ==, 258 + 129);
+    prog[1] = mk(LPU_INSN_ADD, LPU_DT_F32, 0, DIMS(1000), OPS(b, b, b));
+    prog[2] = mk(LPU_INSN_COPY, 0, 0, DIMS(1000), OPS(b, VA(3)));
+    /* + ADD 32 + ceil(1000 / 256), COPY 256 + ceil(1000 / 32). */
+    g_assert_cmpuint(exec_run(&x, prog, 3), ==, 256 + 6 + 129 + 36 + 288);
+    g_assert_cmpuint(rd(&x.l, LPU_REG_DESC_DONE_LO), ==, 4);
+    exec_stop(&x);
+}
+
+/* ---- refusals ----------------------------------------------------------- */
+
+/*
+ * Submit @d (an EXEC) between two FENCEs on a freshly reset queue; it must
+ * halt the queue with LPU_ERR_EXEC, @insn and @reason (and @fault for
+ * LPU_EXEC_E_OPERAND), and, unless @ran says the program started,
+ * nothing may have changed: tensors, stats record, host buffer.
+ */
+static void exec_refused(Exec *x, const union lpu_desc *d, uint32_t insn,
+                         uint32_t reason, uint64_t fault, bool ran)
+{
+    Lpu *l = &x->l;
+    uint32_t errors = rd(l, LPU_REG_ERROR_COUNT);
+    uint64_t len = MAX(x->next, 64);
+    g_autofree uint8_t *before = g_malloc(len);
+    g_autofree uint8_t *after = g_malloc(len);
+    g_autofree uint8_t *host = g_malloc(x->host.size);
+    struct lpu_fence_record rec;
+    uint8_t stats[LPU_EXEC_STATS_SIZE];
+
+    qtest_memset(l->qts, x->sram + X_STATS, 0xff, sizeof(stats));
+    qtest_bufread(l->qts, x->sram, before, len);
+    qwr(l, x->r.q, LPU_Q_CTRL, LPU_Q_CTRL_RESET | LPU_Q_CTRL_ENABLE);
+    x->r.tail = 0;
+    qtest_memset(l->qts, x->r.fence, 0, x->r.count * LPU_FENCE_RECORD_SIZE);
+    put_fence(l, &x->r, 0, 0x51, 0);
+    put_desc(l, &x->r, d);
+    put_fence(l, &x->r, 1, 0x52, LPU_DESC_F_IRQ);
+    ring_doorbell(l, &x->r);
+    step(l, 100000);
+    assert_halted(l, &x->r, LPU_ERR_EXEC, 1, errors + 1);
+    g_assert_cmphex(qrd(l, x->r.q, LPU_Q_EXEC_INSN), ==, insn);
+    g_assert_cmpuint(qrd(l, x->r.q, LPU_Q_EXEC_REASON), ==, reason);
+    g_assert_cmphex(qrd(l, x->r.q, LPU_Q_FAULT_ADDR_LO), ==,
+                    reason == LPU_EXEC_E_OPERAND ? (uint32_t)fault : 0);
+    g_assert_cmphex(qrd(l, x->r.q, LPU_Q_FAULT_ADDR_HI), ==,
+                    reason == LPU_EXEC_E_OPERAND ? fault >> 32 : 0);
+    g_assert_cmphex(qrd(l, x->r.q, LPU_Q_FAULT_INFO), ==, 0);
+    read_fence(l, &x->r, 0, &rec);
+    g_assert_cmphex(rec.seq, ==, 0x51);
+    read_fence(l, &x->r, 1, &rec);
+    g_assert_cmphex(rec.seq, ==, 0);
+    g_assert_cmpuint(qrd(l, x->r.q, LPU_Q_DONE), ==, 1);
+    qtest_bufread(l->qts, x->sram + X_STATS, stats, sizeof(stats));
+    g_assert(stats[0] == 0xff && !memcmp(stats, stats + 1,
+                                         sizeof(stats) - 1));
+    if (!ran) {
+        qtest_bufread(l->qts, x->sram, after, len);
+        g_assert(!memcmp(before, after, len));
+    }
+    buf_io(l, &x->host, 0, host, x->host.size, false);
+    g_assert(!memcmp(host, x->host.shadow, x->host.size));
+
+    /* A queue reset forgets the error; the queue works again. */
+    qwr(l, x->r.q, LPU_Q_CTRL, LPU_Q_CTRL_RESET | LPU_Q_CTRL_ENABLE);
+    g_assert_cmphex(qrd(l, x->r.q, LPU_Q_EXEC_INSN), ==, 0);
+    g_assert_cmphex(qrd(l, x->r.q, LPU_Q_EXEC_REASON), ==, 0);
+    g_assert_cmphex(qrd(l, x->r.q, LPU_Q_FAULT_ADDR_LO), ==, 0);
+    wr(l, LPU_REG_ERROR_ACK, 1);
+    wr(l, LPU_REG_IRQ_STATUS, LPU_IRQ_ALL);
+    x->r.tail = 0;
+}
+
+static void exec_desc(Exec *x, union lpu_desc *d, uint32_t count)
+{
+    memset(d, 0, sizeof(*d));
+    d->hdr.opcode = LPU_OP_EXEC;
+    d->exec.program = cpu_to_le64(VA(1) + X_PROG);
+    d->exec.insn_count = cpu_to_le32(count);
+    d->exec.seg_table = cpu_to_le64(x->table);
+    d->exec.seg_count = cpu_to_le32(x->nsegs);
+    d->exec.stats = cpu_to_le64(VA(1) + X_STATS);
+}
+
+typedef struct BadInsn {
+    const char *name;
+    uint32_t reason;
+    unsigned fault_op;          /* LPU_EXEC_E_OPERAND: which op[] */
+    struct lpu_insn insn;
+} BadInsn;
+
+/* Operands of the refusal table, at fixed places in VA(1). */
+#define XA                  (VA(1) + 0x10000)   /* 64 KiB each */
+#define XB                  (VA(1) + 0x20000)
+#define XO                  (VA(1) + 0x30000)
+#define XR                  (VA(1) + 0x40000)
+#define X_NAN               0x7fc00000u
+#define X_MINUS1            0xbf800000u
+#define X_INF               0x7f800000u
+
+static void test_exec_refusals(void)
+{
+    const BadInsn bad[] = {
+        { "opcode 0x7f", LPU_EXEC_E_OPCODE, 0,
+          mk(0x7f, F32, 0, DIMS(16), OPS(XA, XB, XO)) },
+        { "a zeroed instruction", LPU_EXEC_E_OPCODE, 0,
+          mk(0, 0, 0, DIMS(0), OPS(0)) },
+        { "ADD with a flag", LPU_EXEC_E_FLAGS, 0,
+          mk(LPU_INSN_ADD, F32, 1, DIMS(16), OPS(XA, XB, XO)) },
+        { "TOPK with an undefined flag", LPU_EXEC_E_FLAGS, 0,
+          mk(LPU_INSN_TOPK, F32, 4, DIMS(4, 8, 2), OPS(XA, XB, XO)) },
+        { "ADD dim[1]", LPU_EXEC_E_RESERVED, 0,
+          mk(LPU_INSN_ADD, F32, 0, DIMS(16, 1), OPS(XA, XB, XO)) },
+        { "ADD op[3]", LPU_EXEC_E_RESERVED, 0,
+          mk(LPU_INSN_ADD, F32, 0, DIMS(16), OPS(XA, XB, XO, XR)) },
+        { "COPY dim[4]", LPU_EXEC_E_RESERVED, 0,
+          mk(LPU_INSN_COPY, 0, 0, DIMS(16, 0, 0, 0, 1), OPS(XA, XO)) },
+        { "MATMUL dim[4]", LPU_EXEC_E_RESERVED, 0,
+          mk(LPU_INSN_MATMUL, F32, 0, DIMS(2, 2, 2, 1, 1), OPS(XA, XB, XO)) },
+        { "ADD dtype I8", LPU_EXEC_E_DTYPE, 0,
+          mk(LPU_INSN_ADD, LPU_DT_I8, 0, DIMS(16), OPS(XA, XB, XO)) },
+        { "COPY dtype F32", LPU_EXEC_E_DTYPE, 0,
+          mk(LPU_INSN_COPY, F32, 0, DIMS(16), OPS(XA, XO)) },
+        { "MATMUL dtype I32", LPU_EXEC_E_DTYPE, 0,
+          mk(LPU_INSN_MATMUL, LPU_DT_I32, 0, DIMS(2, 2, 2, 1),
+             OPS(XA, XB, XO)) },
+        { "MATMUL dtype 0", LPU_EXEC_E_DTYPE, 0,
+          mk(LPU_INSN_MATMUL, 0, 0, DIMS(2, 2, 2, 1), OPS(XA, XB, XO)) },
+        { "dtype 200", LPU_EXEC_E_DTYPE, 0,
+          mk(LPU_INSN_SOFTMAX, 200, 0, DIMS(2, 2), OPS(XA, XO)) },
+        { "ADD of 0 elements", LPU_EXEC_E_SHAPE, 0,
+          mk(LPU_INSN_ADD, F32, 0, DIMS(0), OPS(XA, XB, XO)) },
+        { "ADD above LPU_EXEC_MAX_DIM", LPU_EXEC_E_SHAPE, 0,
+          mk(LPU_INSN_ADD, F32, 0, DIMS(LPU_EXEC_MAX_DIM + 1),
+             OPS(XA, XB, XO)) },
+        { "MATMUL K 0", LPU_EXEC_E_SHAPE, 0,
+          mk(LPU_INSN_MATMUL, F32, 0, DIMS(2, 2, 0, 1), OPS(XA, XB, XO)) },
+        { "MATMUL G 0", LPU_EXEC_E_SHAPE, 0,
+          mk(LPU_INSN_MATMUL, F32, 0, DIMS(2, 2, 2, 0), OPS(XA, XB, XO)) },
+        { "COPY of 0 bytes", LPU_EXEC_E_SHAPE, 0,
+          mk(LPU_INSN_COPY, 0, 0, DIMS(0), OPS(XA, XO)) },
+        { "COPY above LPU_COPY_MAX_SIZE", LPU_EXEC_E_SHAPE, 0,
+          mk(LPU_INSN_COPY, 0, 0, DIMS(LPU_COPY_MAX_SIZE + 1), OPS(XA, XO)) },
+        { "TOPK k > E", LPU_EXEC_E_SHAPE, 0,
+          mk(LPU_INSN_TOPK, F32, 0, DIMS(4, 8, 9), OPS(XA, XB, XO)) },
+        { "TOPK k 0", LPU_EXEC_E_SHAPE, 0,
+          mk(LPU_INSN_TOPK, F32, 0, DIMS(4, 8, 0), OPS(XA, XB, XO)) },
+        { "TOPK k > LPU_EXEC_MAX_TOPK", LPU_EXEC_E_SHAPE, 0,
+          mk(LPU_INSN_TOPK, F32, 0, DIMS(4, 64, LPU_EXEC_MAX_TOPK + 1),
+             OPS(XA, XB, XO)) },
+        { "DISPATCH k > E", LPU_EXEC_E_SHAPE, 0,
+          mk(LPU_INSN_DISPATCH, F32, 0, DIMS(4, 4, 2, 3, 2),
+             OPS(XA, XB, XO, XR, XR + 0x8000)) },
+        { "RMSNORM epsilon NaN", LPU_EXEC_E_SHAPE, 0,
+          mk(LPU_INSN_RMSNORM, F32, 0, DIMS(2, 8, X_NAN), OPS(XA, XB, XO)) },
+        { "RMSNORM epsilon -1", LPU_EXEC_E_SHAPE, 0,
+          mk(LPU_INSN_RMSNORM, F32, 0, DIMS(2, 8, X_MINUS1),
+             OPS(XA, XB, XO)) },
+        { "RMSNORM epsilon infinite", LPU_EXEC_E_SHAPE, 0,
+          mk(LPU_INSN_RMSNORM, F32, 0, DIMS(2, 8, X_INF), OPS(XA, XB, XO)) },
+        { "MATMUL of 2^40 MACs", LPU_EXEC_E_LIMIT, 0,
+          mk(LPU_INSN_MATMUL, F32, 0, DIMS(1024, 1024, 1024, 1024),
+             OPS(XA, XB, XO)) },
+        { "EXPERT_FFN of 3 * 2^36 MACs", LPU_EXEC_E_LIMIT, 0,
+          mk(LPU_INSN_EXPERT_FFN, LPU_DT_I8, 0, DIMS(1, 1 << 16, 1024, 1024),
+             OPS(XA, XB, XO, XR)) },
+        { "ADD op[1] misaligned", LPU_EXEC_E_ALIGN, 0,
+          mk(LPU_INSN_ADD, F32, 0, DIMS(16), OPS(XA, XB + 4, XO)) },
+        { "COPY destination misaligned", LPU_EXEC_E_ALIGN, 0,
+          mk(LPU_INSN_COPY, 0, 0, DIMS(16), OPS(XA, XO + 1)) },
+        { "ADD operand in a host segment", LPU_EXEC_E_OPERAND, 1,
+          mk(LPU_INSN_ADD, F32, 0, DIMS(16), OPS(XA, VA(3), XO)) },
+        { "MATMUL output in a host segment", LPU_EXEC_E_OPERAND, 2,
+          mk(LPU_INSN_MATMUL, F32, 0, DIMS(2, 2, 2, 1), OPS(XA, XB, VA(3))) },
+        { "ADD operand not mapped", LPU_EXEC_E_OPERAND, 2,
+          mk(LPU_INSN_ADD, F32, 0, DIMS(16), OPS(XA, XB, VA(6))) },
+        { "ADD operand at 0", LPU_EXEC_E_OPERAND, 0,
+          mk(LPU_INSN_ADD, F32, 0, DIMS(16), OPS(0, XB, XO)) },
+        { "ADD output past its segment's end", LPU_EXEC_E_OPERAND, 2,
+          mk(LPU_INSN_ADD, F32, 0, DIMS(32), OPS(XA, XB, VA(2) + MiB - 64)) },
+        { "COPY into the next segment", LPU_EXEC_E_OPERAND, 0,
+          mk(LPU_INSN_COPY, 0, 0, DIMS(128), OPS(VA(3) + 256 * KiB - 64,
+                                                 XO)) },
+        { "RMSNORM of 4 TiB", LPU_EXEC_E_OPERAND, 0,
+          mk(LPU_INSN_RMSNORM, F32, 0, DIMS(1 << 20, 1 << 20, 0),
+             OPS(XA, XB, XO)) },
+        { "I8 weights run past the segment", LPU_EXEC_E_OPERAND, 1,
+          mk(LPU_INSN_MATMUL, LPU_DT_I8, 0, DIMS(1, 1024, 1024, 1),
+             OPS(XA, VA(2) + 1024, XO)) },
+        { "ADD output overlaps an input", LPU_EXEC_E_ALIAS, 0,
+          mk(LPU_INSN_ADD, F32, 0, DIMS(32), OPS(XA, XB, XA + 64)) },
+        { "MATMUL output is its input", LPU_EXEC_E_ALIAS, 0,
+          mk(LPU_INSN_MATMUL, F32, 0, DIMS(4, 4, 4, 1), OPS(XA, XB, XA)) },
+        { "ADD output overlaps through another segment", LPU_EXEC_E_ALIAS, 0,
+          mk(LPU_INSN_ADD, F32, 0, DIMS(32), OPS(XA, XB,
+                                                 VA(5) + 0x10000 + 64)) },
+        { "TOPK index and weight overlap", LPU_EXEC_E_ALIAS, 0,
+          mk(LPU_INSN_TOPK, F32, 0, DIMS(16, 8, 2), OPS(XA, XB, XB + 64)) },
+        { "DISPATCH xe overlaps the routing table", LPU_EXEC_E_ALIAS, 0,
+          mk(LPU_INSN_DISPATCH, F32, 0, DIMS(4, 8, 2, 2, 2),
+             OPS(XA, XB, XB + 64, XR, XR + 64)) },
+        { "COMBINE output overlaps ye", LPU_EXEC_E_ALIAS, 0,
+          mk(LPU_INSN_COMBINE, F32, 0, DIMS(4, 8, 2, 2),
+             OPS(XA, XB, XA + 64)) },
+        { "COPY ranges overlap", LPU_EXEC_E_ALIAS, 0,
+          mk(LPU_INSN_COPY, 0, 0, DIMS(128), OPS(XA, XA + 64)) },
+        { "EXPERT_FFN output overlaps the routing table", LPU_EXEC_E_ALIAS, 0,
+          mk(LPU_INSN_EXPERT_FFN, F32, 0, DIMS(1, 2, 4, 4),
+             OPS(XA, XB, XB + 0x1000, XR, XR)) },
+    };
+    Exec x;
+    union lpu_desc d;
+    struct lpu_insn prog[2];
+    unsigned i;
+    int32_t idx[8] = { 0, 1, 1, 0, 1, 2, 0, 0 };  /* 2 is out of range */
+    int32_t token[8] = { 0, 1, 2, -1, 3, -1, -1, -1 };
+
+    exec_start(&x);
+    buf_fill(&x.l, &x.host, 5);
+    x.next = 0x50000;
+    qtest_memset(x.l.qts, x.sram, 0x3c, x.next);
+
+    for (i = 0; i < ARRAY_SIZE(bad); i++) {
+        g_test_message("refused: %s", bad[i].name);
+        /* A good instruction first: it must not run either. */
+        prog[0] = mk(LPU_INSN_ADD, F32, 0, DIMS(16), OPS(XA, XB, XO));
+        prog[1] = bad[i].insn;
+        x_put(&x, VA(1) + X_PROG, prog, sizeof(prog));
+        exec_desc(&x, &d, 2);
+        exec_refused(&x, &d, 1, bad[i].reason,
+                     le64_to_cpu(bad[i].insn.op[bad[i].fault_op]), false);
+    }
+
+    g_test_message("refused: instruction 0 of 1");
+    prog[0] = bad[0].insn;
+    x_put(&x, VA(1) + X_PROG, prog, LPU_INSN_SIZE);
+    exec_desc(&x, &d, 1);
+    exec_refused(&x, &d, 0, LPU_EXEC_E_OPCODE, 0, false);
+
+    /* The descriptor itself: LPU_EXEC_INSN_NONE. */
+    prog[0] = mk(LPU_INSN_ADD, F32, 0, DIMS(16), OPS(XA, XB, XO));
+    x_put(&x, VA(1) + X_PROG, prog, LPU_INSN_SIZE);
+    for (i = 0; i < 11; i++) {
+        static const char *const what[] = {
+            "insn_count 0", "insn_count above LPU_EXEC_MAX_INSNS",
+            "seg_count 0", "seg_count above LPU_MAX_SEGMENTS",
+            "program misaligned", "stats misaligned", "program not mapped",
+            "program runs past its segment", "stats not mapped",
+            "stats at the very end of a segment", "reserved field",
+        };
+
+        g_test_message("refused descriptor: %s", what[i]);
+        exec_desc(&x, &d, 1);
+        switch (i) {
+        case 0:
+            d.exec.insn_count = 0;
+            break;
+        case 1:
+            d.exec.insn_count = cpu_to_le32(LPU_EXEC_MAX_INSNS + 1);
+            break;
+        case 2:
+            d.exec.seg_count = 0;
+            break;
+        case 3:
+            d.exec.seg_count = cpu_to_le32(LPU_MAX_SEGMENTS + 1);
+            break;
+        case 4:
+            d.exec.program = cpu_to_le64(VA(1) + X_PROG + 32);
+            break;
+        case 5:
+            d.exec.stats = cpu_to_le64(VA(1) + X_STATS + 8);
+            break;
+        case 6:
+            d.exec.program = cpu_to_le64(VA(6));
+            break;
+        case 7:
+            d.exec.program = cpu_to_le64(VA(2) + MiB - 64);
+            d.exec.insn_count = cpu_to_le32(2);
+            break;
+        case 8:
+            d.exec.stats = cpu_to_le64(VA(4));
+            break;
+        case 9:
+            d.exec.stats = cpu_to_le64(VA(2) + MiB);
+            break;
+        default:
+            d.exec.rsvd2[2] = cpu_to_le64(1);
+            break;
+        }
+        exec_refused(&x, &d, LPU_EXEC_INSN_NONE, LPU_EXEC_E_PROGRAM, 0,
+                     false);
+    }
+
+    /*
+     * Indices read from memory are checked as the program runs: the
+     * instructions before ran, the faulty one wrote nothing.
+     */
+    g_test_message("DISPATCH index out of range");
+    x_put(&x, XB, idx, sizeof(idx));
+    prog[0] = mk(LPU_INSN_ADD, F32, 0, DIMS(16), OPS(XA, XA, XO));
+    prog[1] = mk(LPU_INSN_DISPATCH, F32, 0, DIMS(4, 4, 2, 2, 2),
+                 OPS(XA, XB, XA, XR, XR + 0x1000));
+    x_put(&x, VA(1) + X_PROG, prog, sizeof(prog));
+    exec_desc(&x, &d, 2);
+    {
+        g_autofree uint8_t *rt = g_malloc(0x2000);
+        g_autofree uint8_t *now = g_malloc(0x2000);
+
+        qtest_bufread(x.l.qts, x.sram + 0x40000, rt, 0x2000);
+        exec_refused(&x, &d, 1, LPU_EXEC_E_INDEX, 0, true);
+        qtest_bufread(x.l.qts, x.sram + 0x40000, now, 0x2000);
+        g_assert(!memcmp(rt, now, 0x2000));
+    }
+    g_test_message("COMBINE token out of range");
+    x_put(&x, XB, token, sizeof(token));
+    prog[1] = mk(LPU_INSN_COMBINE, F32, 0, DIMS(3, 4, 4, 2),
+                 OPS(XA, XB, XR));
+    x_put(&x, VA(1) + X_PROG, prog, sizeof(prog));
+    {
+        g_autofree uint8_t *out = g_malloc(48);
+        g_autofree uint8_t *now = g_malloc(48);
+
+        qtest_bufread(x.l.qts, x.sram + 0x40000, out, 48);
+        exec_refused(&x, &d, 1, LPU_EXEC_E_INDEX, 0, true);
+        qtest_bufread(x.l.qts, x.sram + 0x40000, now, 48);
+        g_assert(!memcmp(out, now, 48));
+    }
+    g_test_message("... and with tokens in range it runs");
+    token[2] = 1;
+    token[4] = 0;
+    x_put(&x, XB, token, sizeof(token));
+    exec_run(&x, prog, 2);
+    g_assert_cmpuint(rd(&x.l, LPU_REG_ERROR_COUNT), ==,
+                     ARRAY_SIZE(bad) + 1 + 11 + 2);
+    exec_stop(&x);
+}
+
+/* ---- long programs: reset, migration, determinism ---------------------- */
+
+/*
+ * Six I8 MATMULs of 2^25 multiply-accumulates each: one timer callback
+ * each, so a program stopped after a few callbacks has written some
+ * outputs and not others. I8 results are exact, so they are checked
+ * against the reference bit for bit.
+ */
+#define LONG_INSNS          6
+#define LONG_M              128
+#define LONG_N              512
+#define LONG_K              512
+
+typedef struct LongProg {
+    Weights w;
+    float *a;
+    uint64_t va, vw, vo[LONG_INSNS];
+    struct lpu_insn prog[LONG_INSNS];
+    float *want;                /* [LONG_INSNS][M][N] */
+} LongProg;
+
+static void long_prog(Exec *x, LongProg *p)
+{
+    unsigned i;
+
+    x->next = 0;
+    x->seed = 77;
+    p->a = x_floats(x, LONG_INSNS * LONG_M * LONG_K, 4.0f);
+    weights_new(x, &p->w, LPU_DT_I8, 1, LONG_N, LONG_K);
+    p->va = x_tensor(x, p->a, LONG_INSNS * LONG_M * LONG_K);
+    p->vw = weights_put(x, &p->w);
+    p->want = g_new(float, LONG_INSNS * LONG_M * LONG_N);
+    for (i = 0; i < LONG_INSNS; i++) {
+        p->vo[i] = x_new(x, LONG_M * LONG_N * 4);
+        p->prog[i] = mk(LPU_INSN_MATMUL, LPU_DT_I8, 0,
+                        DIMS(LONG_M, LONG_N, LONG_K, 1),
+                        OPS(p->va + i * LONG_M * LONG_K * 4, p->vw,
+                            p->vo[i]));
+        ref_matmul(&p->w, 0, p->a + i * LONG_M * LONG_K, LONG_M,
+                   p->want + i * LONG_M * LONG_N, NULL);
+    }
+}
+
+/* Back to the fill pattern. */
+static void long_reset(Exec *x, const LongProg *p)
+{
+    unsigned i;
+
+    for (i = 0; i < LONG_INSNS; i++) {
+        qtest_memset(x->l.qts, x->sram + x_sram(p->vo[i]), 0xee,
+                     LONG_M * LONG_N * 4);
+    }
+}
+
+static void long_free(LongProg *p)
+{
+    weights_free(&p->w);
+    g_free(p->a);
+    g_free(p->want);
+}
+
+/*
+ * How many outputs hold their final values; the others must still hold
+ * the fill pattern, entirely or (the one being computed) in part.
+ */
+static unsigned long_done(Exec *x, const LongProg *p)
+{
+    const size_t n = LONG_M * LONG_N;
+    g_autofree float *got = g_new(float, n);
+    unsigned i, done = 0;
+
+    for (i = 0; i < LONG_INSNS; i++) {
+        x_get(x, p->vo[i], got, n * 4);
+        if (!memcmp(got, p->want + i * n, n * 4)) {
+            done++;
+        }
+    }
+    return done;
+}
+
+/* Is the last output untouched (all fill pattern)? */
+static bool long_last_untouched(Exec *x, const LongProg *p)
+{
+    const size_t n = LONG_M * LONG_N * 4;
+    g_autofree uint8_t *got = g_malloc(n);
+    size_t i;
+
+    x_get(x, p->vo[LONG_INSNS - 1], got, n);
+    for (i = 0; i < n; i++) {
+        if (got[i] != 0xee) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void test_exec_reset_mid_program(void)
+{
+    Exec x;
+    LongProg p;
+    uint8_t stats[LPU_EXEC_STATS_SIZE];
+    unsigned done, pass;
+
+    exec_start(&x);
+    long_prog(&x, &p);
+    for (pass = 0; pass < 2; pass++) {
+        g_test_message("%s reset", pass ? "queue" : "device");
+        long_reset(&x, &p);
+        exec_submit(&x, p.prog, LONG_INSNS);
+        put_fence(&x.l, &x.r, 0, 1, 0);
+        ring_doorbell(&x.l, &x.r);
+        step(&x.l, 1);
+        done = long_done(&x, &p);
+        g_assert_cmpuint(done, >, 0);
+        g_assert_cmpuint(done, <, LONG_INSNS);
+        g_assert(long_last_untouched(&x, &p));
+        if (pass) {
+            qwr(&x.l, x.r.q, LPU_Q_CTRL, LPU_Q_CTRL_RESET);
+        } else {
+            wr(&x.l, LPU_REG_RESET, LPU_RESET_MAGIC);
+        }
+        step(&x.l, 10 * ref_cycles(p.prog, LONG_INSNS));
+        g_assert_cmpuint(long_done(&x, &p), ==, done);
+        g_assert(long_last_untouched(&x, &p));
+        g_assert(fence_area_zero(&x.l, &x.r));
+        x_get(&x, VA(1) + X_STATS, stats, sizeof(stats));
+        g_assert(stats[0] == 0xff && !memcmp(stats, stats + 1,
+                                             sizeof(stats) - 1));
+        ring_setup(&x.l, &x.r, 1, 16, 8);
+    }
+    g_test_message("the next job runs normally");
+    exec_run(&x, p.prog, LONG_INSNS);
+    g_assert_cmpuint(long_done(&x, &p), ==, LONG_INSNS);
+    long_free(&p);
+    exec_stop(&x);
+}
+
+/* The EXEC state of queue 1 in the stream, from the fw_addr marker. */
+#define MIG_Q_EXEC_INSN         32973
+#define MIG_Q_EXEC              32981
+#define MIG_EXEC_COUNT          8
+#define MIG_EXEC_STATS          16
+#define MIG_EXEC_CYCLES         24
+#define MIG_EXEC_PC             32
+#define MIG_EXEC_SUB            36
+#define MIG_EXEC_SEGS           44      /* 256 of va, size, base, kind */
+#define MIG_EXEC_BYTES          7212
+#define MIG_EXEC_INSNS          7216
+#define MIG_X(off)              (MIG_OFF_Q1 + MIG_Q_EXEC + (off))
+
+static const BadState bad_exec_states[] = {
+    { "queue 1: in-flight EXEC progress out of range",
+      MIG_X(MIG_EXEC_PC), 4, LONG_INSNS + 1 },
+    { "queue 1: in-flight EXEC progress out of range",
+      MIG_X(MIG_EXEC_SUB), 8, 1 },
+    { "queue 1: in-flight EXEC time does not match its program",
+      MIG_X(MIG_EXEC_CYCLES), 8, 1, true },
+    { "queue 1: in-flight EXEC program size is invalid",
+      MIG_X(MIG_EXEC_COUNT), 4, LONG_INSNS - 1 },
+    { "queue 1: in-flight EXEC program is invalid",
+      MIG_X(MIG_EXEC_INSNS + 3 * LPU_INSN_SIZE), 1, 0x7f },
+    { "queue 1: in-flight EXEC program is invalid",
+      MIG_X(MIG_EXEC_INSNS + 4 * LPU_INSN_SIZE + 8), 4, 0 },
+    { "queue 1: in-flight EXEC segment table is invalid",
+      MIG_X(MIG_EXEC_SEGS + 24), 4, 7 },
+    { "queue 1: in-flight EXEC stats record is not inside a segment",
+      MIG_X(MIG_EXEC_STATS), 8, VA(6) },
+    { "queue 1: EXEC program without an EXEC in flight",
+      MIG_OFF_Q1 + MIG_Q_OPCODE, 1, LPU_OP_NOP },
+    { "queue 0: EXEC error registers set without an EXEC error",
+      MIG_OFF_Q0 + MIG_Q_EXEC_INSN, 4, 3 },
+    { "cost table rate is 0", 0, 4, 0 },   /* offset set below */
+};
+
+/* A stream whose program size field claims 4 GiB fails to load. */
+static void copy_and_load_fails(Exec *x, const uint8_t *buf, size_t len,
+                                size_t off, const char *badpath,
+                                const char *errpath)
+{
+    g_autofree uint8_t *copy = g_memdup2(buf, len);
+    Lpu dst;
+
+    be_put(copy + off, 4, 0xffffffc0);
+    g_assert(g_file_set_contents(badpath, (char *)copy, len, NULL));
+    g_assert_false(migrate_from_file(&dst, &x->l, badpath, errpath));
+    g_assert_cmphex(rd(&dst, LPU_REG_ID), ==, LPU_ID_MAGIC);
+    lpu_stop(&dst);
+}
+
+/*
+ * Streams with a program in flight that the device could not have saved
+ * are refused; the one saved at @path (an EXEC on queue 1, part done)
+ * loads.
+ */
+static void exec_migrate_invalid(Exec *x, const char *path,
+                                 const char *errpath)
+{
+    g_autofree char *badpath = g_strdup_printf("%s.bad", path);
+    g_autofree uint8_t *buf = NULL;
+    size_t len, at, cost_at;
+    unsigned i;
+    Lpu dst;
+
+    g_assert(g_file_get_contents(path, (char **)&buf, &len, NULL));
+    at = find_marker(buf, len);
+    g_assert_cmpuint(buf[at + MIG_OFF_Q1 + MIG_Q_OPCODE], ==, LPU_OP_EXEC);
+    g_assert_cmpuint(be_get(buf + at + MIG_X(MIG_EXEC_COUNT), 4), ==,
+                     LONG_INSNS);
+    g_assert_cmpuint(be_get(buf + at + MIG_X(MIG_EXEC_BYTES), 4), ==,
+                     LONG_INSNS * LPU_INSN_SIZE);
+    g_assert_cmpuint(buf[at + MIG_X(MIG_EXEC_INSNS)], ==, LPU_INSN_MATMUL);
+    /* The cost table closes the section: base[14], then rate[14]. */
+    cost_at = MIG_OFF_SCRUB + LONG_INSNS * LPU_INSN_SIZE + MIG_SCRUB_END + 8 +
+              LPU_COST_COUNT * 4;
+    g_assert_cmpuint(be_get(buf + at + cost_at, 4), ==, 32);
+
+    for (i = 0; i < ARRAY_SIZE(bad_exec_states); i++) {
+        const BadState *b = &bad_exec_states[i];
+        size_t off = b->offset ? b->offset : cost_at;
+        g_autofree uint8_t *copy = g_memdup2(buf, len);
+        g_autofree char *err = NULL;
+
+        g_test_message("invalid state: %s", b->message);
+        be_put(copy + at + off, b->size, b->value +
+               (b->add ? be_get(buf + at + off, b->size) : 0));
+        g_assert(g_file_set_contents(badpath, (char *)copy, len, NULL));
+        g_assert_false(migrate_from_file(&dst, &x->l, badpath, errpath));
+        g_assert_cmphex(rd(&dst, LPU_REG_ID), ==, LPU_ID_MAGIC);
+        g_assert_cmphex(qrd(&dst, 1, LPU_Q_STATUS), ==, 0);
+        lpu_stop(&dst);
+        g_assert(g_file_get_contents(errpath, &err, NULL, NULL));
+        g_assert_nonnull(strstr(err, "lpu-v3: invalid migration state: "));
+        g_assert_nonnull(strstr(err, b->message));
+    }
+
+    g_test_message("invalid state: program larger than any");
+    copy_and_load_fails(x, buf, len, at + MIG_X(MIG_EXEC_BYTES), badpath,
+                        errpath);
+    unlink(badpath);
+}
+
+static void test_exec_migrate_mid_program(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("lpu-v3-migrate-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "stream", NULL);
+    g_autofree char *errpath = g_build_filename(dir, "stderr", NULL);
+    Exec x;
+    Lpu dst;
+    LongProg p;
+    struct lpu_fence_record rec;
+    struct lpu_exec_stats st;
+    uint64_t cycles;
+    unsigned done;
+    int64_t db;
+
+    exec_start(&x);
+    wr(&x.l, LPU_REG_FW_ADDR_LO, (uint32_t)MIG_MARK_FW_ADDR);
+    wr(&x.l, LPU_REG_FW_ADDR_HI, MIG_MARK_FW_ADDR >> 32);
+    long_prog(&x, &p);
+    cycles = ref_cycles(p.prog, LONG_INSNS);
+    exec_submit(&x, p.prog, LONG_INSNS);
+    put_fence(&x.l, &x.r, 0, 0x4d, 0);
+    db = ring_doorbell(&x.l, &x.r);
+    step(&x.l, 1);
+    done = long_done(&x, &p);
+    g_assert_cmpuint(done, >, 0);
+    g_assert_cmpuint(done, <, LONG_INSNS);
+    migrate_to_file(&x.l, path);
+
+    g_assert_true(migrate_from_file(&dst, &x.l, path, errpath));
+    lpu_stop(&x.l);
+    x.l = dst;
+    g_assert_cmphex(qrd(&x.l, 1, LPU_Q_STATUS), ==,
+                    LPU_Q_STATUS_ENABLED | LPU_Q_STATUS_BUSY);
+    /* Loading stepped the clock by 1 ns: the engine went on from there. */
+    g_assert_cmpuint(long_done(&x, &p), >=, done);
+    step(&x.l, db + cycles + FENCE_NS + 10 - x.l.now);
+    read_fence(&x.l, &x.r, 0, &rec);
+    g_assert_cmphex(rec.seq, ==, 0x4d);
+    g_assert_cmpint(rec.complete_ns, ==, db + cycles + FENCE_NS);
+    g_assert_cmpuint(long_done(&x, &p), ==, LONG_INSNS);
+    exec_stats(&x, &st);
+    g_assert_cmpuint(le64_to_cpu(st.cycles), ==, cycles);
+    g_assert_cmpuint(le32_to_cpu(st.insns), ==, LONG_INSNS);
+    exec_migrate_invalid(&x, path, errpath);
+    long_free(&p);
+    exec_stop(&x);
+    unlink(path);
+    unlink(errpath);
+    rmdir(dir);
+}
+
+/*
+ * A MoE block as a compiler would emit it (RMSNORM, router, TOPK,
+ * DISPATCH, expert FFN over the slots, COMBINE into the residual), with
+ * its outputs [start, start + len) in VA(1).
+ */
+typedef struct MoeProg {
+    Weights gate, w13, w2;
+    struct lpu_insn prog[8];
+    uint64_t start, len;
+} MoeProg;
+
+static void moe_prog(Exec *x, MoeProg *m, unsigned dtype)
+{
+    enum { T = 24, H = 64, E = 8, K = 2, C = 8, F = 96 };
+    g_autofree float *xin = x_floats(x, T * H, 2.0f);
+    g_autofree float *gamma = x_floats(x, H, 1.0f);
+    uint64_t vx, vres, vg, vgate, v13, v2, vh, vlog, vidx, vw, vxe, vrt, vye;
+    uint32_t eps_bits = 0x358637bd;     /* 1e-6f */
+
+    weights_new(x, &m->gate, dtype, 1, E, H);
+    weights_new(x, &m->w13, dtype, E, 2 * F, H);
+    weights_new(x, &m->w2, dtype, E, H, F);
+    vx = x_tensor(x, xin, T * H);
+    vg = x_tensor(x, gamma, H);
+    vgate = weights_put(x, &m->gate);
+    v13 = weights_put(x, &m->w13);
+    v2 = weights_put(x, &m->w2);
+    m->start = ROUND_UP(x->next, 64);
+    vres = x_new(x, T * H * 4);
+    vh = x_new(x, T * H * 4);
+    vlog = x_new(x, T * E * 4);
+    vidx = x_new(x, T * K * 4);
+    vw = x_new(x, T * K * 4);
+    vxe = x_new(x, E * C * H * 4);
+    vrt = x_new(x, LPU_ROUTING_SIZE(E, C));
+    vye = x_new(x, E * C * H * 4);
+    m->len = x->next - m->start;
+    m->prog[0] = mk(LPU_INSN_COPY, 0, 0, DIMS(T * H * 4), OPS(vx, vres));
+    m->prog[1] = mk(LPU_INSN_RMSNORM, F32, 0, DIMS(T, H, eps_bits),
+                    OPS(vres, vg, vh));
+    m->prog[2] = mk(LPU_INSN_MATMUL, dtype, 0, DIMS(T, E, H, 1),
+                    OPS(vh, vgate, vlog));
+    m->prog[3] = mk(LPU_INSN_TOPK, F32, LPU_TOPK_RENORM, DIMS(T, E, K),
+                    OPS(vlog, vidx, vw));
+    m->prog[4] = mk(LPU_INSN_DISPATCH, F32, 0, DIMS(T, H, E, K, C),
+                    OPS(vh, vidx, vw, vxe, vrt));
+    m->prog[5] = mk(LPU_INSN_EXPERT_FFN, dtype, 0, DIMS(E, C, H, F),
+                    OPS(vxe, v13, v2, vye, vrt));
+    m->prog[6] = mk(LPU_INSN_COMBINE, F32, 0, DIMS(T, H, E, C),
+                    OPS(vye, vrt, vres));
+    m->prog[7] = mk(LPU_INSN_SILU, F32, 0, DIMS(T * H), OPS(vres, vres));
+}
+
+static void moe_free(MoeProg *m)
+{
+    weights_free(&m->gate);
+    weights_free(&m->w13);
+    weights_free(&m->w2);
+}
+
+/* Run the block with its outputs first filled with @fill; read them. */
+static void moe_run(Exec *x, MoeProg *m, uint8_t fill, uint8_t *out)
+{
+    g_autofree uint8_t *buf = g_malloc(m->len);
+
+    memset(buf, fill, m->len);
+    qtest_bufwrite(x->l.qts, x->sram + m->start, buf, m->len);
+    exec_run(x, m->prog, 8);
+    qtest_bufread(x->l.qts, x->sram + m->start, out, m->len);
+}
+
+/*
+ * The same program twice on the same inputs gives the same bytes, and
+ * nothing depends on what the outputs held before.
+ */
+static void test_exec_determinism(void)
+{
+    static const unsigned dtypes[] = { LPU_DT_F32, LPU_DT_BF16, LPU_DT_I8 };
+    Exec x;
+    unsigned i;
+
+    exec_start(&x);
+    for (i = 0; i < ARRAY_SIZE(dtypes); i++) {
+        MoeProg m;
+        g_autofree uint8_t *first = NULL;
+        g_autofree uint8_t *again = NULL;
+
+        g_test_message("MoE block, weights dtype %u", dtypes[i]);
+        x.next = 0;
+        moe_prog(&x, &m, dtypes[i]);
+        first = g_malloc(m.len);
+        again = g_malloc(m.len);
+        moe_run(&x, &m, 0xee, first);
+        moe_run(&x, &m, 0x11, again);
+        g_assert(!memcmp(first, again, m.len));
+        moe_free(&m);
+    }
+    exec_stop(&x);
+}
+
+/*
+ * Mutated programs (bit flips in any field of any instruction) either run
+ * or are refused with LPU_ERR_EXEC; the device survives all of them and
+ * then runs the original program to the same bytes as before.
+ */
+static void test_exec_mutations(void)
+{
+    const unsigned rounds = 300;
+    Exec x;
+    MoeProg m;
+    g_autofree uint8_t *first = NULL;
+    g_autofree uint8_t *again = NULL;
+    g_autofree uint8_t *inputs = NULL;
+    unsigned i, ran = 0, refused = 0;
+    uint32_t rng = 12345;
+
+    exec_start(&x);
+    moe_prog(&x, &m, LPU_DT_I8);
+    first = g_malloc(m.len);
+    again = g_malloc(m.len);
+    inputs = g_malloc(m.start);
+    qtest_bufread(x.l.qts, x.sram, inputs, m.start);
+    moe_run(&x, &m, 0, first);
+    for (i = 0; i < rounds; i++) {
+        struct lpu_insn prog[8];
+        uint8_t *bytes = (uint8_t *)prog;
+        uint32_t err, flips = 1 + i % 3, j;
+        int64_t waited = 0;
+
+        memcpy(prog, m.prog, sizeof(prog));
+        for (j = 0; j < flips; j++) {
+            rng = rng * 1103515245u + 12345u;
+            bytes[(rng >> 8) % sizeof(prog)] ^= 1u << ((rng >> 4) & 7);
+        }
+        qwr(&x.l, x.r.q, LPU_Q_CTRL, LPU_Q_CTRL_RESET | LPU_Q_CTRL_ENABLE);
+        x.r.tail = 0;
+        exec_submit(&x, prog, 8);
+        put_fence(&x.l, &x.r, 0, i, 0);
+        ring_doorbell(&x.l, &x.r);
+        /* Valid mutants may cost more than the original: wait them out. */
+        do {
+            step(&x.l, 1000000);
+            waited += 1000000;
+        } while ((qrd(&x.l, x.r.q, LPU_Q_STATUS) & LPU_Q_STATUS_BUSY) &&
+                 waited < 100 * NS_PER_SEC);
+        g_assert_false(qrd(&x.l, x.r.q, LPU_Q_STATUS) & LPU_Q_STATUS_BUSY);
+        err = qrd(&x.l, x.r.q, LPU_Q_ERROR);
+        if (err == LPU_ERR_OK) {
+            ran++;
+        } else {
+            g_assert_cmpuint(err, ==, LPU_ERR_EXEC);
+            g_assert_cmpuint(qrd(&x.l, x.r.q, LPU_Q_EXEC_REASON), >=,
+                             LPU_EXEC_E_OPCODE);
+            g_assert_cmpuint(qrd(&x.l, x.r.q, LPU_Q_EXEC_REASON), <,
+                             LPU_EXEC_E_COUNT);
+            refused++;
+        }
+        wr(&x.l, LPU_REG_ERROR_ACK, 1);
+    }
+    g_test_message("%u mutants ran, %u were refused", ran, refused);
+    g_assert_cmpuint(refused, >, rounds / 2);
+    /* Mutants that ran may have written over the inputs. */
+    qtest_bufwrite(x.l.qts, x.sram, inputs, m.start);
+    qwr(&x.l, x.r.q, LPU_Q_CTRL, LPU_Q_CTRL_RESET | LPU_Q_CTRL_ENABLE);
+    x.r.tail = 0;
+    moe_run(&x, &m, 0, again);
+    g_assert(!memcmp(first, again, m.len));
+    moe_free(&m);
+    exec_stop(&x);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -2779,6 +4603,20 @@ int main(int argc, char **argv)
     qtest_add_func("lpu-v3/migrate-mid-copy", test_migrate_mid_copy);
     qtest_add_func("lpu-v3/migrate-invalid-state",
                    test_migrate_invalid_state);
+    qtest_add_func("lpu-v3/exec-matmul", test_exec_matmul);
+    qtest_add_func("lpu-v3/exec-expert-ffn", test_exec_ffn);
+    qtest_add_func("lpu-v3/exec-elementwise-norm", test_exec_elementwise);
+    qtest_add_func("lpu-v3/exec-router", test_exec_router);
+    qtest_add_func("lpu-v3/exec-router-chunks", test_exec_router_chunks);
+    qtest_add_func("lpu-v3/exec-copy", test_exec_copy);
+    qtest_add_func("lpu-v3/exec-cycles", test_exec_cycles);
+    qtest_add_func("lpu-v3/exec-refusals", test_exec_refusals);
+    qtest_add_func("lpu-v3/exec-reset-mid-program",
+                   test_exec_reset_mid_program);
+    qtest_add_func("lpu-v3/exec-migrate-mid-program",
+                   test_exec_migrate_mid_program);
+    qtest_add_func("lpu-v3/exec-determinism", test_exec_determinism);
+    qtest_add_func("lpu-v3/exec-mutations", test_exec_mutations);
 
     return g_test_run();
 }

@@ -1,0 +1,500 @@
+/*
+ * LPU v3 inference accelerator: the tensor engine's instruction set
+ *
+ * Every rule lpu_hw.h sets for an instruction is checked here, before
+ * the program it belongs to runs: fields, dtype, shapes and limits with
+ * overflow-safe size arithmetic, and each operand's tensor against the
+ * segment table and the other operands. The decoded instruction then
+ * says where every operand lives in SRAM (or which segment a COPY uses),
+ * what it costs, and (lpu_v3_plan()) how it is cut into chunks.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include <math.h>
+#include "qemu/bswap.h"
+#include "qemu/host-utils.h"
+#include "lpu-v3.h"
+#include "lpu-v3-insn.h"
+#include "lpu-v3-tensor.h"
+
+QEMU_BUILD_BUG_ON(sizeof(struct lpu_insn) != LPU_INSN_SIZE);
+QEMU_BUILD_BUG_ON(sizeof(struct lpu_cost) != 8);
+
+/* ---- cost table ----------------------------------------------------- */
+
+void lpu_v3_cost_reset(LpuV3State *s)
+{
+    /* A C initializer: numbers, not little-endian bytes (yet). */
+    static const struct lpu_cost defaults[LPU_COST_COUNT] = LPU_COST_DEFAULTS;
+    unsigned i;
+
+    for (i = 0; i < LPU_COST_COUNT; i++) {
+        s->cost.base[i] = defaults[i].base_cycles;
+        s->cost.rate[i] = defaults[i].units_per_cycle;
+    }
+}
+
+const char *lpu_v3_cost_check_state(const LpuV3State *s)
+{
+    unsigned i;
+
+    for (i = 0; i < LPU_COST_COUNT; i++) {
+        if (!s->cost.rate[i]) {
+            return "cost table rate is 0";
+        }
+    }
+    return NULL;
+}
+
+static uint64_t lpu_v3_sat_mul(uint64_t a, uint64_t b)
+{
+    uint64_t r;
+
+    return umul64_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+uint64_t lpu_v3_sat_add(uint64_t a, uint64_t b)
+{
+    uint64_t r;
+
+    return uadd64_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+/* base + ceil(units / rate) cycles of class @c. */
+uint64_t lpu_v3_cost(const LpuV3State *s, unsigned c, uint64_t units)
+{
+    uint64_t rate = s->cost.rate[c];
+
+    return lpu_v3_sat_add(s->cost.base[c],
+                          units / rate + (units % rate != 0));
+}
+
+/* Device time of @cycles, saturated far beyond any real program. */
+int64_t lpu_v3_cycles_ns(uint64_t cycles)
+{
+    return MIN(cycles, (uint64_t)LPU_V3_TIME_MAX_NS / 2) * 1000 /
+           LPU_CLOCK_MHZ;
+}
+
+/* ---- decoding and validation ---------------------------------------- */
+
+static uint64_t lpu_v3_weight_bytes(unsigned dtype, uint64_t g, uint64_t n,
+                                    uint64_t k)
+{
+    uint64_t elems = lpu_v3_sat_mul(lpu_v3_sat_mul(g, n), k);
+
+    switch (dtype) {
+    case LPU_DT_F32:
+        return lpu_v3_sat_mul(elems, 4);
+    case LPU_DT_BF16:
+        return lpu_v3_sat_mul(elems, 2);
+    default:
+        /* LPU_QBLOCK_SIZE(), without its overflow */
+        return lpu_v3_sat_add(lpu_v3_sat_add(elems, LPU_EXEC_ALIGN - 1) &
+                              ~(uint64_t)(LPU_EXEC_ALIGN - 1),
+                              lpu_v3_sat_mul(lpu_v3_sat_mul(g, n), 4));
+    }
+}
+
+/* Byte offset of the scales in an I8 weight block of logical [g, n, k]. */
+uint64_t lpu_v3_qblock_scales(uint64_t g, uint64_t n, uint64_t k)
+{
+    return LPU_QBLOCK_SCALES_OFFSET(g, n, k);
+}
+
+static uint64_t lpu_v3_routing_bytes(uint64_t e, uint64_t c)
+{
+    return lpu_v3_sat_add(lpu_v3_sat_mul(lpu_v3_sat_mul(e, c), 8),
+                          lpu_v3_sat_mul(e, 8));
+}
+
+static void lpu_v3_operand(LpuV3Insn *in, unsigned i, uint64_t bytes,
+                           unsigned role)
+{
+    in->bytes[i] = bytes;
+    in->role[i] = role;
+}
+
+/* Bit of each dtype an opcode accepts. */
+#define DT(d)               (1u << (d))
+#define DT_WEIGHTS          (DT(LPU_DT_F32) | DT(LPU_DT_BF16) | DT(LPU_DT_I8))
+
+/*
+ * The opcode's shape rules and its operands' sizes; returns an
+ * LPU_EXEC_E_* reason, or 0. Fields were checked against the opcode's
+ * layout already.
+ */
+static uint32_t lpu_v3_insn_shape(LpuV3Insn *in)
+{
+    const uint32_t *d = in->dim;
+    uint64_t f4 = 4;
+
+    switch (in->opcode) {
+    case LPU_INSN_COPY:
+        if (!d[0] || d[0] > LPU_COPY_MAX_SIZE) {
+            return LPU_EXEC_E_SHAPE;
+        }
+        lpu_v3_operand(in, 0, d[0], LPU_V3_IN);
+        lpu_v3_operand(in, 1, d[0], LPU_V3_OUT);
+        in->cost_class = LPU_COST_COPY;
+        in->units = d[0];
+        return 0;
+    case LPU_INSN_RMSNORM: {
+        float eps;
+
+        memcpy(&eps, &d[2], sizeof(eps));
+        if (!isfinite(eps) || eps < 0) {
+            return LPU_EXEC_E_SHAPE;
+        }
+        break;
+    }
+    case LPU_INSN_TOPK:
+        if (d[2] > MIN(d[1], LPU_EXEC_MAX_TOPK)) {
+            return LPU_EXEC_E_SHAPE;
+        }
+        break;
+    case LPU_INSN_DISPATCH:
+        if (d[3] > MIN(d[2], LPU_EXEC_MAX_TOPK)) {
+            return LPU_EXEC_E_SHAPE;
+        }
+        break;
+    }
+
+    switch (in->opcode) {
+    case LPU_INSN_MATMUL: {
+        uint64_t m = d[0], n = d[1], k = d[2], g = d[3];
+        uint64_t macs = lpu_v3_sat_mul(lpu_v3_sat_mul(g, m),
+                                       lpu_v3_sat_mul(n, k));
+
+        if (macs > LPU_EXEC_MAX_MACS) {
+            return LPU_EXEC_E_LIMIT;
+        }
+        lpu_v3_operand(in, 0, g * m * k * f4, LPU_V3_IN);
+        lpu_v3_operand(in, 1, lpu_v3_weight_bytes(in->dtype, g, n, k),
+                       LPU_V3_IN);
+        lpu_v3_operand(in, 2, g * m * n * f4, LPU_V3_OUT);
+        in->cost_class = LPU_COST_MATMUL_F32 + in->dtype - LPU_DT_F32;
+        in->units = macs;
+        break;
+    }
+    case LPU_INSN_EXPERT_FFN: {
+        uint64_t g = d[0], c = d[1], h = d[2], f = d[3];
+        uint64_t macs = lpu_v3_sat_mul(lpu_v3_sat_mul(g * c, 3),
+                                       lpu_v3_sat_mul(h, f));
+
+        if (macs > LPU_EXEC_MAX_MACS) {
+            return LPU_EXEC_E_LIMIT;
+        }
+        lpu_v3_operand(in, 0, g * c * h * f4, LPU_V3_IN);
+        lpu_v3_operand(in, 1, lpu_v3_weight_bytes(in->dtype, g, 2 * f, h),
+                       LPU_V3_IN);
+        lpu_v3_operand(in, 2, lpu_v3_weight_bytes(in->dtype, g, h, f),
+                       LPU_V3_IN);
+        lpu_v3_operand(in, 3, g * c * h * f4, LPU_V3_OUT);
+        if (in->op[4]) {
+            lpu_v3_operand(in, 4, lpu_v3_routing_bytes(g, c), LPU_V3_IN);
+        } else {
+            in->nops = 4;
+        }
+        in->cost_class = LPU_COST_FFN_F32 + in->dtype - LPU_DT_F32;
+        in->units = macs;
+        break;
+    }
+    case LPU_INSN_ADD:
+    case LPU_INSN_MUL:
+    case LPU_INSN_SWIGLU:
+        lpu_v3_operand(in, 0, d[0] * f4, LPU_V3_IN);
+        lpu_v3_operand(in, 1, d[0] * f4, LPU_V3_IN);
+        lpu_v3_operand(in, 2, d[0] * f4, LPU_V3_OUT_SAME);
+        in->cost_class = LPU_COST_ELEMENTWISE;
+        in->units = d[0];
+        break;
+    case LPU_INSN_SILU:
+        lpu_v3_operand(in, 0, d[0] * f4, LPU_V3_IN);
+        lpu_v3_operand(in, 1, d[0] * f4, LPU_V3_OUT_SAME);
+        in->cost_class = LPU_COST_ELEMENTWISE;
+        in->units = d[0];
+        break;
+    case LPU_INSN_RMSNORM:
+        lpu_v3_operand(in, 0, (uint64_t)d[0] * d[1] * f4, LPU_V3_IN);
+        lpu_v3_operand(in, 1, d[1] * f4, LPU_V3_IN);
+        lpu_v3_operand(in, 2, (uint64_t)d[0] * d[1] * f4, LPU_V3_OUT_SAME);
+        in->cost_class = LPU_COST_RMSNORM;
+        in->units = (uint64_t)d[0] * d[1];
+        break;
+    case LPU_INSN_SOFTMAX:
+        lpu_v3_operand(in, 0, (uint64_t)d[0] * d[1] * f4, LPU_V3_IN);
+        lpu_v3_operand(in, 1, (uint64_t)d[0] * d[1] * f4, LPU_V3_OUT_SAME);
+        in->cost_class = LPU_COST_SOFTMAX;
+        in->units = (uint64_t)d[0] * d[1];
+        break;
+    case LPU_INSN_TOPK:
+        lpu_v3_operand(in, 0, (uint64_t)d[0] * d[1] * f4, LPU_V3_IN);
+        lpu_v3_operand(in, 1, (uint64_t)d[0] * d[2] * f4, LPU_V3_OUT);
+        lpu_v3_operand(in, 2, (uint64_t)d[0] * d[2] * f4, LPU_V3_OUT);
+        in->cost_class = LPU_COST_TOPK;
+        in->units = (uint64_t)d[0] * d[1];
+        break;
+    case LPU_INSN_DISPATCH: {
+        uint64_t t = d[0], h = d[1], e = d[2], k = d[3], c = d[4];
+
+        lpu_v3_operand(in, 0, t * h * f4, LPU_V3_IN);
+        lpu_v3_operand(in, 1, t * k * f4, LPU_V3_IN);
+        lpu_v3_operand(in, 2, t * k * f4, LPU_V3_IN);
+        lpu_v3_operand(in, 3, e * c * h * f4, LPU_V3_OUT);
+        lpu_v3_operand(in, 4, lpu_v3_routing_bytes(e, c), LPU_V3_OUT);
+        in->cost_class = LPU_COST_DISPATCH;
+        in->units = e * c * h;
+        break;
+    }
+    case LPU_INSN_COMBINE: {
+        uint64_t t = d[0], h = d[1], e = d[2], c = d[3];
+
+        lpu_v3_operand(in, 0, e * c * h * f4, LPU_V3_IN);
+        lpu_v3_operand(in, 1, lpu_v3_routing_bytes(e, c), LPU_V3_IN);
+        lpu_v3_operand(in, 2, t * h * f4, LPU_V3_INOUT);
+        in->cost_class = LPU_COST_COMBINE;
+        in->units = e * c * h;
+        break;
+    }
+    }
+    return 0;
+}
+
+static bool lpu_v3_overlap(uint64_t a, uint64_t alen, uint64_t b,
+                           uint64_t blen)
+{
+    return a < b + blen && b < a + alen;
+}
+
+/*
+ * Decode @raw and validate it against the segment table; returns 0 or an
+ * LPU_EXEC_E_* reason (with *@fault the operand of LPU_EXEC_E_OPERAND).
+ * The checks run in the order of the reasons' documentation in
+ * uapi/lpu_hw.md: opcode, flags, reserved fields, dtype, shape, limit,
+ * alignment, operands, aliasing.
+ */
+uint32_t lpu_v3_insn_decode(const LpuV3Segment *segs, uint32_t nsegs,
+                                   const struct lpu_insn *raw, LpuV3Insn *in,
+                                   uint64_t *fault)
+{
+    unsigned ndims, i, j, dtypes, flags = 0;
+    uint32_t reason;
+
+    memset(in, 0, sizeof(*in));
+    in->opcode = raw->opcode;
+    in->dtype = raw->dtype;
+    in->flags = le16_to_cpu(raw->flags);
+    for (i = 0; i < 5; i++) {
+        in->dim[i] = le32_to_cpu(raw->dim[i]);
+        in->op[i] = le64_to_cpu(raw->op[i]);
+    }
+
+    switch (in->opcode) {
+    case LPU_INSN_COPY:
+        ndims = 1, in->nops = 2, dtypes = DT(LPU_DT_NONE);
+        break;
+    case LPU_INSN_MATMUL:
+        ndims = 4, in->nops = 3, dtypes = DT_WEIGHTS;
+        break;
+    case LPU_INSN_EXPERT_FFN:
+        ndims = 4, in->nops = 5, dtypes = DT_WEIGHTS;
+        break;
+    case LPU_INSN_ADD:
+    case LPU_INSN_MUL:
+    case LPU_INSN_SWIGLU:
+        ndims = 1, in->nops = 3, dtypes = DT(LPU_DT_F32);
+        break;
+    case LPU_INSN_SILU:
+        ndims = 1, in->nops = 2, dtypes = DT(LPU_DT_F32);
+        break;
+    case LPU_INSN_RMSNORM:
+        ndims = 3, in->nops = 3, dtypes = DT(LPU_DT_F32);
+        break;
+    case LPU_INSN_SOFTMAX:
+        ndims = 2, in->nops = 2, dtypes = DT(LPU_DT_F32);
+        break;
+    case LPU_INSN_TOPK:
+        ndims = 3, in->nops = 3, dtypes = DT(LPU_DT_F32);
+        flags = LPU_TOPK_SIGMOID | LPU_TOPK_RENORM;
+        break;
+    case LPU_INSN_DISPATCH:
+        ndims = 5, in->nops = 5, dtypes = DT(LPU_DT_F32);
+        break;
+    case LPU_INSN_COMBINE:
+        ndims = 4, in->nops = 3, dtypes = DT(LPU_DT_F32);
+        break;
+    default:
+        return LPU_EXEC_E_OPCODE;
+    }
+    if (in->flags & ~flags) {
+        return LPU_EXEC_E_FLAGS;
+    }
+    for (i = ndims; i < 5; i++) {
+        if (in->dim[i]) {
+            return LPU_EXEC_E_RESERVED;
+        }
+    }
+    for (i = in->nops; i < LPU_V3_MAX_OPS; i++) {
+        if (in->op[i]) {
+            return LPU_EXEC_E_RESERVED;
+        }
+    }
+    if (in->dtype >= 32 || !(dtypes & DT(in->dtype))) {
+        return LPU_EXEC_E_DTYPE;
+    }
+    for (i = 0; i < ndims; i++) {
+        /* COPY's byte count and RMSNORM's epsilon are no dimensions. */
+        if ((in->opcode == LPU_INSN_COPY && i == 0) ||
+            (in->opcode == LPU_INSN_RMSNORM && i == 2)) {
+            continue;
+        }
+        if (!in->dim[i] || in->dim[i] > LPU_EXEC_MAX_DIM) {
+            return LPU_EXEC_E_SHAPE;
+        }
+    }
+    reason = lpu_v3_insn_shape(in);
+    if (reason) {
+        return reason;
+    }
+
+    for (i = 0; i < in->nops; i++) {
+        if (in->op[i] & (LPU_EXEC_ALIGN - 1)) {
+            return LPU_EXEC_E_ALIGN;
+        }
+    }
+    for (i = 0; i < in->nops; i++) {
+        const LpuV3Segment *seg = lpu_v3_seg_find(segs, nsegs, in->op[i]);
+
+        /* No segment is larger than LPU_SEG_MAX_SIZE, so no tensor is. */
+        if (!seg || in->bytes[i] > LPU_SEG_MAX_SIZE ||
+            !lpu_v3_seg_holds(seg, in->op[i], in->bytes[i]) ||
+            (seg->kind != LPU_SEG_SRAM && in->opcode != LPU_INSN_COPY)) {
+            *fault = in->op[i];
+            return LPU_EXEC_E_OPERAND;
+        }
+        in->seg[i] = seg;
+        in->sram[i] = seg->base + (in->op[i] - seg->va);
+    }
+
+    /*
+     * Overlap is judged where the bytes are: in SRAM for compute operands
+     * (two segments may map the same SRAM), in device address space for
+     * COPY, whose memmove copes with either.
+     */
+    for (i = 0; i < in->nops; i++) {
+        uint64_t a = in->opcode == LPU_INSN_COPY ? in->op[i] : in->sram[i];
+
+        if (in->role[i] == LPU_V3_IN) {
+            continue;
+        }
+        for (j = 0; j < in->nops; j++) {
+            uint64_t b = in->opcode == LPU_INSN_COPY ? in->op[j] : in->sram[j];
+
+            if (j == i || !lpu_v3_overlap(a, in->bytes[i], b, in->bytes[j])) {
+                continue;
+            }
+            if (in->role[i] == LPU_V3_OUT_SAME && in->role[j] == LPU_V3_IN &&
+                a == b && in->bytes[i] == in->bytes[j]) {
+                continue;
+            }
+            return LPU_EXEC_E_ALIAS;
+        }
+    }
+    return 0;
+}
+
+/* ---- chunk plans ------------------------------------------------------ */
+
+#define LPU_V3_FFN_MIN_ROWS     8
+
+static uint64_t lpu_v3_div_up(uint64_t a, uint64_t b)
+{
+    return a / b + (a % b != 0);
+}
+
+static uint64_t lpu_v3_clamp(uint64_t v, uint64_t lo, uint64_t hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* Rows of @n elements that make one chunk of a row-wise op of @m rows. */
+static uint64_t lpu_v3_rows_per_chunk(uint64_t m, uint64_t n)
+{
+    return lpu_v3_clamp(LPU_V3_EXEC_STEP_WORK / LPU_V3_EXEC_ELEM_WORK / n,
+                        1, m);
+}
+
+void lpu_v3_plan(const LpuV3Insn *in, LpuV3Plan *p)
+{
+    const uint32_t *d = in->dim;
+    uint64_t n = 1, m = 1;
+
+    memset(p, 0, sizeof(*p));
+    p->cols = 1;
+    p->col_chunks = 1;
+    switch (in->opcode) {
+    case LPU_INSN_COPY:
+        p->rows = LPU_V3_EXEC_STEP_WORK / LPU_V3_EXEC_BYTE_WORK;
+        m = d[0];
+        break;
+    case LPU_INSN_MATMUL: {
+        uint64_t nk = (uint64_t)d[1] * d[2];
+
+        p->rows = lpu_v3_clamp(LPU_V3_EXEC_STEP_WORK / nk, 1, d[0]);
+        p->cols = p->rows > 1 ? d[1] :
+                  lpu_v3_clamp(LPU_V3_EXEC_STEP_WORK / d[2], 1, d[1]);
+        p->row_chunks = lpu_v3_div_up(d[0], p->rows);
+        p->col_chunks = lpu_v3_div_up(d[1], p->cols);
+        p->chunks = d[3] * p->row_chunks * p->col_chunks;
+        return;
+    }
+    case LPU_INSN_EXPERT_FFN: {
+        uint64_t row_macs = 3 * (uint64_t)d[2] * d[3];
+        uint64_t row_scratch = 2 * (uint64_t)d[2] + 3 * (uint64_t)d[3];
+
+        /*
+         * BF16 and I8 weights are widened again for every chunk: at least
+         * LPU_V3_FFN_MIN_ROWS slots a chunk keep that below an eighth of
+         * the work, at the price of longer chunks for very wide experts.
+         */
+        p->rows = lpu_v3_clamp(LPU_V3_EXEC_STEP_WORK / row_macs,
+                               in->dtype == LPU_DT_F32 ? 1 :
+                               MIN(LPU_V3_FFN_MIN_ROWS, d[1]), d[1]);
+        p->rows = MIN(p->rows, MAX(4 * LPU_V3_TENSOR_SCRATCH / row_scratch,
+                                   1));
+        p->row_chunks = lpu_v3_div_up(d[1], p->rows);
+        p->chunks = d[0] * p->row_chunks;
+        return;
+    }
+    case LPU_INSN_ADD:
+    case LPU_INSN_MUL:
+    case LPU_INSN_SILU:
+    case LPU_INSN_SWIGLU:
+        m = d[0];
+        p->rows = lpu_v3_rows_per_chunk(m, 1);
+        break;
+    case LPU_INSN_RMSNORM:
+    case LPU_INSN_SOFTMAX:
+    case LPU_INSN_TOPK:
+        m = d[0];
+        n = d[1];
+        p->rows = lpu_v3_rows_per_chunk(m, n);
+        break;
+    case LPU_INSN_DISPATCH:
+    case LPU_INSN_COMBINE: {
+        uint64_t e = d[2], h = d[1];
+        uint64_t c = in->opcode == LPU_INSN_DISPATCH ? d[4] : d[3];
+
+        m = e * c;
+        p->rows = lpu_v3_rows_per_chunk(m, h);
+        p->row_chunks = lpu_v3_div_up(m, p->rows);
+        p->chunks = 1 + p->row_chunks;
+        return;
+    }
+    }
+    p->row_chunks = lpu_v3_div_up(m, p->rows);
+    p->chunks = p->row_chunks;
+}
