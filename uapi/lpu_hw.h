@@ -535,6 +535,11 @@ static inline __u64 lpu_qblock_size(__u64 g, __u64 n, __u64 k)
 #define LPU_TOPK_SIGMOID		(1U << 0)
 #define LPU_TOPK_RENORM			(1U << 1)
 
+/* Routing table parts: byte offsets from its start, then its size. */
+#define LPU_ROUTING_TOKEN_OFFSET	0
+#define LPU_ROUTING_WEIGHT_OFFSET(e, c)	((__u64)(e) * (c) * 4)
+#define LPU_ROUTING_LOAD_OFFSET(e, c)	((__u64)(e) * (c) * 8)
+#define LPU_ROUTING_DROPPED_OFFSET(e, c) ((__u64)(e) * ((__u64)(c) * 8 + 4))
 #define LPU_ROUTING_SIZE(e, c)		((__u64)(e) * ((__u64)(c) + 1) * 8)
 
 /* Q_EXEC_REASON */

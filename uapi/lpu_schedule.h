@@ -136,9 +136,10 @@ struct lpu_sched_manifest {
  * struct lpu_sched_slot - one buffer of every run (32 bytes)
  * Slot i of the table is the buffer at DRM_LPU_EXEC_SLOT_ADDR(i).
  * @size is a multiple of DRM_LPU_BO_ALIGN. Unless @init_section is
- * LPU_SCHED_NO_INIT, the loader copies that section's @init_size bytes
- * from @init_offset on (a PROGRAM or WEIGHTS section) into the slot at
- * offset 0 before the first run.
+ * LPU_SCHED_NO_INIT, the loader copies the bytes of that section (a PROGRAM
+ * or WEIGHTS section) from @init_offset on, at most @size of them, into the
+ * slot at offset 0 before the first run, so several slots can take their
+ * images from one section.
  */
 struct lpu_sched_slot {
 	__le64 size;
