@@ -197,10 +197,10 @@ struct routing_layout {
 static inline struct routing_layout routing_layout(uint64_t e, uint64_t c)
 {
 	struct routing_layout r = {
-		.token = 0,
-		.weight = 4 * e * c,
-		.load = 8 * e * c,
-		.dropped = 8 * e * c + 4 * e,
+		.token = LPU_ROUTING_TOKEN_OFFSET,
+		.weight = LPU_ROUTING_WEIGHT_OFFSET(e, c),
+		.load = LPU_ROUTING_LOAD_OFFSET(e, c),
+		.dropped = LPU_ROUTING_DROPPED_OFFSET(e, c),
 	};
 
 	return r;
