@@ -271,9 +271,9 @@ struct lpu_desc_fence {
  * LPU_PT_ENTRIES_PER_PAGE little-endian bus addresses of leaf pages, each
  * holding LPU_PT_ENTRIES_PER_PAGE bus addresses of LPU_PAGE_SIZE data pages
  * (page i of the segment is leaf[i / 512] entry i % 512). Directory, leaf
- * and data page addresses are LPU_PAGE_SIZE aligned. A table that breaks
- * these rules halts the queue with LPU_ERR_SEG_TABLE: it is a driver bug,
- * never a job's fault.
+ * and data page addresses, and an SRAM segment's base, are LPU_PAGE_SIZE
+ * aligned. A table that breaks these rules halts the queue with
+ * LPU_ERR_SEG_TABLE: it is a driver bug, never a job's fault.
  */
 #define LPU_PAGE_SIZE			4096
 #define LPU_PT_ENTRIES_PER_PAGE		(LPU_PAGE_SIZE / 8)
@@ -372,6 +372,12 @@ struct lpu_desc_copy {
 #define LPU_EXEC_MAX_TOPK		32
 /* MATMUL and EXPERT_FFN: multiply-accumulates in one instruction. */
 #define LPU_EXEC_MAX_MACS		(1ULL << 36)
+/*
+ * EXPERT_FFN: H * F at most this (LPU_EXEC_E_LIMIT), so that one slot row
+ * of one expert, the engine's smallest step, stays a bounded amount of
+ * work (3 * H * F multiply-accumulates).
+ */
+#define LPU_EXEC_MAX_FFN_HF		(1U << 22)
 
 struct lpu_desc_exec {
 	struct lpu_desc_hdr hdr;
@@ -556,7 +562,7 @@ static inline __u64 lpu_qblock_size(__u64 g, __u64 n, __u64 k)
 #define LPU_EXEC_E_ALIGN		8	/* operand not LPU_EXEC_ALIGN */
 #define LPU_EXEC_E_ALIAS		9	/* output overlaps an operand */
 #define LPU_EXEC_E_INDEX		10	/* index out of range (runtime) */
-#define LPU_EXEC_E_LIMIT		11	/* more than LPU_EXEC_MAX_MACS */
+#define LPU_EXEC_E_LIMIT		11	/* over LPU_EXEC_MAX_MACS/_FFN_HF */
 #define LPU_EXEC_E_COUNT		12
 
 /* Q_EXEC_INSN when the descriptor itself is at fault */
