@@ -21,13 +21,13 @@
 #include <drm/drm_print.h>
 
 #include "drm/lpu_accel.h"
-#include "lpu_copy.h"
 #include "lpu_debugfs.h"
 #include "lpu_drv.h"
 #include "lpu_gem.h"
 #include "lpu_job.h"
 #include "lpu_queue.h"
 #include "lpu_regs.h"
+#include "lpu_space.h"
 
 #define LPU_RING_ENTRIES_MIN	4
 
@@ -403,11 +403,11 @@ static int lpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = lpu_pick_ring_entries(ldev);
 	if (ret)
 		return ret;
-	ret = drmm_mutex_init(drm, &ldev->copy_lock);
+	ret = drmm_mutex_init(drm, &ldev->space_lock);
 	if (ret)
 		return ret;
-	INIT_LIST_HEAD(&ldev->copy_jobs);
-	init_rwsem(&ldev->copy_release_sem);
+	INIT_LIST_HEAD(&ldev->spaces);
+	init_rwsem(&ldev->space_release_sem);
 	/* Pinned pages cannot be swapped: leave the rest of RAM to others. */
 	ldev->pin_limit = lpu_pin_limit_mb ? (u64)lpu_pin_limit_mb << 20 :
 			  ((u64)totalram_pages() << PAGE_SHIFT) / 2;
@@ -467,7 +467,7 @@ static void lpu_remove(struct pci_dev *pdev)
 	failed = lpu_queues_shutdown(ldev);
 	/* Nothing runs on the card any more: take back the jobs' DMA memory. */
 	lpu_hw_quiesce(ldev);
-	lpu_copy_release_all_dma(ldev);
+	lpu_space_release_all_dma(ldev);
 	drm_info(&ldev->drm, "removed: %u jobs on the card failed with -ENODEV; open files get -ENODEV until closed\n",
 		 failed);
 	/* devres now resets the card, then frees interrupts and rings. */

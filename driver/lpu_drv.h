@@ -34,15 +34,16 @@
  * @sram_size: SRAM aperture in bytes.
  * @queues: per hardware queue state.
  * @sram: SRAM allocator and scrubbing.
- * @copy_lock: protects @copy_jobs and @copy_dma_gone.
- * @copy_jobs: COPY jobs holding DMA memory or mappings (lpu_copy.c).
- * @copy_dma_gone: the card was removed and every job's DMA side released;
+ * @space_lock: protects @spaces and @space_dma_gone.
+ * @spaces: address spaces of COPY and EXEC jobs holding DMA memory or
+ *	mappings (lpu_space.c).
+ * @space_dma_gone: the card was removed and every job's DMA side released;
  *	no new one may be set up.
  * @pin_limit: bytes of host buffers jobs may have pinned at once.
  * @pinned: bytes of host buffers pinned and mapped for jobs now, each
  *	buffer counted once however many jobs use it.
- * @copy_release_sem: held for reading while a job releases its DMA side
- *	outside @copy_lock, for writing while removal releases them all, so
+ * @space_release_sem: held for reading while a job releases its DMA side
+ *	outside @space_lock, for writing while removal releases them all, so
  *	that removal returns only once no job's DMA memory is left.
  * @debugfs_link: accel/<minor> symlink to the device's debugfs directory.
  */
@@ -60,10 +61,10 @@ struct lpu_device {
 	struct lpu_queue queues[LPU_NUM_QUEUES];
 	struct lpu_sram sram;
 
-	struct mutex copy_lock; /* see @copy_lock above */
-	struct list_head copy_jobs;
-	bool copy_dma_gone;
-	struct rw_semaphore copy_release_sem;
+	struct mutex space_lock; /* see @space_lock above */
+	struct list_head spaces;
+	bool space_dma_gone;
+	struct rw_semaphore space_release_sem;
 	u64 pin_limit;
 	atomic64_t pinned;
 

@@ -11,11 +11,12 @@
  * finished job at or below the newest such seq reports -ENODATA instead of
  * 0, so a WAIT never reports a failed job as successful.
  *
- * A job is a NOP or a COPY (lpu_copy.c builds its descriptors and device
- * address space). A COPY job holds its buffers until it is freed, waits for
- * the earlier jobs in their reservation objects it conflicts with and adds
- * its own fence there; in_syncobj and out_syncobj connect any job to
- * syncobjs.
+ * A job is a NOP, a COPY (lpu_copy.c builds its descriptors) or an EXEC
+ * (lpu_exec.c); the last two name buffers, over which lpu_space.c builds
+ * the job's device address space. Such a job holds its buffers until it is
+ * freed, waits for the earlier jobs in their reservation objects it
+ * conflicts with and adds its own fence there; in_syncobj and out_syncobj
+ * connect any job to syncobjs.
  *
  * Lifetime: every job holds a reference on the DRM device, so the device
  * (its queues, schedulers and everything a job points at) outlives every
@@ -36,9 +37,11 @@
 #include "drm/lpu_accel.h"
 #include "lpu_copy.h"
 #include "lpu_drv.h"
+#include "lpu_exec.h"
 #include "lpu_gem.h"
 #include "lpu_job.h"
 #include "lpu_queue.h"
+#include "lpu_space.h"
 
 static_assert(DRM_LPU_NOP_MAX_CYCLES <= LPU_NOP_MAX_CYCLES);
 
@@ -61,8 +64,8 @@ static void lpu_job_release_work(struct work_struct *work)
 	struct drm_device *drm = &job->lfile->ldev->drm;
 
 	/* Unmaps, unpins and drops the buffers; may free (scrub) SRAM. */
-	if (job->copy)
-		lpu_copy_job_destroy(job->copy);
+	if (job->space)
+		lpu_space_destroy(job->space);
 	lpu_file_put(job->lfile);
 	kfree(job);
 	drm_dev_put(drm);
@@ -135,18 +138,36 @@ static void lpu_file_note_success(struct lpu_file *lfile, u64 seq,
 	res->device_ns = device_ns;
 }
 
-/* Fault details of a finished job, 0 unless it failed with -EFAULT. */
-static void lpu_job_fault(struct lpu_job *job, int status, u64 *addr,
-			  u32 *kind)
+/*
+ * What the device said about a finished job that failed with -EFAULT (the
+ * access it refused) or -ENOEXEC (the instruction and why; the operand's
+ * address for LPU_EXEC_E_OPERAND); all 0 otherwise.
+ */
+static void lpu_job_error(struct lpu_job *job, int status,
+			  struct lpu_job_error *err)
 {
-	*addr = 0;
-	*kind = 0;
-	if (status != -EFAULT || !READ_ONCE(job->hw_armed))
+	memset(err, 0, sizeof(*err));
+	if ((status != -EFAULT && status != -ENOEXEC) ||
+	    !READ_ONCE(job->hw_armed))
 		return;
 	/* Written before the fence signaled, which the caller observed. */
 	smp_rmb();
-	*addr = READ_ONCE(job->hw->fault_addr);
-	*kind = READ_ONCE(job->hw->fault_kind);
+	err->fault_addr = READ_ONCE(job->hw->fault_addr);
+	if (status == -EFAULT) {
+		err->fault_kind = READ_ONCE(job->hw->fault_kind);
+	} else {
+		err->error_insn = READ_ONCE(job->hw->exec_insn);
+		err->error_reason = READ_ONCE(job->hw->exec_reason);
+	}
+}
+
+static void lpu_wait_set_error(struct drm_lpu_wait *args,
+			       const struct lpu_job_error *err)
+{
+	args->fault_addr = err->fault_addr;
+	args->fault_kind = err->fault_kind;
+	args->error_insn = err->error_insn;
+	args->error_reason = err->error_reason;
 }
 
 static void lpu_file_note_failure(struct lpu_file *lfile, struct lpu_job *job,
@@ -160,7 +181,7 @@ static void lpu_file_note_failure(struct lpu_file *lfile, struct lpu_job *job,
 		lfile->failures_forgotten = f->seq;
 	f->seq = job->seq;
 	f->status = status;
-	lpu_job_fault(job, status, &f->fault_addr, &f->fault_kind);
+	lpu_job_error(job, status, &f->err);
 	lfile->failures_next = (lfile->failures_next + 1) % DRM_LPU_FAILURES_KEPT;
 }
 
@@ -176,8 +197,7 @@ static void lpu_file_finished_status(struct lpu_file *lfile, u64 seq,
 	for (i = 0; i < DRM_LPU_FAILURES_KEPT; i++) {
 		if (lfile->failures[i].seq == seq) {
 			args->status = lfile->failures[i].status;
-			args->fault_addr = lfile->failures[i].fault_addr;
-			args->fault_kind = lfile->failures[i].fault_kind;
+			lpu_wait_set_error(args, &lfile->failures[i].err);
 			return;
 		}
 	}
@@ -306,10 +326,10 @@ static int lpu_submit_check_nop(struct drm_device *drm,
 			       args->nop_cycles, DRM_LPU_NOP_MAX_CYCLES);
 		return -EINVAL;
 	}
-	if (args->copies || args->copy_count) {
+	if (args->copies || args->copy_count || args->exec) {
 		drm_dbg_driver(drm,
-			       "SUBMIT: NOP job with copies 0x%llx and copy_count %u, both must be 0\n",
-			       args->copies, args->copy_count);
+			       "SUBMIT: NOP job with copies 0x%llx, copy_count %u and exec 0x%llx, all must be 0\n",
+			       args->copies, args->copy_count, args->exec);
 		return -EINVAL;
 	}
 	return 0;
@@ -337,6 +357,28 @@ static int lpu_submit_check_copy(struct drm_device *drm, struct lpu_queue *q,
 		drm_dbg_driver(drm, "SUBMIT: COPY job without a copies array\n");
 		return -EINVAL;
 	}
+	if (args->exec) {
+		drm_dbg_driver(drm, "SUBMIT: COPY job with exec 0x%llx, must be 0\n",
+			       args->exec);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The rest (struct drm_lpu_exec and its slots) is lpu_exec.c's. */
+static int lpu_submit_check_exec(struct drm_device *drm,
+				 const struct drm_lpu_submit *args)
+{
+	if (args->nop_cycles || args->copies || args->copy_count) {
+		drm_dbg_driver(drm,
+			       "SUBMIT: EXEC job with nop_cycles %u, copies 0x%llx and copy_count %u, all must be 0\n",
+			       args->nop_cycles, args->copies, args->copy_count);
+		return -EINVAL;
+	}
+	if (!args->exec) {
+		drm_dbg_driver(drm, "SUBMIT: EXEC job without a struct drm_lpu_exec\n");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -360,6 +402,8 @@ static int lpu_submit_check(struct lpu_device *ldev,
 		return lpu_submit_check_nop(drm, args);
 	case LPU_JOB_COPY:
 		return lpu_submit_check_copy(drm, &ldev->queues[args->queue], args);
+	case LPU_JOB_EXEC:
+		return lpu_submit_check_exec(drm, args);
 	}
 	drm_dbg_driver(drm, "SUBMIT: unknown job type %u\n", args->job_type);
 	return -EINVAL;
@@ -389,7 +433,7 @@ static int lpu_job_add_in_syncobj(struct lpu_job *job, struct drm_file *file,
 }
 
 /*
- * Lock the COPY job's buffers (all of them, deadlock-free through the
+ * Lock the job's buffers (all of them, deadlock-free through the
  * ww_mutex protocol), make room for the job's fence in each and make the
  * job wait for the earlier jobs it conflicts with: a write waits for every
  * access, a read for writes. drm_gem_lock_reservations() rather than
@@ -401,55 +445,56 @@ static int lpu_job_lock_buffers(struct lpu_job *job,
 				struct drm_gem_object **objs,
 				struct ww_acquire_ctx *ctx)
 {
-	struct lpu_copy_job *cj = job->copy;
+	struct lpu_space *space = job->space;
 	u32 i;
 	int ret;
 
-	for (i = 0; i < cj->num_bufs; i++)
-		objs[i] = cj->bufs[i].obj;
-	ret = drm_gem_lock_reservations(objs, cj->num_bufs, ctx);
+	for (i = 0; i < space->num_bufs; i++)
+		objs[i] = space->bufs[i].obj;
+	ret = drm_gem_lock_reservations(objs, space->num_bufs, ctx);
 	if (ret)
 		return ret;
 
-	for (i = 0; i < cj->num_bufs; i++) {
+	for (i = 0; i < space->num_bufs; i++) {
 		ret = dma_resv_reserve_fences(objs[i]->resv, 1);
 		if (ret)
 			break;
 		ret = drm_sched_job_add_implicit_dependencies(&job->base,
 							      objs[i],
-							      cj->bufs[i].write);
+							      space->bufs[i].write);
 		if (ret)
 			break;
 	}
 	if (ret)
-		drm_gem_unlock_reservations(objs, cj->num_bufs, ctx);
+		drm_gem_unlock_reservations(objs, space->num_bufs, ctx);
 	return ret;
 }
 
-/* The job's own descriptors: a NOP, or its COPYs. */
+/* The job's own descriptors: a NOP, its COPYs, or its EXEC. */
 static int lpu_job_prepare(struct lpu_job *job, struct drm_file *file,
 			   const struct drm_lpu_submit *args)
 {
-	struct lpu_device *ldev = job->lfile->ldev;
 	struct lpu_hw_fence *hw = job->hw;
+	int ret = 0;
 
-	if (args->job_type == LPU_JOB_COPY) {
-		job->copy = lpu_copy_job_create(ldev, file, args);
-		if (IS_ERR(job->copy)) {
-			int ret = PTR_ERR(job->copy);
-
-			job->copy = NULL;
-			return ret;
-		}
-		hw->descs = job->copy->descs;
-		hw->num_descs = job->copy->num_descs;
-		hw->copy = job->copy;
-	} else {
-		job->nop.nop.hdr.opcode = LPU_OP_NOP;
-		job->nop.nop.cycles = cpu_to_le32(args->nop_cycles);
-		hw->descs = &job->nop;
-		hw->num_descs = 1;
+	switch (args->job_type) {
+	case LPU_JOB_COPY:
+		ret = lpu_copy_prepare(job, file, args);
+		break;
+	case LPU_JOB_EXEC:
+		ret = lpu_exec_prepare(job, file, args);
+		break;
+	default:
+		job->descs[0].nop.hdr.opcode = LPU_OP_NOP;
+		job->descs[0].nop.cycles = cpu_to_le32(args->nop_cycles);
+		job->num_descs = 1;
+		break;
 	}
+	if (ret)
+		return ret;
+	hw->descs = job->descs;
+	hw->num_descs = job->num_descs;
+	hw->space = job->space;
 	hw->client_id = file->client_id;
 	return 0;
 }
@@ -461,7 +506,7 @@ int lpu_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 	struct drm_lpu_submit *args = data;
 	struct drm_syncobj *out_syncobj = NULL;
 	struct drm_sched_entity *entity;
-	struct drm_gem_object *objs[LPU_COPY_MAX_BUFS];
+	struct drm_gem_object *objs[LPU_SPACE_MAX_BUFS];
 	struct ww_acquire_ctx ww_ctx;
 	u32 nlocked = 0;
 	struct lpu_queue *q;
@@ -525,11 +570,11 @@ int lpu_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 		if (ret)
 			goto out_cleanup;
 	}
-	if (job->copy) {
+	if (job->space) {
 		ret = lpu_job_lock_buffers(job, objs, &ww_ctx);
 		if (ret)
 			goto out_cleanup;
-		nlocked = job->copy->num_bufs;
+		nlocked = job->space->num_bufs;
 	}
 
 	seq = lfile->last_seq + 1;
@@ -545,9 +590,9 @@ int lpu_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 	drm_sched_job_arm(&job->base);
 	job->done = dma_fence_get(&job->base.s_fence->finished);
 	/* Later jobs touching these buffers, and BO_WAIT, see this job. */
-	for (i = 0; job->copy && i < job->copy->num_bufs; i++)
-		dma_resv_add_fence(job->copy->bufs[i].obj->resv, job->done,
-				   job->copy->bufs[i].write ?
+	for (i = 0; job->space && i < job->space->num_bufs; i++)
+		dma_resv_add_fence(job->space->bufs[i].obj->resv, job->done,
+				   job->space->bufs[i].write ?
 				   DMA_RESV_USAGE_WRITE : DMA_RESV_USAGE_READ);
 	if (out_syncobj)
 		drm_syncobj_replace_fence(out_syncobj, job->done);
@@ -635,6 +680,8 @@ int lpu_ioctl_wait(struct drm_device *drm, void *data, struct drm_file *file)
 	args->device_ns = 0;
 	args->fault_addr = 0;
 	args->fault_kind = 0;
+	args->error_insn = 0;
+	args->error_reason = 0;
 	job = xa_load(&lfile->jobs, args->seq);
 	if (job)
 		kref_get(&job->ref);
@@ -649,11 +696,12 @@ out_unlock:
 	ret = lpu_job_wait(job, args->timeout_ns);
 	if (!ret) {
 		int status = dma_fence_get_status(job->done);
+		struct lpu_job_error err;
 
 		args->status = status < 0 ? status : 0;
 		args->device_ns = lpu_job_device_ns(job);
-		lpu_job_fault(job, args->status, &args->fault_addr,
-			      &args->fault_kind);
+		lpu_job_error(job, args->status, &err);
+		lpu_wait_set_error(args, &err);
 	}
 	lpu_job_put(job);
 	return ret;

@@ -15,29 +15,40 @@
 
 #include <drm/gpu_scheduler.h>
 
+#include "drm/lpu_accel.h"
 #include "lpu_hw.h"
 
 struct drm_device;
 struct drm_file;
 struct drm_printer;
-struct lpu_copy_job;
 struct lpu_device;
 struct lpu_hw_fence;
 struct lpu_queue;
+struct lpu_space;
 
 /* Recent successful completions a file remembers for WAIT's device_ns. */
 #define LPU_FILE_HISTORY	256
+
+/* Work descriptors of one job: a NOP, an EXEC, or a COPY per copy. */
+#define LPU_JOB_MAX_DESCS	DRM_LPU_MAX_COPIES
 
 struct lpu_job_result {
 	u64 seq;
 	u64 device_ns;
 };
 
+/* What WAIT reports about a failed job besides its status. */
+struct lpu_job_error {
+	u64 fault_addr;
+	u32 fault_kind;
+	u32 error_insn;
+	u32 error_reason;
+};
+
 struct lpu_job_failure {
 	u64 seq;
 	s32 status;
-	u32 fault_kind;
-	u64 fault_addr;
+	struct lpu_job_error err;
 };
 
 /**
@@ -87,9 +98,11 @@ struct lpu_file {
  * @lfile: submitting file.
  * @q: hardware queue.
  * @seq: the file's sequence number of the job.
- * @nop: the descriptor of an LPU_JOB_NOP job.
- * @copy: the device side of an LPU_JOB_COPY job: its descriptors, its
- *	buffers and their mappings; NULL for other jobs.
+ * @space: the buffers of a COPY or EXEC job, their mappings and the
+ *	job's segment table; NULL for a NOP job.
+ * @num_descs: work descriptors in @descs.
+ * @descs: the job's work descriptors (a NOP, an EXEC, or one COPY per
+ *	copy), emitted (and re-emitted after a queue reset) before its FENCE.
  * @done: the scheduler's finished fence; its error is the job's status.
  * @hw: hardware fence, allocated at submit so run_job never allocates.
  * @hw_armed: run_job initialised and emitted @hw (under the queue lock).
@@ -101,8 +114,9 @@ struct lpu_job {
 	struct lpu_file *lfile;
 	struct lpu_queue *q;
 	u64 seq;
-	union lpu_desc nop;
-	struct lpu_copy_job *copy;
+	struct lpu_space *space;
+	u32 num_descs;
+	union lpu_desc descs[LPU_JOB_MAX_DESCS];
 	struct dma_fence *done;
 	struct lpu_hw_fence *hw;
 	bool hw_armed;

@@ -4,10 +4,10 @@
  *
  * Each queue has a ring of descriptors and an array of fence records in
  * coherent DMA memory, and a drm_gpu_scheduler feeding it. run_job() writes
- * a job's work descriptors (a NOP, or its COPYs) and its FENCE and rings the
- * doorbell; a job's scheduler credits are the ring slots it takes. The queue's
- * MSI-X vector signals the job's hardware fence once the device wrote the
- * matching fence record. Jobs retire in ring order.
+ * a job's work descriptors (a NOP, its COPYs, or its EXEC) and its FENCE and
+ * rings the doorbell; a job's scheduler credits are the ring slots it takes.
+ * The queue's MSI-X vector signals the job's hardware fence once the device
+ * wrote the matching fence record. Jobs retire in ring order.
  *
  * Recovery. When the device rejects a descriptor it halts the queue and
  * raises the queue's vector; the interrupt handler only queues @halt_work,
@@ -17,12 +17,35 @@
  * scheduler's submission parked (drm_sched_wqueue_stop(), or drm_sched_stop()
  * on a timeout) they reset the queue, retire again what the device finished
  * before it stopped, fail only the guilty job (-EFAULT for an access outside
- * its buffers, -EINVAL for a copy between overlapping device addresses, -EIO
- * for another rejected descriptor, -ETIMEDOUT for a hang)
+ * its buffers, -EINVAL for a copy between overlapping device addresses,
+ * -ENOEXEC for a refused or failed EXEC program, -EIO for another rejected
+ * descriptor, -ETIMEDOUT for a hang)
  * and re-emit the jobs still unfinished behind it, which never started and
  * so are innocent. A job the device had started, but not finished, when the
  * queue was stopped is failed with -EIO instead: its copies may have moved
  * data already, and running them again is not idempotent.
+ *
+ * Timeouts. The scheduler has one timeout per queue (job_timeout_ms), and
+ * on 6.12 its timer restarts whenever a job starts or is freed; the driver
+ * turns that into "no progress for a whole timeout", where progress is any
+ * descriptor the device completes (Q_DONE), so that a COPY job of many long
+ * copies is not killed while it moves. An EXEC job is one descriptor that
+ * may legitimately run far longer than job_timeout_ms, or be meant to stop
+ * far sooner, so it carries its own time limit (drm_lpu_exec.timeout_ms,
+ * job_timeout_ms if 0), counted from when it reaches the head of its queue,
+ * where the device works on it: a deadline. Two rules enforce it:
+ *  - while an EXEC job with a deadline is at the head, the scheduler's
+ *    timeout is not a hang: timedout_job() finds the deadline in the future
+ *    and resets nothing (the scheduler re-arms its timer and asks again a
+ *    timeout later), so a long EXEC within its own limit is never killed by
+ *    the shorter default;
+ *  - @deadline_work, a delayed work armed for the deadline whenever such a
+ *    job becomes the head (lpu_queue_arm_deadline_locked()), recovers the
+ *    queue like the halt work does once the deadline passed, whatever the
+ *    scheduler's timeout (also with job_timeout_ms=0 or a longer one), and
+ *    the job fails with -ETIMEDOUT. The jobs behind it run normally.
+ * drm_sched_tdr_queue_imm() cannot do the second part: it sets the
+ * scheduler's timeout to 0 for good.
  */
 
 #include <linux/dma-mapping.h>
@@ -35,11 +58,11 @@
 #include <drm/drm_print.h>
 
 #include "drm/lpu_accel.h"
-#include "lpu_copy.h"
 #include "lpu_drv.h"
 #include "lpu_job.h"
 #include "lpu_queue.h"
 #include "lpu_regs.h"
+#include "lpu_space.h"
 
 /* Q_CTRL_RESET self-clears; the model does it within the register write. */
 #define LPU_Q_RESET_TIMEOUT_US	1000
@@ -169,6 +192,40 @@ static int lpu_queue_hw_enable_locked(struct lpu_queue *q)
 	return 0;
 }
 
+/*
+ * The job at the head of the queue is the one the device works on (jobs
+ * run in ring order): if it has a time limit of its own and its clock does
+ * not run yet, start it and arm @deadline_work for it. Called whenever the
+ * head may have changed: a job emitted to an idle queue, a job completed,
+ * the queue restarted. Any context.
+ */
+static void lpu_queue_arm_deadline_locked(struct lpu_queue *q)
+{
+	struct lpu_hw_fence *head;
+
+	lockdep_assert_held(&q->lock);
+
+	head = list_first_entry_or_null(&q->inflight, struct lpu_hw_fence, link);
+	if (!head || !head->timeout || head->deadline_set)
+		return;
+	head->deadline = jiffies + head->timeout;
+	head->deadline_set = true;
+	mod_delayed_work(system_unbound_wq, &q->deadline_work, head->timeout);
+}
+
+/* The head job, if its own deadline has passed. */
+static struct lpu_hw_fence *lpu_queue_expired_locked(struct lpu_queue *q)
+{
+	struct lpu_hw_fence *head;
+
+	lockdep_assert_held(&q->lock);
+
+	head = list_first_entry_or_null(&q->inflight, struct lpu_hw_fence, link);
+	if (head && head->deadline_set && time_after_eq(jiffies, head->deadline))
+		return head;
+	return NULL;
+}
+
 /* Take @hw off the device and signal it; drops the in-flight reference. */
 static void lpu_queue_complete_locked(struct lpu_queue *q,
 				      struct lpu_hw_fence *hw, int error)
@@ -176,8 +233,8 @@ static void lpu_queue_complete_locked(struct lpu_queue *q,
 	lockdep_assert_held(&q->lock);
 
 	/* Before anyone can see the job done and read what it wrote. */
-	if (hw->copy)
-		lpu_copy_job_sync_for_cpu(hw->copy);
+	if (hw->space)
+		lpu_space_sync_for_cpu(hw->space);
 	list_del_init(&hw->link);
 	q->inflight_count--;
 	q->inflight_descs -= lpu_hw_fence_slots(hw);
@@ -189,6 +246,7 @@ static void lpu_queue_complete_locked(struct lpu_queue *q,
 	}
 	dma_fence_signal(&hw->base);
 	dma_fence_put(&hw->base);
+	lpu_queue_arm_deadline_locked(q);
 }
 
 /* Fail every job the device holds; returns how many there were. */
@@ -256,9 +314,12 @@ static void lpu_queue_restart_locked(struct lpu_queue *q, int reset_ret)
 		return;
 	list_for_each_entry(hw, &q->inflight, link) {
 		hw->bad_opcode = false;
+		/* None of them started: their clocks start again. */
+		hw->deadline_set = false;
 		lpu_queue_write_job_locked(q, hw);
 	}
 	lpu_queue_kick_locked(q);
+	lpu_queue_arm_deadline_locked(q);
 }
 
 /* Whether ring slot @at is one of @hw's (slots may wrap the ring's end). */
@@ -283,19 +344,173 @@ static struct lpu_hw_fence *lpu_queue_job_at_locked(struct lpu_queue *q,
 }
 
 /*
+ * Whether @suspect, the job a timeout is about, is hung: it is still on
+ * the device and, if it is an EXEC at the head with a deadline, that
+ * deadline passed (see "Timeouts" above); otherwise the queue completed no
+ * descriptor for a whole scheduler timeout.
+ */
+static bool lpu_queue_hung_locked(struct lpu_queue *q,
+				  struct lpu_hw_fence *suspect)
+{
+	struct lpu_hw_fence *head;
+	u32 done;
+
+	lockdep_assert_held(&q->lock);
+
+	/*
+	 * Every descriptor the device completes is progress, not only whole
+	 * jobs: a job of many long copies may take longer than the timeout
+	 * while it moves steadily.
+	 */
+	done = lpu_q_read(q, LPU_Q_DONE);
+	if (done != q->last_done) {
+		q->last_done = done;
+		q->progress = jiffies;
+	}
+	/* The suspect finished: nothing is hung. */
+	if (!suspect || list_empty(&suspect->link))
+		return false;
+
+	head = list_first_entry(&q->inflight, struct lpu_hw_fence, link);
+	if (head->deadline_set)
+		return head == suspect && time_after_eq(jiffies, head->deadline);
+	/*
+	 * Or the queue completed something within the last timeout (the
+	 * scheduler's timer is re-armed by submissions and frees, so it can
+	 * fire for a job that only just reached the head).
+	 */
+	if (q->sched.timeout == MAX_SCHEDULE_TIMEOUT)
+		return false;
+	return !time_before(jiffies, q->progress + q->sched.timeout);
+}
+
+/**
+ * struct lpu_halt - why the device halted a queue, read before the reset
+ *	that clears it
+ * @err: Q_ERROR, LPU_ERR_*.
+ * @at: Q_ERROR_HEAD, the ring slot of the descriptor refused.
+ * @fault_addr: Q_FAULT_ADDR for LPU_ERR_FAULT, and for LPU_ERR_EXEC with
+ *	LPU_EXEC_E_OPERAND; 0 otherwise.
+ * @fault_info: Q_FAULT_INFO for LPU_ERR_FAULT.
+ * @exec_insn: Q_EXEC_INSN for LPU_ERR_EXEC.
+ * @exec_reason: Q_EXEC_REASON for LPU_ERR_EXEC.
+ */
+struct lpu_halt {
+	u32 err;
+	u32 at;
+	u64 fault_addr;
+	u32 fault_info;
+	u32 exec_insn;
+	u32 exec_reason;
+};
+
+static void lpu_queue_read_halt(struct lpu_queue *q, struct lpu_halt *h)
+{
+	h->err = lpu_q_read(q, LPU_Q_ERROR);
+	h->at = lpu_q_read(q, LPU_Q_ERROR_HEAD);
+	if (h->err == LPU_ERR_EXEC) {
+		h->exec_insn = lpu_q_read(q, LPU_Q_EXEC_INSN);
+		h->exec_reason = lpu_q_read(q, LPU_Q_EXEC_REASON);
+	}
+	if (h->err == LPU_ERR_FAULT ||
+	    (h->err == LPU_ERR_EXEC && h->exec_reason == LPU_EXEC_E_OPERAND))
+		h->fault_addr = lpu_q_read(q, LPU_Q_FAULT_ADDR_LO) |
+				(u64)lpu_q_read(q, LPU_Q_FAULT_ADDR_HI) << 32;
+	if (h->err == LPU_ERR_FAULT)
+		h->fault_info = lpu_q_read(q, LPU_Q_FAULT_INFO);
+}
+
+/* What the EXEC job @bad was refused for, kept for WAIT and logged. */
+static void lpu_queue_exec_failed_locked(struct lpu_queue *q,
+					 struct lpu_hw_fence *bad,
+					 const struct lpu_halt *h)
+{
+	char where[24];
+
+	bad->exec_insn = h->exec_insn;
+	bad->exec_reason = h->exec_reason;
+	bad->fault_addr = h->fault_addr;
+	if (h->exec_insn == LPU_EXEC_INSN_NONE)
+		strscpy(where, "its descriptor", sizeof(where));
+	else
+		snprintf(where, sizeof(where), "instruction %u", h->exec_insn);
+	/* Any client can send a bad program at will: don't flood the log. */
+	drm_err_ratelimited(&q->ldev->drm,
+			    "queue %u: EXEC job with fence %llu of client %llu stopped at %s: %s (reason %u, operand 0x%llx); job failed with -ENOEXEC, queue reset\n",
+			    q->index, bad->base.seqno, bad->client_id, where,
+			    lpu_hw_exec_reason_name(h->exec_reason),
+			    h->exec_reason, h->fault_addr);
+}
+
+/* Fail the job the device halted on (@bad, may be NULL) as @h says. */
+static void lpu_queue_fail_halted_locked(struct lpu_queue *q,
+					 struct lpu_hw_fence *bad,
+					 const struct lpu_halt *h)
+{
+	struct lpu_device *ldev = q->ldev;
+	u32 err = h->err, at = h->at, fault_info = h->fault_info;
+	u64 fault_addr = h->fault_addr;
+
+	if (!bad) {
+		drm_err(&ldev->drm,
+			"queue %u halted at descriptor %u: %s (%u) with no job in flight; queue reset\n",
+			q->index, at, lpu_hw_err_name(err), err);
+		return;
+	}
+	switch (err) {
+	case LPU_ERR_FAULT:
+		bad->fault_addr = fault_addr;
+		bad->fault_kind = lpu_hw_fault_kind(fault_info);
+		/* Any client can fault at will: don't let it flood the log. */
+		drm_err_ratelimited(&ldev->drm,
+				    "queue %u: job with fence %llu of client %llu faulted: %s access at device address 0x%llx, %s (info 0x%x); job failed with -EFAULT, queue reset\n",
+				    q->index, bad->base.seqno, bad->client_id,
+				    fault_info & LPU_FAULT_WRITE ? "write" : "read",
+				    fault_addr, lpu_hw_fault_name(fault_info),
+				    fault_info);
+		lpu_queue_complete_locked(q, bad, -EFAULT);
+		break;
+	case LPU_ERR_OVERLAP:
+		/*
+		 * Only a device-address copy can overlap (SUBMIT refuses
+		 * overlapping handle ranges): the job's arguments were
+		 * invalid, and any client can do it.
+		 */
+		drm_err_ratelimited(&ldev->drm,
+				    "queue %u: job with fence %llu of client %llu copies between overlapping device addresses; job failed with -EINVAL, queue reset\n",
+				    q->index, bad->base.seqno, bad->client_id);
+		lpu_queue_complete_locked(q, bad, -EINVAL);
+		break;
+	case LPU_ERR_EXEC:
+		lpu_queue_exec_failed_locked(q, bad, h);
+		lpu_queue_complete_locked(q, bad, -ENOEXEC);
+		break;
+	default:
+		/* Never the job's own doing: the driver or the card is wrong. */
+		drm_err(&ldev->drm,
+			"queue %u halted at descriptor %u: %s (%u); job with fence %llu of client %llu failed, queue reset\n",
+			q->index, at, lpu_hw_err_name(err), err,
+			bad->base.seqno, bad->client_id);
+		lpu_queue_complete_locked(q, bad, -EIO);
+		break;
+	}
+}
+
+/*
  * Recover the queue if it is halted, or if @suspect (the job the scheduler
- * timed out, NULL from the halt work) is still stuck on it. The caller holds
- * @recover_lock, has the scheduler's submission parked, so run_job() cannot
- * touch the ring, and is inside drm_dev_enter(). Never waits for the device
- * beyond the bounded reset poll.
+ * timed out or whose deadline passed, NULL from the halt work) is hung on
+ * it. The caller holds @recover_lock, has the scheduler's submission
+ * parked, so run_job() cannot touch the ring, and is inside
+ * drm_dev_enter(). Never waits for the device beyond the bounded reset
+ * poll.
  */
 static void lpu_queue_recover(struct lpu_queue *q, struct lpu_hw_fence *suspect)
 {
 	struct lpu_device *ldev = q->ldev;
-	struct lpu_hw_fence *bad, *first;
-	u32 err = 0, at = 0, fault_info = 0, head, done;
-	u64 fault_addr = 0;
+	struct lpu_halt h = {};
+	struct lpu_hw_fence *first;
 	bool halted;
+	u32 head;
 	int ret;
 
 	lockdep_assert_held(&q->recover_lock);
@@ -307,33 +522,9 @@ static void lpu_queue_recover(struct lpu_queue *q, struct lpu_hw_fence *suspect)
 	halted = lpu_q_read(q, LPU_Q_STATUS) & LPU_Q_STATUS_HALTED;
 	if (halted) {
 		/* The reset below clears them. */
-		err = lpu_q_read(q, LPU_Q_ERROR);
-		at = lpu_q_read(q, LPU_Q_ERROR_HEAD);
-		if (err == LPU_ERR_FAULT) {
-			fault_addr = lpu_q_read(q, LPU_Q_FAULT_ADDR_LO) |
-				     (u64)lpu_q_read(q, LPU_Q_FAULT_ADDR_HI) << 32;
-			fault_info = lpu_q_read(q, LPU_Q_FAULT_INFO);
-		}
-	} else {
-		/*
-		 * Every descriptor the device completes is progress, not
-		 * only whole jobs: a job of many long copies may take longer
-		 * than the timeout while it moves steadily.
-		 */
-		done = lpu_q_read(q, LPU_Q_DONE);
-		if (done != q->last_done) {
-			q->last_done = done;
-			q->progress = jiffies;
-		}
-		/*
-		 * The suspect finished, or the queue completed something
-		 * within the last timeout (the scheduler's timer is re-armed
-		 * by submissions and frees, so it can fire for a job that
-		 * only just reached the head): nothing is hung.
-		 */
-		if (!suspect || list_empty(&suspect->link) ||
-		    time_before(jiffies, q->progress + q->sched.timeout))
-			goto out_unlock;
+		lpu_queue_read_halt(q, &h);
+	} else if (!lpu_queue_hung_locked(q, suspect)) {
+		goto out_unlock;
 	}
 	spin_unlock_irq(&q->lock);
 
@@ -356,42 +547,18 @@ static void lpu_queue_recover(struct lpu_queue *q, struct lpu_hw_fence *suspect)
 	 */
 	lpu_queue_retire_locked(q);
 	if (halted) {
-		bad = lpu_queue_job_at_locked(q, at);
-		if (bad && err == LPU_ERR_FAULT) {
-			bad->fault_addr = fault_addr;
-			bad->fault_kind = lpu_hw_fault_kind(fault_info);
-			/* Any client can fault at will: don't let it flood the log. */
-			drm_err_ratelimited(&ldev->drm,
-					    "queue %u: job with fence %llu of client %llu faulted: %s access at device address 0x%llx, %s (info 0x%x); job failed with -EFAULT, queue reset\n",
-					    q->index, bad->base.seqno, bad->client_id,
-					    fault_info & LPU_FAULT_WRITE ? "write" : "read",
-					    fault_addr, lpu_hw_fault_name(fault_info),
-					    fault_info);
-			lpu_queue_complete_locked(q, bad, -EFAULT);
-		} else if (bad && err == LPU_ERR_OVERLAP) {
-			/*
-			 * Only a device-address copy can overlap (SUBMIT
-			 * refuses overlapping handle ranges): the job's
-			 * arguments were invalid, and any client can do it.
-			 */
-			drm_err_ratelimited(&ldev->drm,
-					    "queue %u: job with fence %llu of client %llu copies between overlapping device addresses; job failed with -EINVAL, queue reset\n",
-					    q->index, bad->base.seqno, bad->client_id);
-			lpu_queue_complete_locked(q, bad, -EINVAL);
-		} else if (bad) {
-			drm_err(&ldev->drm,
-				"queue %u halted at descriptor %u: %s (%u); job with fence %llu failed, queue reset\n",
-				q->index, at, lpu_hw_err_name(err), err,
-				bad->base.seqno);
-			lpu_queue_complete_locked(q, bad, -EIO);
-		} else {
-			drm_err(&ldev->drm,
-				"queue %u halted at descriptor %u: %s (%u) with no job in flight; queue reset\n",
-				q->index, at, lpu_hw_err_name(err), err);
-		}
+		lpu_queue_fail_halted_locked(q, lpu_queue_job_at_locked(q, h.at),
+					     &h);
 	} else if (!list_empty(&suspect->link)) {
-		drm_err(&ldev->drm, "queue %u: job with fence %llu timed out after %u ms; failed, queue reset\n",
-			q->index, suspect->base.seqno, lpu_job_timeout_ms);
+		/* A client can ask for a tiny EXEC limit: rate-limited. */
+		drm_err_ratelimited(&ldev->drm,
+				    "queue %u: job with fence %llu of client %llu timed out after %u ms%s; failed, queue reset\n",
+				    q->index, suspect->base.seqno,
+				    suspect->client_id,
+				    suspect->timeout ? suspect->timeout_ms :
+				    lpu_job_timeout_ms,
+				    suspect->timeout ? " (its own limit)" :
+				    " without progress");
 		lpu_queue_complete_locked(q, suspect, -ETIMEDOUT);
 	} else {
 		drm_dbg_driver(&ldev->drm,
@@ -436,6 +603,40 @@ static void lpu_queue_halt_work(struct work_struct *work)
 	drm_sched_wqueue_stop(&q->sched);
 	lpu_queue_recover(q, NULL);
 	drm_sched_wqueue_start(&q->sched);
+	mutex_unlock(&q->recover_lock);
+	drm_dev_exit(idx);
+}
+
+/*
+ * The deadline of the job at the head of the queue passed (or the head
+ * changed since the work was armed; see "Timeouts" above). Recovers the
+ * queue like the halt work, with that job as the suspect: it fails with
+ * -ETIMEDOUT unless it finished meanwhile.
+ */
+static void lpu_queue_deadline_work(struct work_struct *work)
+{
+	struct lpu_queue *q = container_of(to_delayed_work(work),
+					   struct lpu_queue, deadline_work);
+	struct lpu_hw_fence *expired;
+	int idx;
+
+	if (!drm_dev_enter(&q->ldev->drm, &idx))
+		return;
+	mutex_lock(&q->recover_lock);
+	spin_lock_irq(&q->lock);
+	expired = lpu_queue_expired_locked(q);
+	/* Completing it drops the in-flight list's reference: keep one. */
+	if (expired)
+		dma_fence_get(&expired->base);
+	spin_unlock_irq(&q->lock);
+
+	if (expired) {
+		/* Only parks run_job(): the jobs keep their fence callbacks. */
+		drm_sched_wqueue_stop(&q->sched);
+		lpu_queue_recover(q, expired);
+		drm_sched_wqueue_start(&q->sched);
+		dma_fence_put(&expired->base);
+	}
 	mutex_unlock(&q->recover_lock);
 	drm_dev_exit(idx);
 }
@@ -488,8 +689,8 @@ static struct dma_fence *lpu_sched_run_job(struct drm_sched_job *sched_job)
 		return ERR_PTR(-ENODEV);
 
 	/* Its dependencies are done: what the CPU wrote is final. */
-	if (hw->copy)
-		lpu_copy_job_sync_for_device(hw->copy);
+	if (hw->space)
+		lpu_space_sync_for_device(hw->space);
 
 	spin_lock_irq(&q->lock);
 	if (q->dead) {
@@ -527,6 +728,8 @@ static struct dma_fence *lpu_sched_run_job(struct drm_sched_job *sched_job)
 	q->inflight_descs += lpu_hw_fence_slots(hw);
 	lpu_queue_write_job_locked(q, hw);
 	lpu_queue_kick_locked(q);
+	/* If it is the head now, its own deadline starts. */
+	lpu_queue_arm_deadline_locked(q);
 
 	/* This reference goes to the scheduler. */
 	fence = dma_fence_get(&hw->base);
@@ -679,6 +882,7 @@ static void lpu_queues_fini(struct drm_device *drm, void *arg)
 		struct lpu_queue *q = &ldev->queues[i];
 
 		cancel_work_sync(&q->halt_work);
+		cancel_delayed_work_sync(&q->deadline_work);
 		if (q->sched_ready)
 			drm_sched_fini(&q->sched);
 		mutex_destroy(&q->recover_lock);
@@ -698,6 +902,7 @@ int lpu_queues_init(struct lpu_device *ldev)
 		q->index = i;
 		mutex_init(&q->recover_lock);
 		INIT_WORK(&q->halt_work, lpu_queue_halt_work);
+		INIT_DELAYED_WORK(&q->deadline_work, lpu_queue_deadline_work);
 		spin_lock_init(&q->lock);
 		INIT_LIST_HEAD(&q->inflight);
 	}

@@ -17,13 +17,13 @@
 
 #include "lpu_hw.h"
 
-struct lpu_copy_job;
 struct lpu_device;
+struct lpu_space;
 struct seq_file;
 
 /*
- * A job is one or more work descriptors (a NOP, or a COPY per copy) and a
- * FENCE, so it takes at least this many ring slots; the number of fence
+ * A job is one or more work descriptors (a NOP, an EXEC, or a COPY per
+ * copy) and a FENCE, so it takes at least this many ring slots; the number of fence
  * records follows from it.
  */
 #define LPU_MIN_DESCS_PER_JOB	2
@@ -45,15 +45,25 @@ struct seq_file;
  *	least as long as the fence is in flight; kept to re-emit the job after
  *	a queue reset.
  * @num_descs: entries of @descs; the job takes @num_descs + 1 ring slots.
- * @copy: the COPY job's buffers, whose host pages are synced for the card
- *	when the job is emitted and for the CPU when it completes (only
- *	then, while the job and so its buffers exist); NULL for a NOP job.
+ * @space: the COPY or EXEC job's buffers, whose host pages are synced for
+ *	the card when the job is emitted and for the CPU when it completes
+ *	(only then, while the job and so its buffers exist); NULL for a NOP.
  * @client_id: DRM client id of the submitting file, for error messages.
  * @bad_opcode: emit the first descriptor with an invalid opcode (debugfs
  *	fault hook).
  * @device_ns: doorbell-to-completion time the device recorded.
- * @fault_addr: with -EFAULT: the device address the device refused.
+ * @fault_addr: with -EFAULT: the device address the device refused; with
+ *	-ENOEXEC and LPU_EXEC_E_OPERAND: the operand's device address.
  * @fault_kind: with -EFAULT: DRM_LPU_FAULT_* of that access.
+ * @exec_insn: with -ENOEXEC: Q_EXEC_INSN, the instruction refused.
+ * @exec_reason: with -ENOEXEC: Q_EXEC_REASON, LPU_EXEC_E_* why.
+ * @timeout: the job's own time limit once the device works on it, in
+ *	jiffies (an EXEC job's, see lpu_queue_arm_deadline_locked()); 0 for
+ *	none: the scheduler's progress-based timeout applies.
+ * @timeout_ms: @timeout as asked for, for messages.
+ * @deadline: jiffies when the job fails with -ETIMEDOUT, valid with
+ *	@deadline_set.
+ * @deadline_set: the job is at the head of its queue and @deadline runs.
  */
 struct lpu_hw_fence {
 	struct dma_fence base;
@@ -65,12 +75,18 @@ struct lpu_hw_fence {
 	u32 slot;
 	const union lpu_desc *descs;
 	u32 num_descs;
-	const struct lpu_copy_job *copy;
+	const struct lpu_space *space;
 	u64 client_id;
 	bool bad_opcode;
 	u64 device_ns;
 	u64 fault_addr;
 	u32 fault_kind;
+	u32 exec_insn;
+	u32 exec_reason;
+	unsigned long timeout;
+	u32 timeout_ms;
+	unsigned long deadline;
+	bool deadline_set;
 };
 
 /**
@@ -84,6 +100,8 @@ struct lpu_hw_fence {
  *	timeout); whoever holds it owns the queue's CTRL register and resets.
  * @halt_work: recovers the queue after the device halted it; queued by the
  *	interrupt handler, so the reset (which polls) runs in process context.
+ * @deadline_work: stops the job at the head of the queue when its own
+ *	deadline passes (&lpu_hw_fence.timeout).
  * @lock: protects everything below it, the ring and the TAIL/DOORBELL
  *	registers. Taken from the queue's interrupt handler.
  * @ring: descriptor ring (coherent DMA memory).
@@ -124,6 +142,7 @@ struct lpu_queue {
 
 	struct mutex recover_lock; /* see @recover_lock above */
 	struct work_struct halt_work;
+	struct delayed_work deadline_work;
 
 	spinlock_t lock; /* see @lock above */
 	union lpu_desc *ring;

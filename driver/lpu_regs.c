@@ -32,6 +32,21 @@ static const char * const lpu_err_names[LPU_ERR_COUNT] = {
 	[LPU_ERR_FAULT]		= "FAULT",
 	[LPU_ERR_SEG_TABLE]	= "SEG_TABLE",
 	[LPU_ERR_OVERLAP]	= "OVERLAP",
+	[LPU_ERR_EXEC]		= "EXEC",
+};
+
+static const char * const lpu_exec_reason_names[LPU_EXEC_E_COUNT] = {
+	[LPU_EXEC_E_PROGRAM]	= "bad descriptor, program or stats address",
+	[LPU_EXEC_E_OPCODE]	= "unknown opcode",
+	[LPU_EXEC_E_FLAGS]	= "flag not defined for the opcode",
+	[LPU_EXEC_E_RESERVED]	= "unused field not zero",
+	[LPU_EXEC_E_DTYPE]	= "dtype not allowed for the opcode",
+	[LPU_EXEC_E_SHAPE]	= "bad shape",
+	[LPU_EXEC_E_OPERAND]	= "operand not inside one segment of the required kind",
+	[LPU_EXEC_E_ALIGN]	= "operand not aligned",
+	[LPU_EXEC_E_ALIAS]	= "output overlaps an operand",
+	[LPU_EXEC_E_INDEX]	= "index out of range",
+	[LPU_EXEC_E_LIMIT]	= "too many multiply-accumulates",
 };
 
 const char *lpu_hw_err_name(u32 code)
@@ -39,6 +54,15 @@ const char *lpu_hw_err_name(u32 code)
 	if (code < ARRAY_SIZE(lpu_err_names) && lpu_err_names[code])
 		return lpu_err_names[code];
 	return "UNKNOWN";
+}
+
+/* Q_EXEC_REASON in words, for the log. */
+const char *lpu_hw_exec_reason_name(u32 reason)
+{
+	if (reason < ARRAY_SIZE(lpu_exec_reason_names) &&
+	    lpu_exec_reason_names[reason])
+		return lpu_exec_reason_names[reason];
+	return "unknown reason";
 }
 
 /*
@@ -98,9 +122,13 @@ static int lpu_hw_reset(struct lpu_device *ldev)
  */
 int lpu_hw_init(struct lpu_device *ldev)
 {
-	/* Buffers need the DMA engine, and freed SRAM the scrub engine. */
+	/*
+	 * Buffers need the DMA engine, freed SRAM the scrub engine, and
+	 * EXEC jobs (driver 0.3) the tensor engine: all are required rather
+	 * than probed per job, so no ioctl has a "not on this card" path.
+	 */
 	const u32 needed = LPU_CAP_QUEUES | LPU_CAP_FENCE | LPU_CAP_DMA |
-			   LPU_CAP_SCRUB;
+			   LPU_CAP_SCRUB | LPU_CAP_EXEC;
 	u32 id, version, nq;
 	int ret;
 
@@ -125,7 +153,7 @@ int lpu_hw_init(struct lpu_device *ldev)
 
 	ldev->caps = lpu_read(ldev, LPU_REG_CAPS);
 	if ((ldev->caps & needed) != needed) {
-		drm_err(&ldev->drm, "capabilities 0x%08x lack queues, fences, DMA or scrub engine (need 0x%08x)\n",
+		drm_err(&ldev->drm, "capabilities 0x%08x lack queues, fences, DMA, scrub or tensor engine (need 0x%08x)\n",
 			ldev->caps, needed);
 		return -ENODEV;
 	}

@@ -32,6 +32,7 @@ static inline void lpu_q_write(struct lpu_queue *q, u32 reg, u32 val)
 }
 
 const char *lpu_hw_err_name(u32 code);
+const char *lpu_hw_exec_reason_name(u32 reason);
 u32 lpu_hw_fault_kind(u32 info);
 const char *lpu_hw_fault_name(u32 info);
 int lpu_hw_init(struct lpu_device *ldev);

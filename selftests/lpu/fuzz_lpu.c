@@ -8,7 +8,10 @@
  * unmapped and kernel addresses and buffers that end at an inaccessible page)
  * or a step of a valid sequence (open, info, submit, wait, close, buffer
  * create/info/wait/mmap/close, copies that are valid, refused by the driver
- * or faulted by the device, chained through syncobjs) in random order. The
+ * or faulted by the device, chained through syncobjs, EXEC jobs over random
+ * slots running random or mutated programs, which the driver refuses, the
+ * device refuses or runs, or their own short timeout stops) in random
+ * order. The
  * run passes if no process crashed or hung, and the card still runs a job
  * afterwards; the debug lane then reads the kernel's own detectors
  * (KASAN, UBSAN, lockdep, kmemleak) for anything the calls broke.
@@ -35,6 +38,7 @@
 
 #include <drm/lpu_accel.h>
 #include <lpu.h>
+#include <lpu_hw.h>
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define MAX_FDS		8
@@ -188,6 +192,147 @@ static unsigned int random_copies(struct fuzz_state *s, unsigned int slot)
 	return n;
 }
 
+/* Where EXEC requests live in s->buf: clear of the copies and the submit. */
+#define EXEC_REQ_OFF	2048
+#define EXEC_SLOTS_OFF	3072
+
+/* Instructions a fuzzed program is made of, valid ones and not. */
+static const uint8_t fuzz_opcodes[] = {
+	LPU_INSN_COPY, LPU_INSN_MATMUL, LPU_INSN_EXPERT_FFN, LPU_INSN_ADD,
+	LPU_INSN_MUL, LPU_INSN_SILU, LPU_INSN_SWIGLU, LPU_INSN_RMSNORM,
+	LPU_INSN_SOFTMAX, LPU_INSN_TOPK, LPU_INSN_DISPATCH, LPU_INSN_COMBINE,
+	0x00, 0x7f, 0xff,
+};
+
+/*
+ * A device address in one of @nslots slots (sometimes beyond them), at a
+ * 64-byte aligned offset within @size bytes, now and then misaligned or
+ * anywhere.
+ */
+static uint64_t fuzz_addr(struct fuzz_state *s, unsigned int nslots,
+			  uint64_t size)
+{
+	uint64_t slot = rnd_below(s, nslots + (rnd_below(s, 8) ? 0 : 2));
+	uint64_t off = rnd_below(s, size ? size / 64 : 1) * 64;
+
+	switch (rnd_below(s, 16)) {
+	case 0:
+		return interesting(s);
+	case 1:
+		off += 1 + rnd_below(s, 63);
+		break;
+	case 2:
+		off = size - 64 * rnd_below(s, 3);
+		break;
+	}
+	return DRM_LPU_EXEC_SLOT_ADDR(slot) + off;
+}
+
+/*
+ * @n instructions into @p: opcodes and dtypes mostly valid, small shapes
+ * (so that a valid one computes briefly), operands in the slots, then a
+ * few bit flips anywhere.
+ */
+static void random_program(struct fuzz_state *s, struct lpu_insn *p,
+			   unsigned int n, unsigned int nslots, uint64_t size)
+{
+	const float eps = 0.000001f;	/* RMSNORM epsilon */
+	unsigned int i, j, flips;
+
+	for (i = 0; i < n; i++) {
+		memset(&p[i], 0, sizeof(p[i]));
+		p[i].opcode = fuzz_opcodes[rnd_below(s, ARRAY_SIZE(fuzz_opcodes))];
+		p[i].dtype = rnd_below(s, 4) ? LPU_DT_F32 : rnd_below(s, 6);
+		if (p[i].opcode == LPU_INSN_COPY && rnd_below(s, 4))
+			p[i].dtype = LPU_DT_NONE;
+		if (rnd_below(s, 8) == 0)
+			p[i].flags = rnd_below(s, 4);
+		for (j = 0; j < 5; j++)
+			p[i].dim[j] = 1 + rnd_below(s, rnd_below(s, 4) ? 16 : 256);
+		if (p[i].opcode == LPU_INSN_RMSNORM)
+			memcpy(&p[i].dim[2], &eps, sizeof(eps));
+		for (j = 0; j < 5; j++)
+			p[i].op[j] = fuzz_addr(s, nslots, size);
+	}
+	flips = rnd_below(s, 3) ? 0 : 1 + rnd_below(s, 4);
+	for (i = 0; i < flips; i++) {
+		uint8_t *b = (uint8_t *)p + rnd_below(s, n * sizeof(*p));
+
+		*b ^= 1U << rnd_below(s, 8);
+	}
+}
+
+/*
+ * An EXEC request of @slot's file in s->buf: random slots (mostly its own
+ * buffers, sometimes unknown handles), a random program written into one
+ * of them, mostly valid counts and addresses. Returns the request.
+ */
+static struct drm_lpu_exec *random_exec(struct fuzz_state *s, unsigned int slot)
+{
+	struct drm_lpu_exec *ex = (struct drm_lpu_exec *)(s->buf + EXEC_REQ_OFF);
+	uint32_t *slots = (uint32_t *)(s->buf + EXEC_SLOTS_OFF);
+	unsigned int nslots = 1 + rnd_below(s, 6), i, k, prog = 0;
+	uint64_t size, prog_size = 0;
+	struct lpu_insn *p;
+
+	memset(ex, 0, sizeof(*ex));
+	for (i = 0; i < nslots; i++) {
+		slots[i] = pick_bo(s, slot, &size);
+		if (size && (!prog_size || rnd_below(s, 2))) {
+			prog = i;
+			prog_size = size;
+		}
+	}
+	ex->slots = (uintptr_t)slots;
+	ex->slot_count = nslots;
+	ex->insn_count = 1 + rnd_below(s, 8);
+	ex->program = DRM_LPU_EXEC_SLOT_ADDR(prog);
+	ex->stats = fuzz_addr(s, nslots, prog_size);
+	/* Mostly the default timeout, sometimes one short enough to hit. */
+	ex->timeout_ms = rnd_below(s, 4) ? 0 : 1 + rnd_below(s, 100);
+
+	/* The program goes into the chosen slot's buffer, at offset 0. */
+	for (k = 0; prog_size && k < MAX_BOS; k++) {
+		struct drm_lpu_bo_info info = { .handle = slots[prog] };
+		size_t len = ex->insn_count * sizeof(*p);
+
+		if (s->bos[slot][k] != slots[prog])
+			continue;
+		if (len > prog_size ||
+		    ioctl(s->fds[slot], DRM_IOCTL_LPU_BO_INFO, &info))
+			break;
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 s->fds[slot], (off_t)info.mmap_offset);
+		if (p == MAP_FAILED)
+			break;
+		random_program(s, p, ex->insn_count, nslots, prog_size);
+		munmap(p, len);
+		break;
+	}
+
+	switch (rnd_below(s, 12)) {
+	case 0:
+		ex->slot_count = interesting(s);
+		break;
+	case 1:
+		ex->insn_count = interesting(s);
+		break;
+	case 2:
+		ex->flags = interesting(s);
+		break;
+	case 3:
+		ex->timeout_ms = interesting(s);
+		break;
+	case 4:
+		ex->slots = (uintptr_t)pick_ptr(s, nslots * sizeof(*slots));
+		break;
+	case 5:
+		ex->program = interesting(s);
+		break;
+	}
+	return ex;
+}
+
 /* One malformed call: number, direction, size, contents and pointer. */
 static void hostile_step(struct fuzz_state *s)
 {
@@ -243,6 +388,14 @@ static void hostile_step(struct fuzz_state *s)
 						    sizeof(struct drm_lpu_copy));
 			sub.in_syncobj = rnd_below(s, 4) ? 0 : interesting(s);
 			sub.out_syncobj = rnd_below(s, 4) ? 0 : interesting(s);
+		} else if (rnd_below(s, 2)) {
+			/* An EXEC job, or any job, with a hostile exec. */
+			if (rnd_below(s, 4))
+				sub.job_type = LPU_JOB_EXEC;
+			sub.exec = rnd_below(s, 2) ? (uintptr_t)random_exec(s, slot) :
+				(uintptr_t)pick_ptr(s, sizeof(struct drm_lpu_exec));
+			if (rnd_below(s, 4) == 0)
+				sub.copy_count = interesting(s);
 		}
 		memcpy(s->buf + s->page - sizeof(sub), &sub, sizeof(sub));
 	}
@@ -338,7 +491,7 @@ static void valid_step(struct fuzz_state *s)
 	unsigned int slot, i;
 	int fd;
 
-	switch (rnd_below(s, 12)) {
+	switch (rnd_below(s, 14)) {
 	case 0:	/* open another fd */
 		for (i = 0; i < MAX_FDS; i++) {
 			if (s->fds[i] < 0) {
@@ -404,6 +557,21 @@ static void valid_step(struct fuzz_state *s)
 			sub.in_syncobj = s->syncobj[slot];
 		if (rnd_below(s, 2))
 			sub.out_syncobj = s->syncobj[slot];
+		if (!ioctl(fd, DRM_IOCTL_LPU_SUBMIT, &sub))
+			s->seqs[slot][s->nseqs[slot]++ % MAX_SEQS] = sub.seq;
+		break;
+	}
+	case 10:
+	case 11: {
+		struct drm_lpu_submit sub = { .job_type = LPU_JOB_EXEC };
+
+		fd = pick_fd(s, &slot);
+		if (fd < 0)
+			break;
+		sub.queue = rnd_below(s, 4);
+		sub.exec = (uintptr_t)random_exec(s, slot);
+		if (s->syncobj[slot] && rnd_below(s, 4) == 0)
+			sub.in_syncobj = s->syncobj[slot];
 		if (!ioctl(fd, DRM_IOCTL_LPU_SUBMIT, &sub))
 			s->seqs[slot][s->nseqs[slot]++ % MAX_SEQS] = sub.seq;
 		break;

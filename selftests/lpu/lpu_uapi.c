@@ -51,9 +51,16 @@ TEST_F(lpu, info_queues_and_ring)
 	EXPECT_LE(LPU_MIN_RING_ENTRIES, ring);
 	EXPECT_GE(LPU_MAX_RING_ENTRIES, ring);
 	EXPECT_EQ(0, ring & (ring - 1)) TH_LOG("ring %u not a power of 2", ring);
-	/* Jobs need descriptor rings and fences. */
-	EXPECT_EQ(LPU_CAP_QUEUES | LPU_CAP_FENCE,
-		  self->info.capabilities & (LPU_CAP_QUEUES | LPU_CAP_FENCE));
+	/*
+	 * Jobs need descriptor rings and fences, buffers the DMA and scrub
+	 * engines, EXEC jobs the tensor engine: the driver binds only to a
+	 * card with all of them.
+	 */
+	EXPECT_EQ(LPU_CAP_QUEUES | LPU_CAP_FENCE | LPU_CAP_DMA |
+		  LPU_CAP_SCRUB | LPU_CAP_EXEC,
+		  self->info.capabilities & (LPU_CAP_QUEUES | LPU_CAP_FENCE |
+					     LPU_CAP_DMA | LPU_CAP_SCRUB |
+					     LPU_CAP_EXEC));
 }
 
 TEST_F(lpu, info_versions)
@@ -194,6 +201,30 @@ TEST_F(lpu, syncobj_huge_handle_counts_fail_cleanly)
 /* Sizes of the first versions of the structs that have grown since. */
 #define SUBMIT_V1_SIZE	(offsetof(struct drm_lpu_submit, seq) + 8)
 #define WAIT_V1_SIZE	(offsetof(struct drm_lpu_wait, device_ns) + 8)
+/* And of driver 0.2's (buffers and COPY jobs). */
+#define SUBMIT_V2_SIZE	48
+#define WAIT_V2_SIZE	48
+
+/* The ABI of driver 0.3: every struct's size, fixed for good. */
+TEST_F(lpu, struct_sizes)
+{
+	EXPECT_EQ(48, sizeof(struct drm_lpu_info));
+	EXPECT_EQ(56, sizeof(struct drm_lpu_submit));
+	EXPECT_EQ(56, sizeof(struct drm_lpu_wait));
+	EXPECT_EQ(40, sizeof(struct drm_lpu_copy));
+	EXPECT_EQ(40, sizeof(struct drm_lpu_exec));
+	EXPECT_EQ(24, sizeof(struct drm_lpu_bo_create));
+	EXPECT_EQ(40, sizeof(struct drm_lpu_bo_info));
+	EXPECT_EQ(16, sizeof(struct drm_lpu_bo_wait));
+	EXPECT_EQ(24, SUBMIT_V1_SIZE);
+	EXPECT_EQ(32, WAIT_V1_SIZE);
+	EXPECT_EQ(SUBMIT_V2_SIZE, offsetof(struct drm_lpu_submit, exec));
+	EXPECT_EQ(WAIT_V2_SIZE, offsetof(struct drm_lpu_wait, error_reason));
+	/* The ioctl numbers carry the sizes. */
+	EXPECT_EQ(sizeof(struct drm_lpu_submit),
+		  _IOC_SIZE(DRM_IOCTL_LPU_SUBMIT));
+	EXPECT_EQ(sizeof(struct drm_lpu_wait), _IOC_SIZE(DRM_IOCTL_LPU_WAIT));
+}
 
 TEST_F(lpu, struct_too_short_is_einval)
 {
@@ -248,6 +279,55 @@ TEST_F(lpu, first_version_structs_still_work)
 	/* Fields past the short struct are not written back either. */
 	EXPECT_EQ(~0ULL, wait.fault_addr);
 	EXPECT_EQ(~0U, wait.fault_kind);
+}
+
+TEST_F(lpu, driver_0_2_structs_still_work)
+{
+	struct drm_lpu_submit sub = { .job_type = LPU_JOB_NOP, .exec = ~0ULL };
+	struct drm_lpu_wait wait = { 0 };
+
+	/*
+	 * Driver 0.2 userspace passes the structs without exec, error_insn
+	 * and error_reason; what lies beyond them is ignored, not written.
+	 */
+	ASSERT_EQ(0, raw_ioctl(self->fd,
+			       LPU_IOC_SIZED(DRM_LPU_SUBMIT, SUBMIT_V2_SIZE), &sub));
+	EXPECT_EQ(1, sub.seq);
+	wait.seq = sub.seq;
+	wait.timeout_ns = now_ns() + 10 * NSEC_PER_SEC;
+	wait.error_reason = ~0U;
+	wait.pad = ~0U;
+	ASSERT_EQ(0, raw_ioctl(self->fd,
+			       LPU_IOC_SIZED(DRM_LPU_WAIT, WAIT_V2_SIZE), &wait));
+	EXPECT_EQ(0, wait.status);
+	EXPECT_EQ(0, wait.fault_addr);
+	EXPECT_EQ(0, wait.fault_kind);
+	EXPECT_EQ(~0U, wait.error_reason);
+	EXPECT_EQ(~0U, wait.pad);
+	/* An EXEC job cannot be asked for without the exec field. */
+	sub.job_type = LPU_JOB_EXEC;
+	EXPECT_EQ(-EINVAL, raw_ioctl(self->fd,
+				     LPU_IOC_SIZED(DRM_LPU_SUBMIT, SUBMIT_V2_SIZE), &sub));
+}
+
+TEST_F(lpu, wait_pad_must_be_zero)
+{
+	struct drm_lpu_wait wait = { 0 };
+	uint64_t seq;
+
+	ASSERT_EQ(0, raw_submit(self->fd, 0, 0, &seq));
+	wait.seq = seq;
+	wait.timeout_ns = now_ns() + 10 * NSEC_PER_SEC;
+	wait.pad = 1;
+	EXPECT_EQ(-EINVAL, raw_ioctl(self->fd, DRM_IOCTL_LPU_WAIT, &wait));
+	/* The outputs are only outputs: any value going in is fine. */
+	wait.pad = 0;
+	wait.error_insn = ~0U;
+	wait.error_reason = ~0U;
+	ASSERT_EQ(0, raw_ioctl(self->fd, DRM_IOCTL_LPU_WAIT, &wait));
+	EXPECT_EQ(0, wait.status);
+	EXPECT_EQ(0, wait.error_insn);
+	EXPECT_EQ(0, wait.error_reason);
 }
 
 struct info_ext {
@@ -433,7 +513,7 @@ TEST_F(lpu, submit_invalid_queue_is_einval)
 
 TEST_F(lpu, submit_unknown_job_type_is_einval)
 {
-	uint32_t bad[] = { 0, LPU_JOB_NOP + 1, 0x10, 0x20, UINT32_MAX };
+	uint32_t bad[] = { 0, LPU_JOB_EXEC + 1, 0x10, 0x20, UINT32_MAX };
 	struct drm_lpu_submit sub = { 0 };
 	unsigned int i;
 
