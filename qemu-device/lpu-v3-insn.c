@@ -26,12 +26,13 @@ QEMU_BUILD_BUG_ON(sizeof(struct lpu_cost) != 8);
 
 void lpu_v3_cost_reset(LpuV3State *s)
 {
+    /* A C initializer: numbers, not little-endian bytes (yet). */
     static const struct lpu_cost defaults[LPU_COST_COUNT] = LPU_COST_DEFAULTS;
     unsigned i;
 
     for (i = 0; i < LPU_COST_COUNT; i++) {
-        s->cost.base[i] = le32_to_cpu(defaults[i].base_cycles);
-        s->cost.rate[i] = le32_to_cpu(defaults[i].units_per_cycle);
+        s->cost.base[i] = defaults[i].base_cycles;
+        s->cost.rate[i] = defaults[i].units_per_cycle;
     }
 }
 
@@ -407,6 +408,8 @@ uint32_t lpu_v3_insn_decode(const LpuV3Segment *segs, uint32_t nsegs,
 
 /* ---- chunk plans ------------------------------------------------------ */
 
+#define LPU_V3_FFN_MIN_ROWS     8
+
 static uint64_t lpu_v3_div_up(uint64_t a, uint64_t b)
 {
     return a / b + (a % b != 0);
@@ -452,7 +455,14 @@ void lpu_v3_plan(const LpuV3Insn *in, LpuV3Plan *p)
         uint64_t row_macs = 3 * (uint64_t)d[2] * d[3];
         uint64_t row_scratch = 2 * (uint64_t)d[2] + 3 * (uint64_t)d[3];
 
-        p->rows = lpu_v3_clamp(LPU_V3_EXEC_STEP_WORK / row_macs, 1, d[1]);
+        /*
+         * BF16 and I8 weights are widened again for every chunk: at least
+         * LPU_V3_FFN_MIN_ROWS slots a chunk keep that below an eighth of
+         * the work, at the price of longer chunks for very wide experts.
+         */
+        p->rows = lpu_v3_clamp(LPU_V3_EXEC_STEP_WORK / row_macs,
+                               in->dtype == LPU_DT_F32 ? 1 :
+                               MIN(LPU_V3_FFN_MIN_ROWS, d[1]), d[1]);
         p->rows = MIN(p->rows, MAX(4 * LPU_V3_TENSOR_SCRATCH / row_scratch,
                                    1));
         p->row_chunks = lpu_v3_div_up(d[1], p->rows);

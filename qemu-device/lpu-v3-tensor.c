@@ -43,8 +43,7 @@ static float lpu_v3_bf16(const uint16_t *w)
  * scale = max|v| / 127 in binary32, or 1 if the row is all zero. A NaN
  * element quantises to 0 (the rules leave it open; this never traps).
  */
-static float lpu_v3_quant_row(const float *v, size_t k, float *qf,
-                              double *qd)
+static float lpu_v3_quant_row(const float *v, size_t k, float *q)
 {
     float amax = 0.0f, scale, r;
     size_t i;
@@ -66,76 +65,82 @@ static float lpu_v3_quant_row(const float *v, size_t k, float *qf,
         } else if (isnan(r)) {
             r = 0.0f;
         }
-        if (qf) {
-            qf[i] = r;
-        } else {
-            qd[i] = r;
-        }
+        q[i] = r;
     }
     return scale;
 }
 
 /*
  * I8: acc = the exact integer sum of qa[m][k] * qw[n][k], then
- * out = ((float)acc * sa[m]) * sw[n]. Integer-valued GEMM inputs keep every
- * partial sum exact (binary32 up to LPU_V3_I8_SGEMM_MAX_K, else binary64),
- * whatever order BLAS sums in and whether it fuses.
+ * out = ((float)acc * sa[m]) * sw[n]. The int8 values go through binary32
+ * GEMM in slices of at most LPU_V3_I8_SGEMM_MAX_K along K: every partial
+ * sum of a slice is below 2^24, so binary32 holds it exactly whatever
+ * order BLAS sums in and whether it fuses. With more than one slice the
+ * slices' sums add up in binary64, exact below 2^53 (K <= 2^20 gives at
+ * most 2^34).
  */
 static void lpu_v3_matmul_i8(const float *a, size_t m, size_t k,
                              const int8_t *w, const float *sw, size_t n,
                              float *out, size_t ldo)
 {
-    bool dbl = k > LPU_V3_I8_SGEMM_MAX_K;
-    size_t esz = dbl ? sizeof(double) : sizeof(float);
+    bool sliced = k > LPU_V3_I8_SGEMM_MAX_K;
     size_t mb = lpu_v3_clamp(LPU_V3_TENSOR_SCRATCH / k, 1, m);
     size_t nb = lpu_v3_clamp(LPU_V3_TENSOR_SCRATCH / k, 1, n);
-    g_autofree void *qa = NULL;
-    g_autofree void *qw = NULL;
+    g_autofree float *qa = NULL;
+    g_autofree float *qw = NULL;
     g_autofree float *sa = g_new(float, mb);
+    g_autofree float *part = NULL;
     g_autofree double *acc = NULL;
-    size_t m0, n0, i, j;
+    size_t m0, n0, k0, i, j;
 
     nb = MIN(nb, MAX(LPU_V3_TENSOR_SCRATCH / mb, 1));
-    qa = g_malloc(mb * k * esz);
-    qw = g_malloc(nb * k * esz);
-    if (dbl) {
+    qa = g_new(float, mb * k);
+    qw = g_new(float, nb * k);
+    if (sliced) {
+        part = g_new(float, mb * nb);
         acc = g_new(double, mb * nb);
     }
     for (m0 = 0; m0 < m; m0 += mb) {
         size_t mm = MIN(mb, m - m0);
 
         for (i = 0; i < mm; i++) {
-            sa[i] = lpu_v3_quant_row(a + (m0 + i) * k, k,
-                                     dbl ? NULL : (float *)qa + i * k,
-                                     dbl ? (double *)qa + i * k : NULL);
+            sa[i] = lpu_v3_quant_row(a + (m0 + i) * k, k, qa + i * k);
         }
         for (n0 = 0; n0 < n; n0 += nb) {
             size_t nn = MIN(nb, n - n0);
             const int8_t *wr = w + n0 * k;
 
             for (i = 0; i < nn * k; i++) {
-                if (dbl) {
-                    ((double *)qw)[i] = wr[i];
-                } else {
-                    ((float *)qw)[i] = wr[i];
-                }
+                qw[i] = wr[i];
             }
-            if (dbl) {
-                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, mm, nn,
-                            k, 1.0, qa, k, qw, k, 0.0, acc, nn);
-            } else {
+            if (!sliced) {
                 /* The exact sums land in out, then get scaled there. */
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, mm, nn,
                             k, 1.0f, qa, k, qw, k, 0.0f,
                             out + m0 * ldo + n0, ldo);
+                for (i = 0; i < mm; i++) {
+                    float *o = out + (m0 + i) * ldo + n0;
+
+                    for (j = 0; j < nn; j++) {
+                        o[j] = (o[j] * sa[i]) * sw[n0 + j];
+                    }
+                }
+                continue;
+            }
+            memset(acc, 0, mm * nn * sizeof(*acc));
+            for (k0 = 0; k0 < k; k0 += LPU_V3_I8_SGEMM_MAX_K) {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, mm, nn,
+                            MIN(LPU_V3_I8_SGEMM_MAX_K, k - k0), 1.0f,
+                            qa + k0, k, qw + k0, k, 0.0f, part, nn);
+                for (i = 0; i < mm * nn; i++) {
+                    acc[i] += part[i];
+                }
             }
             for (i = 0; i < mm; i++) {
                 float *o = out + (m0 + i) * ldo + n0;
 
                 for (j = 0; j < nn; j++) {
-                    float v = dbl ? (float)acc[i * nn + j] : o[j];
-
-                    o[j] = (v * sa[i]) * sw[n0 + j];
+                    o[j] = ((float)acc[i * nn + j] * sa[i]) * sw[n0 + j];
                 }
             }
         }

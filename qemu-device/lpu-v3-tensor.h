@@ -24,10 +24,10 @@
 #define LPU_V3_TENSOR_SCRATCH       (1u << 20)
 
 /*
- * Largest K for which an I8 product runs through binary32 GEMM: every
+ * Largest K for which an I8 product runs through one binary32 GEMM: every
  * partial sum of K products of two int8 values in -127..127 is then below
- * 2^24, so binary32 holds it exactly. Above it, binary64 GEMM (exact
- * below 2^53).
+ * 2^24, so binary32 holds it exactly. Longer rows go through it in slices
+ * of this many, whose sums add up in binary64 (exact below 2^53).
  */
 #define LPU_V3_I8_SGEMM_MAX_K       1040
 

@@ -54,7 +54,7 @@ static inline bool lpu_v3_time_ok(int64_t ns)
  * Work one timer callback of the tensor engine may do before it yields
  * back to the main loop, in multiply-accumulates; other work counts by
  * the LPU_V3_EXEC_*_WORK weights below. An instruction runs in chunks of
- * at most about this much work (see lpu-v3-exec.c), so a long program
+ * at most about this much work (see lpu_v3_plan()), so a long program
  * holds the main loop for milliseconds at a time, never for all of it.
  */
 #define LPU_V3_EXEC_STEP_WORK       (1ULL << 25)
@@ -238,9 +238,11 @@ uint32_t lpu_v3_copy_run(LpuV3Queue *q, uint64_t *budget, const char **why);
 int64_t lpu_v3_copy_ns(uint64_t size);
 const char *lpu_v3_copy_check_state(const LpuV3Queue *q);
 
-/* lpu-v3-exec.c */
+/* lpu-v3-insn.c (the rest of its interface is lpu-v3-insn.h) */
 void lpu_v3_cost_reset(LpuV3State *s);
 const char *lpu_v3_cost_check_state(const LpuV3State *s);
+
+/* lpu-v3-exec.c */
 uint32_t lpu_v3_exec_prepare(LpuV3Queue *q, const struct lpu_desc_exec *d,
                              const char **why);
 int64_t lpu_v3_exec_ns(const LpuV3Queue *q);

@@ -271,9 +271,9 @@ struct lpu_desc_fence {
  * LPU_PT_ENTRIES_PER_PAGE little-endian bus addresses of leaf pages, each
  * holding LPU_PT_ENTRIES_PER_PAGE bus addresses of LPU_PAGE_SIZE data pages
  * (page i of the segment is leaf[i / 512] entry i % 512). Directory, leaf
- * and data page addresses are LPU_PAGE_SIZE aligned. A table that breaks
- * these rules halts the queue with LPU_ERR_SEG_TABLE: it is a driver bug,
- * never a job's fault.
+ * and data page addresses, and an SRAM segment's base, are LPU_PAGE_SIZE
+ * aligned. A table that breaks these rules halts the queue with
+ * LPU_ERR_SEG_TABLE: it is a driver bug, never a job's fault.
  */
 #define LPU_PAGE_SIZE			4096
 #define LPU_PT_ENTRIES_PER_PAGE		(LPU_PAGE_SIZE / 8)
@@ -351,7 +351,9 @@ struct lpu_desc_copy {
  * Q_EXEC_REASON an LPU_EXEC_E_* reason and, for LPU_EXEC_E_OPERAND,
  * Q_FAULT_ADDR the operand's device address. Only DISPATCH and COMBINE can
  * still fail while the program runs (LPU_EXEC_E_INDEX: an index read from
- * memory out of range), and COPY to or from host memory (LPU_ERR_DMA).
+ * memory out of range), and COPY to or from host memory (LPU_ERR_DMA, or
+ * LPU_ERR_SEG_TABLE for a misaligned page-table entry: COPY's page tables
+ * are read while it runs, not up front).
  *
  * Control flow never depends on data: every instruction runs once, in
  * order, on shapes fixed in the program, so a program takes the same
@@ -370,6 +372,12 @@ struct lpu_desc_copy {
 #define LPU_EXEC_MAX_TOPK		32
 /* MATMUL and EXPERT_FFN: multiply-accumulates in one instruction. */
 #define LPU_EXEC_MAX_MACS		(1ULL << 36)
+/*
+ * EXPERT_FFN: H * F at most this (LPU_EXEC_E_LIMIT), so that one slot row
+ * of one expert, the engine's smallest step, stays a bounded amount of
+ * work (3 * H * F multiply-accumulates).
+ */
+#define LPU_EXEC_MAX_FFN_HF		(1U << 22)
 
 struct lpu_desc_exec {
 	struct lpu_desc_hdr hdr;
@@ -520,6 +528,7 @@ static inline __u64 lpu_qblock_size(__u64 g, __u64 n, __u64 k)
  *   op[3] xe f32 [E, C, H] (written), op[4] routing table (written,
  *   LPU_ROUTING_SIZE(E, C) bytes: i32 token[E][C], f32 weight[E][C],
  *   i32 load[E], i32 dropped[E]).
+ *   k is 1..min(E, LPU_EXEC_MAX_TOPK), C at least 1.
  *   For t = 0..T-1, then r = 0..k-1: e = idx[t][r] (0 <= e < E, else
  *   LPU_EXEC_E_INDEX); load[e]++; if e has fewer than C tokens, the next
  *   slot c of e gets token t and weight[t][r], and xe[e][c] = x[t];
@@ -535,6 +544,11 @@ static inline __u64 lpu_qblock_size(__u64 g, __u64 n, __u64 k)
 #define LPU_TOPK_SIGMOID		(1U << 0)
 #define LPU_TOPK_RENORM			(1U << 1)
 
+/* Routing table parts: byte offsets from its start, then its size. */
+#define LPU_ROUTING_TOKEN_OFFSET	0
+#define LPU_ROUTING_WEIGHT_OFFSET(e, c)	((__u64)(e) * (c) * 4)
+#define LPU_ROUTING_LOAD_OFFSET(e, c)	((__u64)(e) * (c) * 8)
+#define LPU_ROUTING_DROPPED_OFFSET(e, c) ((__u64)(e) * ((__u64)(c) * 8 + 4))
 #define LPU_ROUTING_SIZE(e, c)		((__u64)(e) * ((__u64)(c) + 1) * 8)
 
 /* Q_EXEC_REASON */
@@ -548,7 +562,7 @@ static inline __u64 lpu_qblock_size(__u64 g, __u64 n, __u64 k)
 #define LPU_EXEC_E_ALIGN		8	/* operand not LPU_EXEC_ALIGN */
 #define LPU_EXEC_E_ALIAS		9	/* output overlaps an operand */
 #define LPU_EXEC_E_INDEX		10	/* index out of range (runtime) */
-#define LPU_EXEC_E_LIMIT		11	/* more than LPU_EXEC_MAX_MACS */
+#define LPU_EXEC_E_LIMIT		11	/* over LPU_EXEC_MAX_MACS/_FFN_HF */
 #define LPU_EXEC_E_COUNT		12
 
 /* Q_EXEC_INSN when the descriptor itself is at fault */

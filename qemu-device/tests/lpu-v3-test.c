@@ -2749,17 +2749,17 @@ static void test_migrate_invalid_state(void)
 /* ---- tensor engine (EXEC) ---------------------------------------------- */
 
 /*
- * Every EXEC test runs on one segment table: VA(1) is 16 MiB of SRAM from
+ * Every EXEC test runs on one segment table: VA(1) is 64 MiB of SRAM from
  * offset 0 (tensors below X_TOP, the stats record at X_STATS, programs at
- * X_PROG), VA(2) 1 MiB of SRAM at 32 MiB, VA(3) a 256 KiB host buffer and
+ * X_PROG), VA(2) 1 MiB of SRAM at 96 MiB, VA(3) a 256 KiB host buffer and
  * VA(5) 1 MiB of SRAM at offset 0 again, i.e. the start of VA(1) under a
  * second name. Expected values are computed here, in plain loops that
  * follow lpu_hw.h's numerics rules.
  */
-#define X_TOP               (12 * MiB)
-#define X_STATS             (14 * MiB)
-#define X_PROG              (15 * MiB)
-#define X_SRAM2             (32 * MiB)
+#define X_TOP               (60 * MiB)
+#define X_STATS             (62 * MiB)
+#define X_PROG              (63 * MiB)
+#define X_SRAM2             (96 * MiB)
 
 typedef struct Exec {
     Lpu l;
@@ -2774,6 +2774,7 @@ typedef struct Exec {
 
 #define DIMS(...)           ((const uint32_t[5]) { __VA_ARGS__ })
 #define OPS(...)            ((const uint64_t[5]) { __VA_ARGS__ })
+#define F32                 LPU_DT_F32
 
 static struct lpu_insn mk(uint8_t opcode, uint8_t dtype, uint16_t flags,
                           const uint32_t *dim, const uint64_t *op)
@@ -2815,7 +2816,7 @@ static void exec_start(Exec *x)
     ring_setup(&x->l, &x->r, 1, 16, 8);
     x->sram = qpci_iomap(x->l.dev, LPU_BAR_SRAM, NULL).addr;
     buf_host(&x->l, &x->host, VA(3), 256 * KiB);
-    segs[0] = sram_seg(VA(1), 16 * MiB, 0);
+    segs[0] = sram_seg(VA(1), 64 * MiB, 0);
     segs[1] = sram_seg(VA(2), MiB, X_SRAM2);
     segs[2] = x->host.seg;
     segs[3] = sram_seg(VA(5), MiB, 0);
@@ -3252,16 +3253,23 @@ static void test_exec_matmul(void)
     exec_matmul_case(&x, LPU_DT_BF16, 3, 2, 9, 64);
     exec_matmul_case(&x, LPU_DT_I8, 2, 3, 5, 70);
     exec_matmul_case(&x, LPU_DT_I8, 1, 5, 7, 1040);
-    /* Above 1040 the exact sums need binary64. */
+    /* Above 1040 the exact sums go through slices of K. */
     exec_matmul_case(&x, LPU_DT_I8, 2, 3, 4, 1100);
+    exec_matmul_case(&x, LPU_DT_I8, 1, 2, 3, 2100);
+    /* 128 rows a chunk at N = K = 512: three chunks per batch. */
+    exec_matmul_case(&x, LPU_DT_I8, 2, 300, 512, 512);
+    exec_matmul_case(&x, LPU_DT_F32, 1, 300, 512, 512);
     g_assert_cmpuint(rd(&x.l, LPU_REG_ERROR_COUNT), ==, 0);
     exec_stop(&x);
 }
 
-/* EXPERT_FFN, with and without a routing table. */
-static void exec_ffn_case(Exec *x, unsigned dtype, bool routed)
+/*
+ * EXPERT_FFN of G experts with C slots, with and without a routing table
+ * (in which some slots hold no token).
+ */
+static void exec_ffn_case(Exec *x, unsigned dtype, bool routed, size_t g,
+                          size_t c, size_t h, size_t f)
 {
-    const size_t g = 2, c = 3, h = 16, f = 8;
     g_autofree float *xin = x_floats(x, g * c * h, 1.0f);
     g_autofree float *gu = g_new(float, c * 2 * f);
     g_autofree float *act = g_new(float, c * f);
@@ -3269,14 +3277,14 @@ static void exec_ffn_case(Exec *x, unsigned dtype, bool routed)
     g_autofree double *bound = g_new(double, g * c * h);
     g_autofree double *b2 = g_new(double, c * 2 * f);
     g_autofree float *got = NULL;
-    int32_t token[2][3] = { { 4, 0, -1 }, { -1, 2, 5 } };
-    uint8_t routing[LPU_ROUTING_SIZE(2, 3)];
+    g_autofree int32_t *routing = g_new0(int32_t, LPU_ROUTING_SIZE(g, c) / 4);
     struct lpu_insn prog[1];
     uint64_t vx, v13, v2, vo, vr = 0;
     Weights w13, w2;
-    size_t e, r, i;
+    size_t e, r, i, empty = 0;
 
-    g_test_message("EXPERT_FFN dtype %u%s", dtype, routed ? ", routed" : "");
+    g_test_message("EXPERT_FFN dtype %u G %zu C %zu H %zu F %zu%s", dtype, g,
+                   c, h, f, routed ? ", routed" : "");
     x->next = 0;
     weights_new(x, &w13, dtype, g, 2 * f, h);
     weights_new(x, &w2, dtype, g, h, f);
@@ -3285,10 +3293,11 @@ static void exec_ffn_case(Exec *x, unsigned dtype, bool routed)
     v2 = weights_put(x, &w2);
     vo = x_new(x, g * c * h * 4);
     if (routed) {
-        memset(routing, 0, sizeof(routing));
-        memcpy(routing, token, sizeof(token));
-        vr = x_new(x, sizeof(routing));
-        x_put(x, vr, routing, sizeof(routing));
+        for (i = 0; i < g * c; i++) {
+            routing[i] = (i % 5 == 2 || i % 7 == 3) ? -1 : i % 11;
+        }
+        vr = x_new(x, LPU_ROUTING_SIZE(g, c));
+        x_put(x, vr, routing, LPU_ROUTING_SIZE(g, c));
     }
     prog[0] = mk(LPU_INSN_EXPERT_FFN, dtype, 0, DIMS(g, c, h, f),
                  OPS(vx, v13, v2, vo, vr));
@@ -3308,32 +3317,41 @@ static void exec_ffn_case(Exec *x, unsigned dtype, bool routed)
                 /* Error carried over from the first product. */
                 bound[(e * c + r) * h + i] *= 4;
             }
-            if (routed && token[e][r] == -1) {
+            if (routed && routing[e * c + r] == -1) {
                 memset(want + (e * c + r) * h, 0, h * 4);
+                empty++;
             }
         }
     }
     got = x_read(x, vo, g * c * h);
     check_close(dtype, got, want, bound, g * c * h, "out");
-    if (routed) {
-        /* Slots without a token are exactly zero. */
-        g_assert(all_zero((uint8_t *)(got + 2 * h), h * 4));
-        g_assert(all_zero((uint8_t *)(got + 3 * h), h * 4));
+    /* Slots without a token are exactly zero. */
+    for (i = 0; routed && i < g * c; i++) {
+        if (routing[i] == -1) {
+            g_assert(all_zero((uint8_t *)(got + i * h), h * 4));
+        }
     }
+    g_assert(!routed || empty);
     weights_free(&w13);
     weights_free(&w2);
 }
 
 static void test_exec_ffn(void)
 {
+    static const unsigned dtypes[] = { LPU_DT_F32, LPU_DT_BF16, LPU_DT_I8 };
     Exec x;
+    unsigned i;
 
     exec_start(&x);
-    exec_ffn_case(&x, LPU_DT_F32, false);
-    exec_ffn_case(&x, LPU_DT_F32, true);
-    exec_ffn_case(&x, LPU_DT_BF16, true);
-    exec_ffn_case(&x, LPU_DT_I8, false);
-    exec_ffn_case(&x, LPU_DT_I8, true);
+    for (i = 0; i < ARRAY_SIZE(dtypes); i++) {
+        exec_ffn_case(&x, dtypes[i], false, 2, 3, 16, 8);
+        exec_ffn_case(&x, dtypes[i], true, 2, 3, 16, 8);
+    }
+    /* 85 slots a chunk at H 256, F 512: three chunks per expert. */
+    exec_ffn_case(&x, LPU_DT_I8, true, 2, 200, 256, 512);
+    exec_ffn_case(&x, LPU_DT_BF16, false, 1, 90, 256, 512);
+    /* Both products sliced along K (H and F above 1040). */
+    exec_ffn_case(&x, LPU_DT_I8, true, 2, 5, 1100, 1050);
     exec_stop(&x);
 }
 
@@ -3626,6 +3644,79 @@ static void test_exec_router(void)
     exec_stop(&x);
 }
 
+/*
+ * DISPATCH and COMBINE over more slots than one chunk holds (128 rows of
+ * H = 16384): the routing chunk, then two chunks of slot rows each.
+ */
+static void test_exec_router_chunks(void)
+{
+    enum { T = 64, H = 16384, E = 4, K = 2, C = 40 };
+    Exec x;
+    g_autofree float *xin = NULL;
+    g_autofree float *w = NULL;
+    g_autofree float *out0 = NULL;
+    g_autofree float *want_xe = g_new0(float, E * C * H);
+    g_autofree float *want = NULL;
+    g_autofree float *got = NULL;
+    int32_t idx[T * K], token[E * C], load[E] = { 0 };
+    float slot_w[E * C];
+    struct lpu_insn prog[2];
+    uint64_t vx, vi, vw, vxe, vrt, vout;
+    unsigned i, t, e, h;
+
+    exec_start(&x);
+    xin = x_floats(&x, T * H, 1.0f);
+    w = x_floats(&x, T * K, 1.0f);
+    out0 = x_floats(&x, T * H, 1.0f);
+    for (i = 0; i < T * K; i++) {
+        /* Expert 0 twice as popular: it overflows, the others do not. */
+        idx[i] = (i * 7 + i / 5) % (E + 2) % E;
+    }
+    vx = x_tensor(&x, xin, T * H);
+    vi = x_new(&x, sizeof(idx));
+    x_put(&x, vi, idx, sizeof(idx));
+    vw = x_tensor(&x, w, T * K);
+    vxe = x_new(&x, E * C * H * 4);
+    vrt = x_new(&x, LPU_ROUTING_SIZE(E, C));
+    vout = x_tensor(&x, out0, T * H);
+    prog[0] = mk(LPU_INSN_DISPATCH, F32, 0, DIMS(T, H, E, K, C),
+                 OPS(vx, vi, vw, vxe, vrt));
+    prog[1] = mk(LPU_INSN_COMBINE, F32, 0, DIMS(T, H, E, C),
+                 OPS(vxe, vrt, vout));
+    exec_run(&x, prog, 2);
+
+    for (i = 0; i < E * C; i++) {
+        token[i] = -1;
+        slot_w[i] = 0;
+    }
+    for (i = 0; i < T * K; i++) {
+        e = idx[i];
+        if (load[e] < C) {
+            token[e * C + load[e]] = i / K;
+            slot_w[e * C + load[e]] = w[i];
+            memcpy(want_xe + (e * C + load[e]) * H, xin + i / K * H, H * 4);
+        }
+        load[e]++;
+    }
+    g_assert_cmpint(load[0], >, C);
+    got = x_read(&x, vxe, E * C * H);
+    g_assert(!memcmp(got, want_xe, E * C * H * 4));
+    g_free(got);
+
+    want = g_memdup2(out0, T * H * 4);
+    for (i = 0; i < E * C; i++) {
+        t = token[i];
+        for (h = 0; token[i] >= 0 && h < H; h++) {
+            float p = slot_w[i] * want_xe[i * H + h];
+
+            want[t * H + h] = want[t * H + h] + p;
+        }
+    }
+    got = x_read(&x, vout, T * H);
+    check_exact(got, want, T * H, "combine");
+    exec_stop(&x);
+}
+
 /* COPY instructions between host memory and SRAM. */
 static void test_exec_copy(void)
 {
@@ -3776,7 +3867,6 @@ typedef struct BadInsn {
 #define X_NAN               0x7fc00000u
 #define X_MINUS1            0xbf800000u
 #define X_INF               0x7f800000u
-#define F32                 LPU_DT_F32
 
 static void test_exec_refusals(void)
 {
@@ -4517,6 +4607,7 @@ int main(int argc, char **argv)
     qtest_add_func("lpu-v3/exec-expert-ffn", test_exec_ffn);
     qtest_add_func("lpu-v3/exec-elementwise-norm", test_exec_elementwise);
     qtest_add_func("lpu-v3/exec-router", test_exec_router);
+    qtest_add_func("lpu-v3/exec-router-chunks", test_exec_router_chunks);
     qtest_add_func("lpu-v3/exec-copy", test_exec_copy);
     qtest_add_func("lpu-v3/exec-cycles", test_exec_cycles);
     qtest_add_func("lpu-v3/exec-refusals", test_exec_refusals);

@@ -2,6 +2,7 @@
 /*
  * lpu-compile --check FILE: run a schedule file through lpu_sched_parse(),
  * the loader's own checks, and say what it holds or why it is refused.
+ * sched_read() is also how --describe reads its file.
  */
 #include <endian.h>
 #include <errno.h>
@@ -18,16 +19,15 @@
 /* Schedules the loader would take: slot images are at most 16 GiB. */
 #define CHECK_MAX_SIZE	(17ULL << 30)
 
-int check_file(const char *path)
+int sched_read(const char *path, uint8_t **bufp, struct lpu_sched_view *v)
 {
-	const struct lpu_sched_manifest *m;
-	struct lpu_sched_view v;
 	struct stat st;
 	uint8_t *buf = NULL;
 	size_t got = 0;
 	char msg[256];
 	int fd, ret;
 
+	*bufp = NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return err("%s: %s", path, strerror(errno));
@@ -53,11 +53,23 @@ int check_file(const char *path)
 		free(buf);
 		return err("%s: cannot read", path);
 	}
-	ret = lpu_sched_parse(buf, got, &v, msg, sizeof(msg));
+	ret = lpu_sched_parse(buf, got, v, msg, sizeof(msg));
 	if (ret) {
 		free(buf);
 		return err("%s: %s (%s)", path, msg, strerror(-ret));
 	}
+	*bufp = buf;
+	return 0;
+}
+
+int check_file(const char *path)
+{
+	const struct lpu_sched_manifest *m;
+	struct lpu_sched_view v;
+	uint8_t *buf;
+
+	if (sched_read(path, &buf, &v))
+		return -1;
 	m = v.manifest;
 	printf("%s: schedule %u.%u for hw %u.%u, %s '%s': %u blocks, H %u, F %u, E %u, k %u, shared %u x %u, T %u, C %u, weights dtype %u; %u slots, %u tensors, %u instructions, %u inputs/outputs\n",
 	       path, le16toh(v.hdr->version_major), le16toh(v.hdr->version_minor),

@@ -9,6 +9,8 @@
  * model.c       the weights: located by naming, checked, converted
  * program.c     scratch tensors, the instruction stream, inputs/outputs
  * container.c   the schedule file, sealed and checked by lpu_sched_parse()
+ * check.c       --check: a schedule file read and checked as a loader would
+ * describe.c    --describe: a checked schedule file as a JSON document
  */
 #ifndef LPU_COMPILE_H
 #define LPU_COMPILE_H
@@ -156,6 +158,7 @@ struct options {
 	int program_host;
 	const char *dump_name, *dump_file;
 	const char *check;
+	const char *describe;
 	int quiet;
 };
 
@@ -181,8 +184,40 @@ int model_plan(struct compile *c);
 int model_fill(struct compile *c, const struct checkpoint *ck);
 int program_build(struct compile *c);
 
+/*
+ * Where the parts of a routing table of @e experts x @c slots start (the
+ * DISPATCH rule of uapi/lpu_hw.h: i32 token[E][C], f32 weight[E][C],
+ * i32 load[E], i32 dropped[E]; LPU_ROUTING_SIZE(e, c) bytes in all).
+ * Callers keep e and c within LPU_EXEC_MAX_DIM, so nothing overflows.
+ */
+struct routing_layout {
+	uint64_t token, weight, load, dropped;
+};
+
+static inline struct routing_layout routing_layout(uint64_t e, uint64_t c)
+{
+	struct routing_layout r = {
+		.token = LPU_ROUTING_TOKEN_OFFSET,
+		.weight = LPU_ROUTING_WEIGHT_OFFSET(e, c),
+		.load = LPU_ROUTING_LOAD_OFFSET(e, c),
+		.dropped = LPU_ROUTING_DROPPED_OFFSET(e, c),
+	};
+
+	return r;
+}
+
 /* ---- check.c ---- */
+struct lpu_sched_view;
+/*
+ * Read @path and check it with lpu_sched_parse(); on success *@buf holds
+ * the file (free() it after the view). Errors are printed, returns -1.
+ */
+int sched_read(const char *path, uint8_t **buf, struct lpu_sched_view *v);
 int check_file(const char *path);
+
+/* ---- describe.c ---- */
+/* Print the checked schedule @path as JSON on stdout; -1 if refused. */
+int describe_file(const char *path);
 
 /* ---- container.c ---- */
 int container_write(const struct compile *c, const char *path);

@@ -4,6 +4,7 @@
  * (config.json + *.safetensors, Mixtral or DeepSeek-MoE/Qwen-MoE naming)
  * into an LPU schedule for a fixed number of tokens per run.
  * Exit status: 0 written, 1 bad checkpoint or I/O error, 2 bad usage.
+ * --check and --describe read a schedule instead (check.c, describe.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,6 +20,7 @@ static void print_usage(FILE *f)
 	fprintf(f,
 		"usage: lpu-compile CHECKPOINT_DIR -o OUT.lpus --tokens T [options]\n"
 		"       lpu-compile --check FILE.lpus\n"
+		"       lpu-compile --describe FILE.lpus\n"
 		"  -o, --output FILE          the schedule to write\n"
 		"  -t, --tokens T             tokens per run (rows of the input x)\n"
 		"  -c, --capacity-factor F    expert capacity C = ceil(F * T * k / E),\n"
@@ -31,6 +33,12 @@ static void print_usage(FILE *f)
 		"                             tensor NAME (e.g. block0.w13) to FILE\n"
 		"  -q, --quiet                no summary line\n"
 		"      --check FILE           check a schedule as a loader would (exit 0 or 1)\n"
+		"      --describe FILE        check a schedule, then print it as JSON: header,\n"
+		"                             manifest, slots (with the file offset and length\n"
+		"                             of each slot image), tensors, inputs/outputs and\n"
+		"                             every instruction with names for opcodes, dtypes\n"
+		"                             and flags and operands as {slot, offset}\n"
+		"                             (exit 0, or 1 with the parser's message)\n"
 		"  -h, --help                 this text\n"
 		"  -V, --version              compiler and format version\n");
 }
@@ -62,6 +70,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "dump-tensor", required_argument, NULL, 'D' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "check", required_argument, NULL, 'C' },
+		{ "describe", required_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -128,6 +137,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'C':
 			o->check = optarg;
 			break;
+		case 'J':
+			o->describe = optarg;
+			break;
 		case 'h':
 			print_usage(stdout);
 			exit(0);
@@ -143,10 +155,15 @@ static int parse_args(int argc, char **argv, struct options *o)
 			return 2;
 		}
 	}
-	if (o->check) {
+	if (o->check && o->describe) {
+		fprintf(stderr, "lpu-compile: --check or --describe, not both\n");
+		return 2;
+	}
+	if (o->check || o->describe) {
 		if (optind == argc)
 			return 0;
-		fprintf(stderr, "lpu-compile: --check takes no checkpoint directory\n");
+		fprintf(stderr, "lpu-compile: --%s takes no checkpoint directory\n",
+			o->check ? "check" : "describe");
 		return 2;
 	}
 	if (optind != argc - 1) {
@@ -201,9 +218,11 @@ int main(int argc, char **argv)
 	if (!c)
 		return err("out of memory") ? 1 : 1;
 	ret = parse_args(argc, argv, &c->opt);
-	if (ret || c->opt.check) {
-		if (!ret)
+	if (ret || c->opt.check || c->opt.describe) {
+		if (!ret && c->opt.check)
 			ret = check_file(c->opt.check) ? 1 : 0;
+		else if (!ret)
+			ret = describe_file(c->opt.describe) ? 1 : 0;
 		free(c);
 		return ret;
 	}

@@ -220,6 +220,7 @@ int program_build(struct compile *c)
 	struct plan *p = &c->plan;
 	uint32_t t = c->opt.tokens, h = m->hidden, e = m->experts, k = m->top_k;
 	uint64_t rbytes = LPU_ROUTING_SIZE(e, c->capacity);
+	struct routing_layout rl = routing_layout(e, c->capacity);
 	char name[LPU_SCHED_NAME_LEN];
 	struct scratch s = { 0 };
 	int in, y, ret, slot;
@@ -266,11 +267,11 @@ int program_build(struct compile *c)
 		table = (p->slots[c->slot_output].size + LPU_EXEC_ALIGN - 1) &
 			~(uint64_t)(LPU_EXEC_ALIGN - 1);
 		snprintf(name, sizeof(name), "block%u.expert_load", b);
-		out = plan_tensor_at(p, c->slot_output, table + rbytes - 8ULL * e, name,
+		out = plan_tensor_at(p, c->slot_output, table + rl.load, name,
 				     LPU_DT_I32, 1, (uint32_t[]){ e });
 		ret = add_io(c, out, LPU_IO_OUTPUT, LPU_IO_EXPERT_LOAD, b);
 		snprintf(name, sizeof(name), "block%u.expert_dropped", b);
-		out = ret ? -1 : plan_tensor_at(p, c->slot_output, table + rbytes - 4ULL * e,
+		out = ret ? -1 : plan_tensor_at(p, c->slot_output, table + rl.dropped,
 						name, LPU_DT_I32, 1, (uint32_t[]){ e });
 		ret = ret ? ret : add_io(c, out, LPU_IO_OUTPUT, LPU_IO_EXPERT_DROPPED, b);
 		ret = ret ? ret : copy(c, DRM_LPU_EXEC_SLOT_ADDR(c->slot_output) + table,

@@ -2,113 +2,119 @@
 # SPDX-License-Identifier: MIT
 """Run an LPU schedule file on the host, instruction by instruction.
 
-A check of lpu-compile's output that needs no card: the program is read
-from the file and executed with the numerics of reference.py (the rules of
-uapi/lpu_hw.h), on buffers laid out exactly as the slots say. If the
-compiler got an address, a shape, a dtype or the order of the blocks wrong,
-its outputs differ from reference.py's, which computes the same model from
-the checkpoint without any schedule.
+A check of lpu-compile's output that needs no card: the program is
+executed with the numerics of reference.py (the rules of uapi/lpu_hw.h),
+on buffers laid out exactly as the slots say. If the compiler got an
+address, a shape, a dtype or the order of the blocks wrong, its outputs
+differ from reference.py's, which computes the same model from the
+checkpoint without any schedule.
 
-  sched_interp.py SCHEDULE.lpus --input x.npy --out DIR
+The file is read through `lpu-compile --describe`, which checks it with
+the loader's parser and prints it as JSON: opcodes, dtypes, flags, roles
+and directions by name, every operand as {slot, offset} (with the scales
+of an int8 weight and the parts of a routing table), and the file offset
+and length of each slot image. So nothing of the binary format (layouts,
+magic, enum values, the address encoding) is written down here; the
+headers in uapi/ stay its only definition.
+
+  sched_interp.py SCHEDULE.lpus --input x.npy --out DIR [--lpu-compile PATH]
 """
 import argparse
+import json
 import os
-import struct
+import subprocess
 import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 import reference as ref  # noqa: E402
 import safetensors_io  # noqa: E402
 
-F32, I32 = np.dtype("<f4"), np.dtype("<i4")
-DT_F32, DT_BF16, DT_I8, DT_I32 = 1, 2, 3, 4
-SLOT_SHIFT = 32
+# Element types by their uapi names: how numpy holds one element.
+NP_DTYPE = {"F32": np.dtype("<f4"), "I32": np.dtype("<i4"),
+            "BF16": np.dtype("<u2"), "I8": np.dtype("i1")}
+F32, I32 = NP_DTYPE["F32"], NP_DTYPE["I32"]
+DEFAULT_COMPILE = os.path.join(HERE, "..", "..", "build", "bin", "lpu-compile")
 
 
-class Schedule:
-    def __init__(self, path):
-        with open(path, "rb") as f:
-            self.raw = f.read()
-        r = self.raw
-        if r[:8] != b"LPUSCHED":
-            raise SystemExit("sched_interp: %s: not a schedule" % path)
-        nsec, table = struct.unpack_from("<IQ", r, 28)
-        self.sec = {}
-        for i in range(nsec):
-            typ, _, off, size, _ = struct.unpack_from("<IIQQI", r, table + 32 * i)
-            self.sec[typ] = (i, off, size)
-        _, off, _ = self.sec[1]
-        m = struct.unpack_from("<16I2Q", r, off)
-        keys = ("arch blocks hidden ffn experts top_k num_shared shared_ffn tokens "
-                "capacity weight_dtype act_dtype router_flags rms_eps capacity_factor "
-                "insn_count program stats").split()
-        self.m = dict(zip(keys, m))
-        _, off, size = self.sec[2]
-        self.slots = [struct.unpack_from("<QIIIIQ", r, off + 32 * i) for i in range(size // 32)]
-        _, off, size = self.sec[3]
-        self.tensors = []
-        for i in range(size // 96):
-            name = r[off + 96 * i:off + 96 * i + 48].split(b"\0")[0].decode()
-            slot, dt, toff, nbytes, rank = struct.unpack_from("<IIQQI", r, off + 96 * i + 48)
-            shape = struct.unpack_from("<4I", r, off + 96 * i + 76)[:rank]
-            self.tensors.append((name, slot, dt, toff, nbytes, shape))
-        _, off, size = self.sec[4]
-        self.program = [struct.unpack_from("<BBH5I5Q", r, off + 64 * i) for i in range(size // 64)]
-        _, off, size = self.sec[5]
-        self.io = [struct.unpack_from("<4I", r, off + 16 * i) for i in range(size // 16)]
+def fail(msg):
+    raise SystemExit("sched_interp: " + msg)
+
+
+def describe(compiler, path):
+    """The schedule as lpu-compile --describe prints it (checked by the
+    loader's parser: a refused file stops here with its message)."""
+    try:
+        r = subprocess.run([compiler, "--describe", path], capture_output=True)
+    except OSError as e:
+        fail("%s: %s (--lpu-compile PATH)" % (compiler, e.strerror))
+    if r.returncode != 0:
+        fail("%s --describe %s: exit %d: %s" % (compiler, path, r.returncode,
+                                              r.stderr.decode(errors="replace").strip()))
+    return json.loads(r.stdout)
 
 
 class Machine:
-    def __init__(self, s):
+    """One bytearray per slot, each starting with its image from the file."""
+
+    def __init__(self, desc, raw):
         self.mem = []
-        index_of = {sec[0]: typ for typ, sec in s.sec.items()}
-        for size, _, _, init, _, init_off in s.slots:
-            buf = bytearray(size)
-            if init != 0xffffffff:
-                _, off, sec_size = s.sec[index_of[init]]
-                n = min(size, sec_size - init_off)
-                buf[:n] = s.raw[off + init_off:off + init_off + n]
+        for s in desc["slots"]:
+            buf = bytearray(s["size"])
+            init = s["init"]
+            if init is not None:
+                at, n = init["file_offset"], init["length"]
+                if at + n > len(raw):
+                    fail("slot %d: image [%d, +%d) beyond the file" % (s["index"], at, n))
+                buf[:n] = raw[at:at + n]
             self.mem.append(buf)
 
-    def view(self, addr, nbytes):
-        slot, off = (addr >> SLOT_SHIFT) - 1, addr & 0xffffffff
+    def view(self, op, nbytes):
+        if op is None or "slot" not in op:
+            fail("operand %s is in no slot" % op)
+        slot, off = op["slot"], op["offset"]
         buf = self.mem[slot]
         if off + nbytes > len(buf):
-            raise SystemExit("sched_interp: access 0x%x + %d outside slot %d" % (addr, nbytes, slot))
+            fail("access slot %d offset %d + %d bytes outside the slot" % (slot, off, nbytes))
         return memoryview(buf)[off:off + nbytes]
 
-    def f32(self, addr, shape):
+    def read(self, op, dtype, shape):
         n = int(np.prod(shape))
-        return np.frombuffer(self.view(addr, 4 * n), dtype=F32).reshape(shape).copy()
+        return np.frombuffer(self.view(op, dtype.itemsize * n), dtype=dtype).reshape(shape).copy()
 
-    def i32(self, addr, shape):
-        n = int(np.prod(shape))
-        return np.frombuffer(self.view(addr, 4 * n), dtype=I32).reshape(shape).copy()
+    def f32(self, op, shape):
+        return self.read(op, F32, shape)
 
-    def put(self, addr, arr):
+    def i32(self, op, shape):
+        return self.read(op, I32, shape)
+
+    def put(self, op, arr):
         b = np.ascontiguousarray(arr).tobytes()
-        self.view(addr, len(b))[:] = b
+        self.view(op, len(b))[:] = b
 
-    def weights(self, addr, dtype, g, n, k):
+    def weights(self, op, dtype, g, n, k):
         """[g] list of reference Weight-like objects of [n, k]."""
         out = []
-        if dtype == DT_I8:
-            vals = np.frombuffer(self.view(addr, g * n * k), dtype=np.int8).reshape(g, n, k)
-            soff = (g * n * k + 63) // 64 * 64
-            scales = self.f32(addr + soff, (g, n))
+        if dtype == "I8":
+            if "scales" not in op:
+                fail("int8 weight operand %s without scales" % op)
+            vals = self.read(op, NP_DTYPE["I8"], (g, n, k))
+            scales = self.f32(op["scales"], (g, n))
             for i in range(g):
                 w = ref.Weight.__new__(ref.Weight)
                 w.dtype, w.q, w.s = "int8", vals[i].astype(np.float64), scales[i]
                 w.qt = np.ascontiguousarray(w.q.T)
                 out.append(w)
             return out
-        if dtype == DT_BF16:
-            bits = np.frombuffer(self.view(addr, 2 * g * n * k), dtype="<u2")
+        if dtype == "BF16":
+            bits = self.read(op, NP_DTYPE["BF16"], (g * n * k,))
             arr = safetensors_io.bf16_bits_to_f32(bits).reshape(g, n, k)
+        elif dtype == "F32":
+            arr = self.f32(op, (g, n, k))
         else:
-            arr = self.f32(addr, (g, n, k))
+            fail("weight dtype %s" % dtype)
         for i in range(g):
             w = ref.Weight.__new__(ref.Weight)
             w.dtype, w.w = "f32", arr[i]
@@ -116,40 +122,51 @@ class Machine:
         return out
 
 
-def execute(s, mach):
-    for pc, (op, dt, flags, *rest) in enumerate(s.program):
-        d, a = rest[:5], rest[5:]
-        if op == 0x01:  # COPY
+def routing(op):
+    if op is None or "routing" not in op:
+        fail("routing table operand %s without its parts" % op)
+    return op["routing"]
+
+
+def execute(desc, mach):
+    for pc, insn in enumerate(desc["program"]):
+        op, dt, flags = insn["opcode"], insn["dtype"], insn["flags"]
+        d, a = insn["dims"], insn["ops"]
+        if op == "COPY":
             mach.view(a[1], d[0])[:] = bytes(mach.view(a[0], d[0]))
-        elif op == 0x10:  # MATMUL
+        elif op == "MATMUL":
             m_, n_, k_, g_ = d[:4]
             x = mach.f32(a[0], (g_, m_, k_))
             ws = mach.weights(a[1], dt, g_, n_, k_)
             mach.put(a[2], np.stack([ref.matmul(x[i], ws[i]) for i in range(g_)]))
-        elif op == 0x11:  # EXPERT_FFN
+        elif op == "EXPERT_FFN":
             g_, c_, h_, f_ = d[:4]
             x = mach.f32(a[0], (g_, c_, h_))
             w13 = mach.weights(a[1], dt, g_, 2 * f_, h_)
             w2 = mach.weights(a[2], dt, g_, h_, f_)
-            tok = mach.i32(a[4], (g_, c_)) if a[4] else np.zeros((g_, c_), np.int32)
+            if a[4] is not None:
+                tok = mach.i32(routing(a[4])["token"], (g_, c_))
+            else:
+                tok = np.zeros((g_, c_), np.int32)
             out = np.zeros((g_, c_, h_), np.float32)
             for i in range(g_):
                 used = tok[i] != -1
                 if used.any():
                     out[i][used] = ref.ffn(x[i][used], w13[i], w2[i], f_)
             mach.put(a[3], out)
-        elif op == 0x20:  # ADD
+        elif op == "ADD":
             mach.put(a[2], mach.f32(a[0], (d[0],)) + mach.f32(a[1], (d[0],)))
-        elif op == 0x30:  # RMSNORM
+        elif op == "RMSNORM":
             m_, n_ = d[:2]
-            eps = np.frombuffer(struct.pack("<I", d[2]), dtype=F32)[0]
+            eps = np.float32(insn["epsilon"])
             mach.put(a[2], ref.rmsnorm(mach.f32(a[0], (m_, n_)), mach.f32(a[1], (n_,)), eps))
-        elif op == 0x40:  # TOPK
+        elif op == "TOPK":
             t_, e_, k_ = d[:3]
-            idx, w = ref.topk(mach.f32(a[0], (t_, e_)), k_, bool(flags & 1), bool(flags & 2))
+            idx, w = ref.topk(mach.f32(a[0], (t_, e_)), k_, "SIGMOID" in flags,
+                              "RENORM" in flags)
             mach.put(a[1], idx.astype(I32))
             mach.put(a[2], w)
-        elif op == 0x41:  # DISPATCH
+        elif op == "DISPATCH":
             t_, h_, e_, k_, c_ = d
             x = mach.f32(a[0], (t_, h_))
             idx, w = mach.i32(a[1], (t_, k_)), mach.f32(a[2], (t_, k_))
@@ -162,21 +179,29 @@ def execute(s, mach):
                 tok[e, :len(ts)] = ts
                 wt[e, :len(ts)] = ws
             mach.put(a[3], xe)
-            mach.put(a[4], np.concatenate([tok.ravel().view(np.uint32), wt.ravel().view(np.uint32),
-                                           load.view(np.uint32), dropped.view(np.uint32)]))
-        elif op == 0x42:  # COMBINE
+            rt = routing(a[4])
+            mach.put(rt["token"], tok)
+            mach.put(rt["weight"], wt)
+            mach.put(rt["load"], load.astype(I32))
+            mach.put(rt["dropped"], dropped.astype(I32))
+        elif op == "COMBINE":
             t_, h_, e_, c_ = d[:4]
             ye = mach.f32(a[0], (e_, c_, h_))
-            tok = mach.i32(a[1], (e_, c_))
-            wt = mach.f32(a[1] + 4 * e_ * c_, (e_, c_))
+            rt = routing(a[1])
+            tok = mach.i32(rt["token"], (e_, c_))
+            wt = mach.f32(rt["weight"], (e_, c_))
             x = mach.f32(a[2], (t_, h_))
             for e in range(e_):
                 used = tok[e] != -1
                 x[tok[e][used]] = x[tok[e][used]] + wt[e][used][:, None] * ye[e][used]
             mach.put(a[2], x)
         else:
-            raise SystemExit("sched_interp: instruction %d: opcode 0x%x not emitted by lpu-compile"
-                             % (pc, op))
+            fail("instruction %d: opcode %s not emitted by lpu-compile" % (pc, op))
+
+
+def tensor_op(desc, io):
+    t = desc["tensors"][io["tensor"]]
+    return t, {"slot": t["slot"], "offset": t["offset"]}
 
 
 def main(argv):
@@ -184,24 +209,30 @@ def main(argv):
     p.add_argument("schedule")
     p.add_argument("--input", required=True)
     p.add_argument("--out", required=True)
+    p.add_argument("--lpu-compile", default=os.environ.get("LPU_COMPILE", DEFAULT_COMPILE),
+                   help="the lpu-compile that reads the file (default: build/bin/lpu-compile "
+                   "of this tree, or $LPU_COMPILE)")
     a = p.parse_args(argv)
-    s = Schedule(a.schedule)
-    mach = Machine(s)
+    desc = describe(a.lpu_compile, a.schedule)
+    with open(a.schedule, "rb") as f:
+        raw = f.read()
+    mach = Machine(desc, raw)
     x = np.load(a.input).astype(np.float32)
-    for tensor, direction, _, _ in s.io:
-        name, slot, _, off, nbytes, shape = s.tensors[tensor]
-        if direction == 1:
-            if x.shape != tuple(shape):
-                raise SystemExit("sched_interp: input %s is %s, not %s" % (name, x.shape, shape))
-            mach.put(((slot + 1) << SLOT_SHIFT) + off, x)
-    execute(s, mach)
+    for io in desc["io"]:
+        if io["direction"] == "INPUT":
+            t, op = tensor_op(desc, io)
+            if x.shape != tuple(t["shape"]):
+                fail("input %s is %s, not %s" % (t["name"], x.shape, t["shape"]))
+            mach.put(op, x)
+    execute(desc, mach)
     os.makedirs(a.out, exist_ok=True)
-    for tensor, direction, _, _ in s.io:
-        name, slot, dt, off, nbytes, shape = s.tensors[tensor]
-        if direction == 2:
-            addr = ((slot + 1) << SLOT_SHIFT) + off
-            arr = mach.f32(addr, shape) if dt == DT_F32 else mach.i32(addr, shape)
-            np.save(os.path.join(a.out, name + ".npy"), arr)
+    for io in desc["io"]:
+        if io["direction"] == "OUTPUT":
+            t, op = tensor_op(desc, io)
+            if t["dtype"] not in ("F32", "I32"):
+                fail("output %s of dtype %s" % (t["name"], t["dtype"]))
+            arr = mach.read(op, NP_DTYPE[t["dtype"]], tuple(t["shape"]))
+            np.save(os.path.join(a.out, t["name"] + ".npy"), arr)
     return 0
 
 

@@ -6,8 +6,11 @@
 # checks (lpu-compile --check), runs on the host interpreter
 # (tools/moe/sched_interp.py) to exactly the outputs of the independent
 # numpy reference, and stores the very weight bytes the reference's own
-# conversion gives (int8 quantisation, bf16 rounding). Then random damage
-# to a schedule is always refused, never crashes the checker.
+# conversion gives (int8 quantisation, bf16 rounding). lpu-compile
+# --describe, through which the interpreter reads schedules, is checked on
+# its own: the instruction count, every operand in a slot, slot images
+# where the weights are. Then random damage to a schedule is always
+# refused by --check and --describe, never crashes them.
 #   lpu-compile-good.sh PATH-TO-lpu-compile
 COMPILE=${1:?usage: lpu-compile-good.sh PATH-TO-lpu-compile}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -47,18 +50,66 @@ for f in names:
 EOF
 }
 
+# describe_ok FILE: lpu-compile --describe prints JSON whose program has
+# the manifest's instruction count, whose opcodes, dtypes and flags all
+# have names, and whose operands (with int8 scales and routing table
+# parts) all lie in a slot; slot images lie inside the file.
+describe_ok() {
+	"$COMPILE" --describe "$1" >"$tmp/desc.json" || return 1
+	$PY - "$tmp/desc.json" "$1" <<'EOF'
+import json, os, sys
+d = json.load(open(sys.argv[1]))
+size = os.path.getsize(sys.argv[2])
+m, prog, slots = d["manifest"], d["program"], d["slots"]
+assert len(prog) == m["insn_count"] > 0, "%d instructions, manifest %d" % (len(prog), m["insn_count"])
+assert d["header"]["file_size"] == size, "file_size"
+def in_slot(op, what):
+    assert "slot" in op, "%s: %s in no slot" % (what, op)
+    assert 0 <= op["offset"] < slots[op["slot"]]["size"], "%s: %s" % (what, op)
+n = 0
+for pc, i in enumerate(prog):
+    for f in ("opcode", "dtype"):
+        assert isinstance(i[f], str), "insn %d: %s %r has no name" % (pc, f, i[f])
+    assert all(isinstance(f, str) for f in i["flags"]), "insn %d flags %r" % (pc, i["flags"])
+    for o in i["ops"]:
+        if o is None:
+            continue
+        in_slot(o, "insn %d" % pc)
+        n += 1
+        if "scales" in o:
+            in_slot(o["scales"], "insn %d scales" % pc)
+        for part, po in o.get("routing", {}).items():
+            in_slot(po, "insn %d routing %s" % (pc, part))
+    if i["dtype"] == "I8":
+        assert any("scales" in o for o in i["ops"] if o), "insn %d: I8 without scales" % pc
+in_slot(m["program"], "manifest program")
+in_slot(m["stats"], "manifest stats")
+assert n >= 2 * len(prog), "only %d operands" % n
+for s in slots:
+    assert s["device_address"] > 0 and isinstance(s["role"], str) and isinstance(s["domain"], str)
+    if s["init"]:
+        i = s["init"]
+        assert 0 < i["length"] <= s["size"] and i["file_offset"] + i["length"] <= size, s
+names = [t["name"] for t in d["tensors"]]
+assert [io["name"] for io in d["io"]] == [names[io["tensor"]] for io in d["io"]]
+assert sorted(io["direction"] for io in d["io"])[0] == "INPUT"
+EOF
+}
+
 # run_case NAME CKPT DTYPE [compile options...]
 run_case() {
 	local name=$1 ck=$2 dt=$3 s=$tmp/$1.lpus
 	shift 3
 	check "$name: compiles" "$COMPILE" "$ck" -o "$s" --tokens 16 --dtype "$dt" -q "$@"
 	check "$name: passes the loader's checks" "$COMPILE" --check "$s"
+	check "$name: --describe is consistent" describe_ok "$s"
 	local cf=1.25 arg
 	for arg in "$@"; do
 		case $arg in --capacity-factor=*) cf=${arg#*=} ;; esac
 	done
 	check "$name: host run equals the numpy reference" sh -c "
-		$PY $MOE/sched_interp.py '$s' --input '$tmp/x16.npy' --out '$tmp/$name.run' &&
+		$PY $MOE/sched_interp.py '$s' --lpu-compile '$COMPILE' \
+			--input '$tmp/x16.npy' --out '$tmp/$name.run' &&
 		$PY $MOE/reference.py '$ck' --input '$tmp/x16.npy' --dtype $dt \
 			--capacity-factor $cf $(for a in "$@"; do
 				case $a in --blocks=*) echo "$a" ;; esac; done) \
@@ -116,6 +167,40 @@ check "compiling twice gives the same file" sh -c "
 	cmp '$tmp/a.lpus' '$tmp/b.lpus'"
 check "--version" sh -c "'$COMPILE' --version | grep -q 'schedule format 1.0'"
 check "--help" sh -c "'$COMPILE' --help | grep -q 'usage: lpu-compile'"
+check "--help lists --describe" sh -c "'$COMPILE' --help | grep -q -- '--describe FILE'"
+
+# --describe's slot images: the bytes at a weight tensor's offset in its
+# slot's image are what --dump-tensor wrote for it
+check "--describe: slot images in the file hold the weights" sh -c "
+	'$COMPILE' '$tmp/deepseek' -o '$tmp/img.lpus' --tokens 16 --dtype int8 -q \
+		--dump-tensor 'block1.w2=$tmp/w2.bin' &&
+	'$COMPILE' --describe '$tmp/img.lpus' >'$tmp/img.json' &&
+	$PY - '$tmp/img.json' '$tmp/img.lpus' '$tmp/w2.bin' <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+raw, want = open(sys.argv[2], 'rb').read(), open(sys.argv[3], 'rb').read()
+t = [t for t in d['tensors'] if t['name'] == 'block1.w2'][0]
+img = d['slots'][t['slot']]['init']
+assert t['bytes'] == len(want) and t['offset'] + t['bytes'] <= img['length']
+at = img['file_offset'] + t['offset']
+assert raw[at:at + t['bytes']] == want, 'image bytes differ'
+EOF"
+# refusals: exit 1, the parser's message naming the file, nothing on stdout
+describe_refused() { # FILE MESSAGE
+	local out err rc
+	out=$("$COMPILE" --describe "$1" 2>"$tmp/err")
+	rc=$?
+	err=$(cat "$tmp/err")
+	[ $rc = 1 ] && [ -z "$out" ] && [[ $err == "lpu-compile: $1: "*"$2"* ]] ||
+		{ echo "rc $rc, stdout '${out:0:80}', stderr '$err'"; return 1; }
+}
+head -c 1000 "$tmp/a.lpus" >"$tmp/short.lpus"
+check "--describe refuses a truncated file" describe_refused "$tmp/short.lpus" "file_size"
+check "--describe refuses a non-schedule" describe_refused "$tmp/mixtral/config.json" ""
+check "--describe refuses a missing file" describe_refused "$tmp/nothing.lpus" \
+	"No such file"
+check "--describe with a checkpoint directory is a usage error" sh -c "
+	'$COMPILE' --describe '$tmp/a.lpus' '$tmp/mixtral' 2>&1 >/dev/null; [ \$? = 2 ]"
 
 # random damage to a real schedule: refused with a message, never a crash
 $PY - "$tmp/a.lpus" "$tmp/mut" <<'EOF'
@@ -142,7 +227,8 @@ refused=0 crashed=0 silent=0
 for f in "$tmp"/mut/*.lpus; do
 	err=$("$COMPILE" --check "$f" 2>&1 >/dev/null)
 	rc=$?
-	if [ $rc = 1 ] && [[ $err == "lpu-compile: $f: "* ]]; then
+	if [ $rc = 1 ] && [[ $err == "lpu-compile: $f: "* ]] &&
+	   describe_refused "$f" "" >/dev/null; then
 		refused=$((refused + 1))
 	elif [ $rc -ge 128 ]; then
 		crashed=$((crashed + 1))
@@ -152,7 +238,7 @@ for f in "$tmp"/mut/*.lpus; do
 done
 n=$((n + 1))
 if [ $refused = 300 ]; then
-	echo "ok $n - 300 damaged schedules all refused with a message"
+	echo "ok $n - 300 damaged schedules all refused with a message (--check, --describe)"
 else
 	failed=$((failed + 1))
 	echo "not ok $n - damaged schedules: $refused refused, $crashed crashed, $silent accepted"

@@ -169,15 +169,19 @@ struct drm_lpu_copy {
  *	@insn_count struct lpu_insn (uapi/lpu_hw.h).
  * @stats: device address of a struct lpu_exec_stats the device fills in
  *	when the program completes (cycles, instructions).
- * @timeout_ms: 0 for the driver's job timeout (module parameter
- *	job_timeout_ms), or this job's own, 1..DRM_LPU_EXEC_MAX_TIMEOUT_MS:
- *	a job still running after it is stopped and fails with -ETIMEDOUT.
+ * @timeout_ms: how long the job may run, counted from when it reaches the
+ *	head of its queue: 0 for the driver's job timeout (module parameter
+ *	job_timeout_ms), else 1..DRM_LPU_EXEC_MAX_TIMEOUT_MS, which may be
+ *	longer than job_timeout_ms. A job still running when its time is up
+ *	is stopped (its queue is reset) and fails with -ETIMEDOUT.
  * @flags: must be 0.
  * The kernel checks the handles and builds the job's segment table, one
  * segment per slot, and nothing else: the device checks @program, @stats
  * and every instruction against that table before anything runs. Every
  * slot's buffer counts as written by the job for implicit
  * synchronisation, and host buffers are pinned as for COPY jobs.
+ * drm_lpu_bo_info.device_addr means nothing inside an EXEC job: its
+ * address space holds the slots only.
  */
 struct drm_lpu_exec {
 	__u64 slots;
@@ -210,9 +214,11 @@ struct drm_lpu_exec {
  * @out_syncobj: in, 0 or a syncobj of this file: it gets the job's
  *	fence, which signals when the job is done (-ENOENT if unknown).
  * @pad: must be 0.
+ * @exec: in, for LPU_JOB_EXEC: user pointer to a struct drm_lpu_exec
+ *	(-EFAULT if unreadable). Must be 0 for other job types.
  *
- * The fields from @copies on exist since driver 0.2; older userspace
- * passes the shorter struct and gets them as 0.
+ * The fields from @copies on exist since driver 0.2, @exec since 0.3;
+ * older userspace passes the shorter struct and gets them as 0.
  *
  * A COPY job keeps the buffers it names alive until it is done, even if
  * their handles are closed, and adds its fence to their reservation
@@ -264,7 +270,8 @@ struct drm_lpu_submit {
  *	-ETIMEDOUT its queue completed no descriptor within the driver's job
  *	           timeout (module parameter job_timeout_ms) and was reset;
  *	           a job whose copies keep completing is not timed out, but
- *	           one copy must finish within the timeout;
+ *	           one copy must finish within the timeout; an EXEC job ran
+ *	           past its own timeout (drm_lpu_exec.timeout_ms);
  *	-ENODEV    the device was removed (or the system shut down) before the
  *	           job completed;
  *	-EFAULT    the device refused an access of the job outside the
