@@ -211,13 +211,16 @@ fuzz: all
 # The MoE lines compare the card with the numpy reference on this host in
 # the same run, both with one BLAS thread: QEMU's device model (vm-run.sh
 # passes OPENBLAS_NUM_THREADS to QEMU) and numpy. The reference is timed
-# first, and its tokens/s goes into the guest as the baseline.
+# first, the best of 3 batches of MOE_BENCH_REPS runs (lpu-bench takes the
+# best of 3 batches too: other work on this machine only slows a batch
+# down), and its tokens/s goes into the guest as the baseline.
 MOE_BENCH_REPS ?= 10
 bench: all $(BUILD)/guest/moe-bench.cpio
-	@OPENBLAS_NUM_THREADS=1 $(PYTHON) $(TOP)/tools/moe/reference.py $(MOE)/ckpt/tput \
-		--dtype f32 --exp numpy --time $(MOE_BENCH_REPS) >$(BUILD)/guest/bench-numpy.txt || \
-		{ cat $(BUILD)/guest/bench-numpy.txt; exit 1; }
-	@base=$$(sed -n 's/.*: \([0-9.]*\) tokens\/s.*/\1/p' $(BUILD)/guest/bench-numpy.txt); \
+	@for i in 1 2 3; do OPENBLAS_NUM_THREADS=1 $(PYTHON) $(TOP)/tools/moe/reference.py \
+		$(MOE)/ckpt/tput --dtype f32 --exp numpy --time $(MOE_BENCH_REPS) || exit 1; \
+	done >$(BUILD)/guest/bench-numpy.txt || { cat $(BUILD)/guest/bench-numpy.txt; exit 1; }
+	@base=$$(sed -n 's/.*: \([0-9.]*\) tokens\/s.*/\1/p' $(BUILD)/guest/bench-numpy.txt | \
+		sort -g | tail -n 1); \
 	[ -n "$$base" ] || { echo "bench: no tokens/s from reference.py"; exit 1; }; \
 	OPENBLAS_NUM_THREADS=1 $(TOP)/tools/vm-run.sh --timeout $(GUEST_TIMEOUT) --quiet-boot \
 		--mem 2048 --extra-initrd $(BUILD)/guest/moe-bench.cpio \

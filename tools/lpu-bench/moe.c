@@ -6,9 +6,13 @@
  *                                  card: load once, then runs of T tokens
  *                                  timed from submit to wait return (input
  *                                  and outputs stay in the schedule's host
- *                                  buffers). Baseline: the numpy reference
- *                                  on the host in the same make bench run,
- *                                  same thread count (--moe-baseline).
+ *                                  buffers); the best of BATCHES batches of
+ *                                  --moe-repeat runs, as other work on the
+ *                                  host only ever slows a batch down.
+ *                                  Baseline: the numpy reference on the
+ *                                  host in the same make bench run, same
+ *                                  thread count, best of as many batches
+ *                                  (--moe-baseline).
  *   moe_cycles_e<E>      cycles    device cycles of one run for E = 8, 16,
  *                                  64 experts at top-2 with C * E fixed
  *                                  (DIR/e<E>-f32). Baseline: E = 8. Compute
@@ -25,6 +29,8 @@
 #include "bench.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+/* Timed batches of the tokens/s figure (make bench does as many of numpy). */
+#define BATCHES		3
 
 /* Load @dir/<case>/schedule.lpus with its x.npy input set. */
 static int load_case(struct lpu_device *dev, const char *dir, const char *name,
@@ -75,24 +81,31 @@ static int bench_tokens(struct lpu_device *dev, const char *dir,
 {
 	struct lpu_schedule_info in;
 	struct lpu_schedule *s;
+	int64_t t0, dt, best = INT64_MAX;
+	unsigned int i, b;
 	uint64_t cycles;
-	unsigned int i;
-	int64_t t0, dt;
 	int ret;
 
 	ret = load_case(dev, dir, "tput-f32", &s, &in);
 	if (ret)
 		return ret;
 	ret = run_once(s, "tput-f32", &cycles);	/* warm-up: pins, caches */
-	t0 = bench_now_ns();
-	for (i = 0; i < reps && !ret; i++)
-		ret = run_once(s, "tput-f32", &cycles);
-	dt = bench_now_ns() - t0;
+	for (b = 0; b < BATCHES && !ret; b++) {
+		t0 = bench_now_ns();
+		for (i = 0; i < reps && !ret; i++)
+			ret = run_once(s, "tput-f32", &cycles);
+		dt = bench_now_ns() - t0;
+		printf("# moe tput-f32 batch %u: %u tokens x %u runs in %.3f s: %.1f tokens/s\n",
+		       b + 1, in.tokens, reps, dt / 1e9,
+		       (double)in.tokens * reps * 1e9 / dt);
+		if (dt < best)
+			best = dt;
+	}
 	if (!ret) {
-		printf("# moe tput-f32: %u tokens x %u runs in %.3f s, %llu device cycles per run, hidden %u, ffn %u, %u experts, top-%u, capacity %u\n",
-		       in.tokens, reps, dt / 1e9, (unsigned long long)cycles,
-		       in.hidden, in.ffn, in.num_experts, in.top_k, in.capacity);
-		bench_line("moe_tokens_per_s", (double)in.tokens * reps * 1e9 / dt,
+		printf("# moe tput-f32: %llu device cycles per run, hidden %u, ffn %u, %u experts, top-%u, capacity %u\n",
+		       (unsigned long long)cycles, in.hidden, in.ffn,
+		       in.num_experts, in.top_k, in.capacity);
+		bench_line("moe_tokens_per_s", (double)in.tokens * reps * 1e9 / best,
 			   "tokens/s", baseline);
 	}
 	lpu_schedule_unload(s);
