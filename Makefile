@@ -4,7 +4,8 @@
 #                card and show the driver, the device nodes, lpu-smi and a job
 #   make check   every test: host unit tests, QEMU qtests, guest selftests;
 #                ends with "N passed, N failed"
-#   make bench   benchmarks in the guest, "BENCH ..." lines
+#   make bench   benchmarks in the guest, "BENCH ..." lines (MoE blocks on
+#                the card against the numpy reference on this host)
 #
 # Big downloads and builds (QEMU, kernel packages) live in $(LPU_CACHE),
 # outside the clone, keyed by their inputs.
@@ -21,10 +22,10 @@ KDIR = /lib/modules/$(KVER)/build
 # into the cache; they are never copied into the repository.
 KSRC = $(shell $(TOP)/tools/fetch-kernel-source.sh)
 
-USER_DIRS := libruntime tools/lpu-smi tools/lpu-bench tools/lpu-run selftests/lpu
+USER_DIRS := libruntime tools/lpu-smi tools/lpu-bench tools/lpu-run tools/lpu-compile selftests/lpu
 
 .PHONY: all deps qemu module userspace guest demo check bench clean lint check-debug fuzz \
-	check-host check-qtest check-guest
+	check-host check-qtest check-guest moe-data moe-bench-data
 
 all: deps
 	@$(MAKE) --no-print-directory qemu module userspace
@@ -47,9 +48,107 @@ userspace:
 			KSFT_DIR=$(KSRC)/tools/testing/selftests all || exit 1; \
 	done
 
-guest:
+# ---- MoE test data (host side, before the initramfs) ---------------------
+# Random checkpoints from tools/moe/gen_checkpoint.py, each compiled by
+# lpu-compile for several weight dtypes, with the numpy reference's outputs
+# (tools/moe/reference.py) for the same input. Everything is seeded, so the
+# files are the same on every machine, and make redoes a step only when its
+# inputs (the scripts, lpu-compile, this Makefile) change. Layout:
+#   build/moe/ckpt/<checkpoint>/     config.json, *.safetensors, x.npy
+#   build/moe/<checkpoint>-<dtype>/  schedule.lpus, compile.txt, x.npy,
+#                                    ref/<output>.npy
+# The guest gets the test cases in /opt/lpu/moe (tools/mkinitramfs.sh) and
+# the bench cases in /opt/lpu/moe-bench (an extra archive, only for bench).
+PYTHON := /usr/bin/python3
+MOE := $(BUILD)/moe
+MOE_PY := $(wildcard $(TOP)/tools/moe/*.py)
+LPU_COMPILE := $(BUILD)/bin/lpu-compile
+
+# Per checkpoint: generator arguments, tokens per run (rows of x.npy) and
+# extra lpu-compile options.
+# The issue's two: Mixtral-style hidden 256, 8 experts, top-2, 2 blocks;
+# DeepSeek-style 16 routed experts, top-4, 1 shared expert.
+MOE_GEN_mixtral := --style mixtral --hidden 256 --experts 8 --top-k 2 --blocks 2 --seed 11
+MOE_T_mixtral := 32
+MOE_GEN_deepseek := --style deepseek --hidden 256 --experts 16 --top-k 4 --shared 1 --blocks 2 --seed 12
+MOE_T_deepseek := 32
+# The small schedule of the refusal and mutation tests.
+MOE_GEN_tiny := --style mixtral --hidden 64 --ffn 64 --experts 4 --top-k 2 --blocks 1 --seed 13
+MOE_T_tiny := 8
+# make demo compiles this one in the guest.
+MOE_GEN_demo := --style mixtral --hidden 256 --ffn 512 --experts 8 --top-k 2 --blocks 1 --seed 14
+MOE_T_demo := 64
+# make bench: tokens/s of a block big enough that compute dominates the
+# per-job overhead (512 tokens, 2 GFLOP per run, 48 MiB of weights), and E = 8, 16, 64 at k = 2 with C * E fixed (T = 256 and
+# capacity factor 1: C = T * k / E, so C * E = 512).
+MOE_GEN_tput := --style mixtral --hidden 512 --ffn 1024 --experts 8 --top-k 2 --blocks 1 --seed 15
+MOE_T_tput := 512
+MOE_GEN_e8 := --style mixtral --hidden 256 --ffn 512 --experts 8 --top-k 2 --blocks 1 --seed 16
+MOE_T_e8 := 256
+MOE_GEN_e16 := --style mixtral --hidden 256 --ffn 512 --experts 16 --top-k 2 --blocks 1 --seed 17
+MOE_T_e16 := 256
+MOE_GEN_e64 := --style mixtral --hidden 256 --ffn 512 --experts 64 --top-k 2 --blocks 1 --seed 18
+MOE_T_e64 := 256
+MOE_OPTS_e8 := --capacity-factor 1
+MOE_OPTS_e16 := --capacity-factor 1
+MOE_OPTS_e64 := --capacity-factor 1
+
+MOE_TEST_CASES := mixtral-f32 mixtral-bf16 mixtral-int8 deepseek-f32 deepseek-bf16 \
+	deepseek-int8 tiny-f32
+MOE_BENCH_CASES := tput-f32 e8-f32 e16-f32 e64-f32
+MOE_CKPTS := mixtral deepseek tiny demo tput e8 e16 e64
+
+$(MOE)/ckpt/%/config.json: $(MOE_PY) $(TOP)/Makefile
+	@rm -rf $(@D)
+	@echo "  GEN     $(@D)"
+	@$(PYTHON) $(TOP)/tools/moe/gen_checkpoint.py $(@D) $(MOE_GEN_$*) \
+		--tokens $(MOE_T_$*) >/dev/null
+
+# $(1) checkpoint, $(2) weight dtype
+define moe_case
+$(MOE)/$(1)-$(2)/stamp: $(MOE)/ckpt/$(1)/config.json $(LPU_COMPILE) $(MOE_PY) $(TOP)/Makefile
+	@rm -rf $$(@D) && mkdir -p $$(@D)
+	@echo "  COMPILE $$(@D) ($(2))"
+	@$(LPU_COMPILE) $(MOE)/ckpt/$(1) -o $$(@D)/schedule.lpus --dtype $(2) \
+		--tokens $(MOE_T_$(1)) $(MOE_OPTS_$(1)) >$$(@D)/compile.txt
+	@cp $(MOE)/ckpt/$(1)/x.npy $$(@D)/x.npy
+	@echo "  REF     $$(@D)/ref"
+	@$(PYTHON) $(TOP)/tools/moe/reference.py $(MOE)/ckpt/$(1) --dtype $(2) \
+		$(MOE_OPTS_$(1)) --out $$(@D)/ref
+	@touch $$@
+endef
+$(foreach c,$(MOE_TEST_CASES) $(MOE_BENCH_CASES),\
+	$(eval $(call moe_case,$(firstword $(subst -, ,$(c))),$(lastword $(subst -, ,$(c))))))
+
+# make demo compiles the demo checkpoint in the guest and compares the
+# card's outputs with these.
+$(MOE)/demo-ref/stamp: $(MOE)/ckpt/demo/config.json $(MOE_PY)
+	@rm -rf $(@D) && mkdir -p $(@D)
+	@echo "  REF     $(@D)"
+	@$(PYTHON) $(TOP)/tools/moe/reference.py $(MOE)/ckpt/demo --dtype f32 --out $(@D)
+	@touch $@
+
+# tools/mkinitramfs.sh copies the cases this list names into the guest.
+moe-data: $(MOE_TEST_CASES:%=$(MOE)/%/stamp) $(MOE)/demo-ref/stamp
+	@printf '%s\n' $(MOE_TEST_CASES) >$(MOE)/guest-cases
+moe-bench-data: $(MOE_BENCH_CASES:%=$(MOE)/%/stamp)
+
+guest: moe-data
 	@mkdir -p $(BUILD)/guest
 	@$(TOP)/tools/mkinitramfs.sh $(KVER) $(BUILD)/guest/initramfs.cpio
+
+# The bench cases, as an archive appended to the initramfs of bench runs.
+$(BUILD)/guest/moe-bench.cpio: $(MOE_BENCH_CASES:%=$(MOE)/%/stamp)
+	@rm -rf $(BUILD)/guest/moe-bench-stage
+	@mkdir -p $(BUILD)/guest/moe-bench-stage/opt/lpu/moe-bench
+	@for c in $(MOE_BENCH_CASES); do \
+		mkdir -p $(BUILD)/guest/moe-bench-stage/opt/lpu/moe-bench/$$c; \
+		cp $(MOE)/$$c/schedule.lpus $(MOE)/$$c/x.npy \
+			$(BUILD)/guest/moe-bench-stage/opt/lpu/moe-bench/$$c/; \
+	done
+	@(cd $(BUILD)/guest/moe-bench-stage && find . | LC_ALL=C sort | \
+		cpio -o -H newc --quiet) >$@
+	@rm -rf $(BUILD)/guest/moe-bench-stage
 
 demo: all
 	@$(TOP)/tools/vm-run.sh --timeout $(GUEST_TIMEOUT) --quiet-boot \
@@ -74,6 +173,9 @@ check-host:
 	@$(TOP)/tools/tap-suite.sh tap-summary $(TOP)/tools/tests/tap-summary-test.sh
 	@$(TOP)/tools/tap-suite.sh lpu-run-args $(TOP)/tools/tests/lpu-run-args-test.sh $(BUILD)/bin/lpu-run
 	@$(TOP)/tools/tap-suite.sh liblpu-host $(MAKE) --no-print-directory -s -C libruntime BUILD=$(BUILD) check
+	@$(TOP)/tools/tap-suite.sh lpu-compile-unit $(MAKE) --no-print-directory -s -C tools/lpu-compile BUILD=$(BUILD) check
+	@$(TOP)/tools/tap-suite.sh lpu-compile-good $(TOP)/tools/tests/lpu-compile-good.sh $(BUILD)/bin/lpu-compile
+	@$(TOP)/tools/tap-suite.sh lpu-compile-bad-inputs $(TOP)/tools/tests/lpu-compile-bad-inputs.sh $(BUILD)/bin/lpu-compile
 
 check-qtest:
 	@$(TOP)/tools/tap-suite.sh qtest-lpu-v3 $(TOP)/tools/build-qemu.sh --qtest
@@ -106,9 +208,24 @@ fuzz: all
 	@LPU_FUZZ_ARGS="--calls $(N) $(if $(SEED),--seed $(SEED))" $(TOP)/tools/fuzz.sh | \
 		awk -f $(TOP)/tools/tap-summary.awk
 
-bench: all
-	@$(TOP)/tools/vm-run.sh --timeout $(GUEST_TIMEOUT) --quiet-boot \
-		--cmd 'lpu-bench' --log $(BUILD)/guest/bench.log; rc=$$?; \
+# The MoE lines compare the card with the numpy reference on this host in
+# the same run, both with one BLAS thread: QEMU's device model (vm-run.sh
+# passes OPENBLAS_NUM_THREADS to QEMU) and numpy. The reference is timed
+# first, the best of 3 batches of MOE_BENCH_REPS runs (lpu-bench takes the
+# best of 3 batches too: other work on this machine only slows a batch
+# down), and its tokens/s goes into the guest as the baseline.
+MOE_BENCH_REPS ?= 10
+bench: all $(BUILD)/guest/moe-bench.cpio
+	@for i in 1 2 3; do OPENBLAS_NUM_THREADS=1 $(PYTHON) $(TOP)/tools/moe/reference.py \
+		$(MOE)/ckpt/tput --dtype f32 --exp numpy --time $(MOE_BENCH_REPS) || exit 1; \
+	done >$(BUILD)/guest/bench-numpy.txt || { cat $(BUILD)/guest/bench-numpy.txt; exit 1; }
+	@base=$$(sed -n 's/.*: \([0-9.]*\) tokens\/s.*/\1/p' $(BUILD)/guest/bench-numpy.txt | \
+		sort -g | tail -n 1); \
+	[ -n "$$base" ] || { echo "bench: no tokens/s from reference.py"; exit 1; }; \
+	OPENBLAS_NUM_THREADS=1 $(TOP)/tools/vm-run.sh --timeout $(GUEST_TIMEOUT) --quiet-boot \
+		--mem 2048 --extra-initrd $(BUILD)/guest/moe-bench.cpio \
+		--cmd "lpu-bench && lpu-bench --moe /opt/lpu/moe-bench --moe-baseline $$base --moe-repeat $(MOE_BENCH_REPS)" \
+		--log $(BUILD)/guest/bench.log; rc=$$?; \
 	grep '^BENCH ' $(BUILD)/guest/bench.log; exit $$rc
 
 lint: deps

@@ -14,6 +14,7 @@
 #ifndef LPU_H
 #define LPU_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -243,6 +244,163 @@ int lpu_fence_wait(struct lpu_device *dev, const struct lpu_fence *fence,
 int lpu_copy(struct lpu_device *dev, unsigned int queue,
 	     const struct lpu_copy_op *ops, unsigned int count,
 	     struct lpu_copy_status *status);
+
+/* ---- Precompiled schedules (since LPU_0.3) ----------------------------- */
+
+/*
+ * A schedule is a file written by lpu-compile (format: uapi/lpu_schedule.h):
+ * a tensor-engine program with its weights, buffer slots and named inputs
+ * and outputs. Loading one checks it completely, allocates its buffers (the
+ * weights and the program stay resident in SRAM) and uploads them by DMA;
+ * every run then submits one EXEC job on those buffers.
+ *
+ * Messages: the calls that can fail for a reason worth explaining take a
+ * buffer for a one-line message naming the problem ("section 3 (PROGRAM):
+ * CRC32C mismatch", "target hw 4.0 but card is 3.0", "instruction 17
+ * (MATMUL): operand outside the job's buffers at slot 2 + 0x1000"). It is
+ * filled on every failure and empty on success.
+ *
+ * A schedule belongs to the device handle that loaded it and is used by one
+ * thread at a time; several schedules may be loaded and run at once.
+ * Unload every schedule before lpu_close() of its device handle.
+ */
+struct lpu_schedule;
+
+/* Size of every message buffer of the schedule API, NUL included. */
+#define LPU_MSG_LEN		256
+/* Longest tensor name, NUL included (LPU_SCHED_NAME_LEN). */
+#define LPU_TENSOR_NAME_LEN	48
+
+/* What a loaded schedule computes: its manifest, and what it holds. */
+struct lpu_schedule_info {
+	uint32_t arch;		/* LPU_SCHED_ARCH_* of lpu_schedule.h */
+	uint32_t num_blocks;
+	uint32_t hidden;	/* H */
+	uint32_t ffn;		/* F of a routed expert */
+	uint32_t num_experts;	/* E */
+	uint32_t top_k;
+	uint32_t num_shared;
+	uint32_t shared_ffn;
+	uint32_t tokens;	/* T, tokens per run */
+	uint32_t capacity;	/* C, slots per expert */
+	uint32_t weight_dtype;	/* LPU_DT_* of lpu_hw.h */
+	uint32_t router_flags;	/* LPU_TOPK_* */
+	float rms_eps;
+	float capacity_factor;
+	uint32_t insn_count;
+	uint32_t slot_count;
+	uint32_t target_hw_version;	/* major << 16 | minor */
+	uint32_t compiler_version;	/* major << 16 | minor << 8 | patch */
+	uint64_t sram_bytes;	/* SRAM its buffers hold */
+	uint64_t host_bytes;	/* host memory its buffers hold */
+	uint32_t num_inputs;
+	uint32_t num_outputs;
+	char model[64];
+};
+
+/* One input or output of a schedule (a row of its I/O table). */
+struct lpu_tensor_info {
+	char name[LPU_TENSOR_NAME_LEN];
+	uint32_t direction;	/* LPU_IO_INPUT or LPU_IO_OUTPUT */
+	uint32_t kind;		/* LPU_IO_DATA, _ROUTER_INDEX, ... */
+	uint32_t block;		/* MoE block of a router index or counter */
+	uint32_t dtype;		/* LPU_DT_F32 or LPU_DT_I32 */
+	uint32_t rank;		/* 1..4 */
+	uint32_t shape[4];	/* @rank entries, zeroes after them */
+	uint64_t bytes;
+};
+
+/* Outcome of a run. */
+struct lpu_schedule_result {
+	int32_t status;		/* 0, or -ENOEXEC, -EFAULT, -ETIMEDOUT, ... */
+	uint32_t insns;		/* instructions executed */
+	/* Device cycles, from the stats record; 0 if a newer run replaced it. */
+	uint64_t cycles;
+	uint64_t device_ns;	/* device doorbell-to-completion, 0 unknown */
+	uint32_t error_insn;	/* -ENOEXEC: instruction, or 0xffffffff */
+	uint32_t error_reason;	/* -ENOEXEC: LPU_EXEC_E_* */
+	uint64_t fault_addr;	/* -EFAULT, LPU_EXEC_E_OPERAND: address */
+	uint32_t fault_kind;	/* -EFAULT: DRM_LPU_FAULT_* */
+	uint32_t pad;
+	char message[LPU_MSG_LEN];	/* why it failed, "" on success */
+};
+
+/*
+ * Load the schedule file at @path, or the @size bytes at @data (copied, so
+ * the caller may free them right away), for @dev: check it (format,
+ * checksums, version, target hardware against the card), allocate one
+ * buffer per slot and upload the weights and the program by DMA.
+ * Returns 0, -EINVAL (malformed file or bad argument), -EBADMSG (checksum
+ * mismatch), -EPROTONOSUPPORT (format major version), -ENOEXEC (compiled
+ * for another card), -ENOSPC (not enough free SRAM), or another -errno;
+ * @msg (@msglen bytes, may be NULL/0) names the problem.
+ */
+int lpu_schedule_load(struct lpu_device *dev, const char *path,
+		      struct lpu_schedule **out, char *msg, size_t msglen);
+int lpu_schedule_load_mem(struct lpu_device *dev, const void *data,
+			  size_t size, struct lpu_schedule **out, char *msg,
+			  size_t msglen);
+/*
+ * Wait for a run still in flight, then free every buffer of the schedule
+ * (its SRAM goes back to the card). NULL is accepted. 0 or -errno.
+ */
+int lpu_schedule_unload(struct lpu_schedule *s);
+
+int lpu_schedule_info(const struct lpu_schedule *s,
+		      struct lpu_schedule_info *info);
+/*
+ * Input or output @index (0 .. num_inputs + num_outputs - 1, in the order
+ * of the schedule's I/O table); -ENOENT past the end.
+ */
+int lpu_schedule_tensor(const struct lpu_schedule *s, unsigned int index,
+			struct lpu_tensor_info *info);
+/* The input or output called @name; -ENOENT if there is none. */
+int lpu_schedule_find(const struct lpu_schedule *s, const char *name,
+		      struct lpu_tensor_info *info);
+
+/*
+ * Write input @name (exactly its @bytes) for the next run; read output
+ * @name (exactly its @bytes) of the last run. -ENOENT for an unknown name,
+ * -EINVAL for a wrong size or direction, -EBUSY while a run is in flight.
+ */
+int lpu_schedule_set_input(struct lpu_schedule *s, const char *name,
+			   const void *data, uint64_t bytes);
+int lpu_schedule_get_output(struct lpu_schedule *s, const char *name,
+			    void *data, uint64_t bytes);
+
+/*
+ * Hardware queue (default 0) and per-run timeout in ms (default 0: the
+ * driver's job timeout; at most DRM_LPU_EXEC_MAX_TIMEOUT_MS) of later runs.
+ */
+int lpu_schedule_set_queue(struct lpu_schedule *s, unsigned int queue);
+int lpu_schedule_set_timeout(struct lpu_schedule *s, uint32_t timeout_ms);
+
+/*
+ * Run once on the inputs set so far and wait. Returns 0 if the run
+ * completed, or the submission's -errno or the run's failure (-ENOEXEC:
+ * the card refused the program or stopped it on a bad index; -EFAULT,
+ * -ETIMEDOUT, -EIO), with the details and a message in @res (may be NULL).
+ */
+int lpu_schedule_run(struct lpu_schedule *s, struct lpu_schedule_result *res);
+/*
+ * The same in two steps: submit returns at once with the run's job in
+ * *@fence (-EBUSY if the previous run was not waited for); wait takes a
+ * relative @timeout_ns as lpu_wait() and returns 0 once the run is done
+ * (its outcome in @res), -ETIME if it is not done yet, or -errno.
+ */
+int lpu_schedule_submit(struct lpu_schedule *s, struct lpu_fence *fence);
+int lpu_schedule_wait(struct lpu_schedule *s, const struct lpu_fence *fence,
+		      int64_t timeout_ns, struct lpu_schedule_result *res);
+
+/*
+ * Expert counters of MoE block @block after the last run: tokens routed to
+ * each expert (@load) and those over capacity (@dropped), @count entries
+ * each (at least num_experts; either may be NULL). Returns num_experts,
+ * -ENOENT if the schedule has no such counters, or -errno.
+ */
+int lpu_schedule_expert_counts(struct lpu_schedule *s, unsigned int block,
+			       uint32_t *load, uint32_t *dropped,
+			       unsigned int count);
 
 /* Message for a return value of this library (sign ignored). Never NULL. */
 const char *lpu_strerror(int err);

@@ -11,6 +11,8 @@
 
 #include "lpu.h"
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 struct lpu_bo {
 	struct lpu_device *dev;
 	struct lpu_bo *next;	/* in dev->bos */

@@ -388,6 +388,7 @@ static int check_slot(struct parse *p, uint32_t i)
 	const struct lpu_sched_view *v = p->v;
 	const struct lpu_sched_slot *s = &v->slots[i];
 	uint64_t size = le64toh(s->size), init_off = le64toh(s->init_offset);
+	uint64_t image;
 	uint32_t dom = le32toh(s->domain), role = le32toh(s->role);
 	uint32_t init = le32toh(s->init_section);
 	uint32_t want_dom, want_sec = LPU_SCHED_NO_INIT;
@@ -453,9 +454,19 @@ static int check_slot(struct parse *p, uint32_t i)
 			    LPU_SCHED_ALIGN, init, (unsigned long long)le64toh(sec->size));
 	/*
 	 * The image is the rest of the section from init_offset, cut at the
-	 * slot's size (several slots may share one WEIGHTS section); a program
+	 * slot's size (several slots may share one WEIGHTS section); its size
+	 * is a multiple of LPU_SCHED_ALIGN, as the header states. A program
 	 * is loaded whole, so it must fit.
 	 */
+	image = le64toh(sec->size) - init_off;
+	if (image > size)
+		image = size;
+	if (image % LPU_SCHED_ALIGN)
+		return fail(p, EINVAL,
+			    "slot %u (%s): image of %llu bytes (section %u from init_offset %llu, at most the slot's %llu) not a multiple of %u",
+			    i, role_name(role), (unsigned long long)image, init,
+			    (unsigned long long)init_off, (unsigned long long)size,
+			    LPU_SCHED_ALIGN);
 	if (role == LPU_SLOT_PROGRAM && (init_off || le64toh(sec->size) > size))
 		return fail(p, EINVAL,
 			    "slot %u (program): the PROGRAM section (%llu bytes from init_offset %llu) must be loaded whole at offset 0",

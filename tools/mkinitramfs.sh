@@ -107,6 +107,24 @@ if [ -d "$BUILD/selftests" ]; then
 fi
 [ -d "$TOP/firmware" ] && cp -a "$TOP/firmware/." "$STAGE/opt/lpu/firmware/"
 
+# MoE test data (`make moe-data`): the compiled schedules, their input and
+# the numpy reference's outputs of every case build/moe/guest-cases lists,
+# and the checkpoint make demo compiles in the guest.
+if [ -f "$BUILD/moe/guest-cases" ]; then
+	while read -r c; do
+		[ -f "$BUILD/moe/$c/stamp" ] || die "MoE case $c is not built; run 'make moe-data'"
+		mkdir -p "$STAGE/opt/lpu/moe/$c/ref"
+		cp "$BUILD/moe/$c/schedule.lpus" "$BUILD/moe/$c/x.npy" \
+			"$BUILD/moe/$c/compile.txt" "$STAGE/opt/lpu/moe/$c/"
+		cp "$BUILD/moe/$c"/ref/*.npy "$STAGE/opt/lpu/moe/$c/ref/"
+	done <"$BUILD/moe/guest-cases"
+fi
+if [ -f "$BUILD/moe/demo-ref/stamp" ]; then
+	cp -a "$BUILD/moe/ckpt/demo" "$STAGE/opt/lpu/moe/demo-ckpt"
+	mkdir -p "$STAGE/opt/lpu/moe/demo-ckpt/ref"
+	cp "$BUILD/moe/demo-ref"/*.npy "$STAGE/opt/lpu/moe/demo-ckpt/ref/"
+fi
+
 install -m 0755 "$TOP/tools/guest/init" "$STAGE/init"
 install -m 0755 "$TOP/tools/tap-suite.sh" "$STAGE/opt/lpu/tap-suite.sh"
 for f in run-selftests.sh check-kernel-log.sh demo.sh run-debug.sh failslab.sh kmemleak-check.sh; do

@@ -12,6 +12,7 @@
 #   --no-insmod      boot without loading lpu.ko
 #   --kernel FILE    boot this kernel image (default: Debian's installed 6.12)
 #   --initrd FILE    base initramfs (default build/guest/initramfs.cpio)
+#   --extra-initrd F another cpio archive appended to it (e.g. bench data)
 #   --mem MB         guest memory (default 1024)
 #   --kvm            use KVM instead of TCG (opt-in: it failed to boot here)
 #   --quiet-boot     don't echo the console, only the log file and COMMAND's exit
@@ -22,7 +23,8 @@
 # into a TAP line and still reach the host if the guest hangs afterwards.
 # The exit status is COMMAND's. A guest that hangs, panics or never reports
 # its exit status fails with 124 and the tail of both logs, so a broken guest
-# can never hang the caller.
+# can never hang the caller. OPENBLAS_NUM_THREADS (default 1) reaches QEMU:
+# the threads of the card's tensor engine.
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$TOP/build
@@ -35,6 +37,7 @@ ACCEL=tcg
 ECHO=1
 KERNEL=
 BASE=$BUILD/guest/initramfs.cpio
+EXTRA=
 MEM=1024
 
 while [ $# -gt 0 ]; do
@@ -46,10 +49,11 @@ while [ $# -gt 0 ]; do
 	--no-insmod) NOINSMOD=1; shift ;;
 	--kernel) KERNEL=$2; shift 2 ;;
 	--initrd) BASE=$2; shift 2 ;;
+	--extra-initrd) EXTRA=$2; shift 2 ;;
 	--mem) MEM=$2; shift 2 ;;
 	--kvm) ACCEL=kvm; shift ;;
 	--quiet-boot) ECHO=0; shift ;;
-	-h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,27p' "$0"; exit 0 ;;
 	*) echo "vm-run: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -64,6 +68,7 @@ fi
 QEMU=${LPU_QEMU:-$("$TOP/tools/build-qemu.sh" --print-path)} || exit 2
 [ -x "$QEMU" ] || { echo "vm-run: no QEMU binary at '$QEMU'; run 'make qemu'" >&2; exit 2; }
 [ -f "$BASE" ] || { echo "vm-run: $BASE is missing; run 'make guest'" >&2; exit 2; }
+[ -z "$EXTRA" ] || [ -f "$EXTRA" ] || { echo "vm-run: no archive '$EXTRA'" >&2; exit 2; }
 
 # The command travels as a second cpio archive appended to the base one:
 # the kernel unpacks concatenated archives in order.
@@ -73,7 +78,12 @@ mkdir -p "$WORK/stage/opt/lpu"
 printf '%s\n' "$CMD" >"$WORK/stage/opt/lpu/cmd.sh"
 [ $NOINSMOD = 1 ] && touch "$WORK/stage/opt/lpu/no-insmod"
 (cd "$WORK/stage" && find . | cpio -o -H newc --quiet) >"$WORK/cmd.cpio"
-cat "$BASE" "$WORK/cmd.cpio" >"$WORK/initrd.cpio"
+cat "$BASE" ${EXTRA:+"$EXTRA"} "$WORK/cmd.cpio" >"$WORK/initrd.cpio"
+
+# The card's tensor engine computes with OpenBLAS inside QEMU. One thread
+# unless the caller says otherwise: the two vCPUs already share this
+# machine's cores, and make bench compares with numpy on one thread too.
+export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
 
 mkdir -p "$(dirname "$LOG")"
 # The card sits behind a root port, as a discrete card would, so it has a

@@ -24,9 +24,9 @@ readelf -d "$so" | grep -q 'Library soname: \[liblpu.so.0\]'
 check $? "soname is liblpu.so.0"
 
 exported=$(nm -D --defined-only "$so" | awk '$2 == "T" { print $3 }' | sort)
-bad=$(echo "$exported" | grep -v '^lpu_[a-z_]*@@LPU_0\.[12]$')
+bad=$(echo "$exported" | grep -v '^lpu_[a-z_]*@@LPU_0\.[123]$')
 [ -z "$bad" ]
-check $? "only lpu_*@@LPU_0.1 / LPU_0.2 functions are exported${bad:+ (extra: $bad)}"
+check $? "only lpu_*@@LPU_0.1 / LPU_0.2 / LPU_0.3 functions are exported${bad:+ (extra: $bad)}"
 
 declared=$(sed -n 's/^[a-z].*[ *]\(lpu_[a-z_]*\)(.*/\1/p' "$header" | sort -u)
 names=$(echo "$exported" | sed 's/@@.*//')
@@ -34,7 +34,7 @@ names=$(echo "$exported" | sed 's/@@.*//')
 check $? "exports match the functions declared in lpu.h"
 
 # Every name listed in a node of the map is exported with that node.
-for node in LPU_0.1 LPU_0.2; do
+for node in LPU_0.1 LPU_0.2 LPU_0.3; do
 	want=$(awk -v n="$node" '$1 == n { on = 1; next }
 		on && /^}/ { on = 0 } on && /;$/ && !/:/ && !/\*/ {
 		sub(/;$/, "", $1); print $1 }' "$map" | sort)

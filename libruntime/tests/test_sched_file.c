@@ -29,7 +29,7 @@
 #define NTENSORS	4	/* x, y, w (I8 qblock), idx */
 #define NIO		3	/* x in, y out, idx out */
 #define NINSNS		2
-#define WEIGHTS_SIZE	LPU_QBLOCK_SIZE(1, 4, 64)
+#define WEIGHTS_SIZE	LPU_QBLOCK_SIZE(1, 4, 64)	/* 272: not a multiple of 64 */
 
 /* Where the builder put everything, so tests can poke at it. */
 struct layout {
@@ -39,6 +39,9 @@ struct layout {
 };
 
 static struct layout L;
+
+/* Size of the WEIGHTS section build() writes; 0: the tensor padded to 64. */
+static size_t weights_sec;
 
 static size_t align64(size_t v)
 {
@@ -67,7 +70,7 @@ static uint8_t *build(uint32_t extra_slots)
 		NTENSORS * sizeof(struct lpu_sched_tensor),
 		NINSNS * sizeof(struct lpu_insn),
 		NIO * sizeof(struct lpu_sched_io),
-		WEIGHTS_SIZE,
+		weights_sec ? weights_sec : align64(WEIGHTS_SIZE),
 	};
 	struct lpu_sched_header *h;
 	struct lpu_sched_section *s;
@@ -352,7 +355,7 @@ MUT(m_slot_w_noinit, slot(b, SLOT_W)->init_section = htole32(LPU_SCHED_NO_INIT))
 MUT(m_slot_w_wrongsec, slot(b, SLOT_W)->init_section = htole32(3))
 MUT(m_slot_s_init, slot(b, SLOT_S)->init_section = htole32(5))
 MUT(m_slot_init_big, slot(b, SLOT_W)->init_section = htole32(31))
-MUT(m_slot_init_off, slot(b, SLOT_W)->init_offset = htole64(WEIGHTS_SIZE + 64))
+MUT(m_slot_init_off, slot(b, SLOT_W)->init_offset = htole64(align64(WEIGHTS_SIZE) + 64))
 MUT(m_slot_init_unal, slot(b, SLOT_W)->init_offset = htole64(8))
 MUT(m_slot_p_off, slot(b, SLOT_P)->init_offset = htole64(64))
 MUT(m_t_nonul, memset(tensor(b, 0)->name, 'x', LPU_SCHED_NAME_LEN))
@@ -616,6 +619,42 @@ static void test_sealing(void)
 	free(b);
 }
 
+/*
+ * Slot images are multiples of LPU_SCHED_ALIGN: an image is the section
+ * from init_offset, cut at the slot's size, so only what is copied counts.
+ */
+static void image_case(size_t sec_size, uint64_t init_off, int want,
+		       const char *msg, const char *name)
+{
+	size_t keep = weights_sec;
+	uint8_t *b;
+
+	weights_sec = sec_size;
+	b = build(0);
+	weights_sec = keep;
+	slot(b, SLOT_W)->init_offset = htole64(init_off);
+	lpu_sched_seal(b, L.size);
+	expect(b, L.size, want, msg, name);
+	free(b);
+}
+
+static void test_images(void)
+{
+	image_case(WEIGHTS_SIZE, 0, -EINVAL,
+		   "slot 0 (weights): image of 272 bytes (section 5 from init_offset 0, at most the slot's 4096) not a multiple of 64",
+		   "a weights image of 272 bytes is refused");
+	image_case(WEIGHTS_SIZE + 8, 0, -EINVAL, "image of 280 bytes",
+		   "a weights image of 280 bytes is refused");
+	image_case(4096 + 72, 0, 0, NULL,
+		   "a section longer than the slot: the image is cut at 4096");
+	image_case(4096 + 72, 64, 0, NULL,
+		   "from init_offset 64 the image is still cut at 4096");
+	image_case(4096 + 72, 4096, -EINVAL, "image of 72 bytes",
+		   "from init_offset 4096 the image is the 72 bytes left");
+	image_case(4096 + 128, 4096, 0, NULL,
+		   "from init_offset 4096 an image of 128 bytes");
+}
+
 /* Random damage, resealed: the parser never crashes and always explains. */
 static void test_random(void)
 {
@@ -674,6 +713,7 @@ int main(void)
 	test_crc();
 	test_good();
 	test_sealing();
+	test_images();
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
 		bad(cases[i].fn, cases[i].err, cases[i].msg, cases[i].name);
 	{

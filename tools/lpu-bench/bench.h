@@ -41,4 +41,11 @@ void bench_line(const char *name, double value, const char *unit,
  */
 int bench_dma_all(struct lpu_device *dev, unsigned int queue);
 
+/*
+ * MoE schedules of @dir (moe.c): tokens/s against @baseline (the numpy
+ * reference's, measured on the host), and device cycles as E grows.
+ */
+int bench_moe(struct lpu_device *dev, const char *dir, double baseline,
+	      unsigned int reps);
+
 #endif /* LPU_BENCH_H */

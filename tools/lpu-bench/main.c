@@ -28,11 +28,15 @@
  * Then the DMA engine and mmap'd SRAM against memcpy() (see dma.c):
  *   dma_h2s_<size>, dma_s2h_<size>, sram_mmap_write_<size>  MiB/s
  *
+ * With --moe DIR it runs only the MoE schedule figures instead (moe.c):
+ *   moe_tokens_per_s, moe_cycles_e8/e16/e64
+ *
  * Defaults (200 round trips, 1000 jobs per throughput run) finish in a few
  * seconds under TCG emulation; the DMA figures take longer (64 MiB copies).
  */
 #include <errno.h>
 #include <getopt.h>
+#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -43,13 +47,17 @@ static void usage(FILE *out, const char *prog)
 	fprintf(out,
 		"Usage: %s [-d CARD] [-q QUEUE] [-n RTT_ITERS] [-t JOBS]\n"
 		"          [-w WARMUP] [-D DEPTH] [-h]\n"
+		"       %s --moe DIR --moe-baseline TOKENS_PER_S [--moe-repeat N] [-d CARD]\n"
 		"  -d CARD       card index (default 0)\n"
 		"  -q QUEUE      hardware queue (default 0)\n"
 		"  -n RTT_ITERS  round trips per latency figure (default 200)\n"
 		"  -t JOBS       jobs per throughput run (default 1000)\n"
 		"  -w WARMUP     untimed jobs first (default 20)\n"
-		"  -D DEPTH      jobs in flight for the pipelined run (default 64)\n",
-		prog);
+		"  -D DEPTH      jobs in flight for the pipelined run (default 64)\n"
+		"  --moe DIR     MoE schedules of DIR (tput-f32, e8-f32, e16-f32, e64-f32)\n"
+		"  --moe-baseline V  the numpy reference's tokens/s on the host\n"
+		"  --moe-repeat N    timed runs (default 5)\n",
+		prog, prog);
 }
 
 static int parse_uint(const char *s, unsigned int min, unsigned int max,
@@ -92,10 +100,39 @@ int main(int argc, char **argv)
 	char name[48];
 	int c, ret;
 
-	while ((c = getopt(argc, argv, "d:q:n:t:w:D:h")) != -1) {
+	static const struct option longopts[] = {
+		{ "moe", required_argument, NULL, 'M' },
+		{ "moe-baseline", required_argument, NULL, 'B' },
+		{ "moe-repeat", required_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *moe_dir = NULL;
+	double moe_base = -1;
+	unsigned int moe_reps = 5;
+	char *end;
+
+	while ((c = getopt_long(argc, argv, "d:q:n:t:w:D:h", longopts,
+				NULL)) != -1) {
 		unsigned int *dst = NULL, min = 0, max = 10000000;
 
 		switch (c) {
+		case 'M':
+			moe_dir = optarg;
+			continue;
+		case 'B':
+			moe_base = strtod(optarg, &end);
+			if (*end || end == optarg || !(moe_base > 0)) {
+				fprintf(stderr, "lpu-bench: bad value '%s' for --moe-baseline\n",
+					optarg);
+				return 2;
+			}
+			continue;
+		case 'R':
+			dst = &moe_reps;
+			min = 1;
+			max = 1000;
+			break;
 		case 'd':
 			dst = &card;
 			max = 1024;
@@ -134,6 +171,18 @@ int main(int argc, char **argv)
 		}
 	}
 	o.card = card;
+	if (optind != argc || (moe_dir && moe_base < 0)) {
+		usage(stderr, argv[0]);
+		return 2;
+	}
+	if (moe_dir) {
+		ret = lpu_open(o.card, &dev);
+		if (ret)
+			return fail("open card", ret);
+		ret = bench_moe(dev, moe_dir, moe_base, moe_reps);
+		lpu_close(dev);
+		return ret ? fail("MoE schedules", ret) : 0;
+	}
 
 	ret = lpu_open(o.card, &dev);
 	if (ret)

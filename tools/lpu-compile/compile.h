@@ -182,6 +182,11 @@ struct compile {
 uint32_t capacity_for(float cf, uint32_t tokens, uint32_t k, uint32_t experts);
 int model_plan(struct compile *c);
 int model_fill(struct compile *c, const struct checkpoint *ck);
+/*
+ * Refuse checkpoint tensors of decoder layers >= num_hidden_layers or of
+ * routed experts >= E: config.json and the checkpoint disagree.
+ */
+int model_check_names(const struct moe_config *m, const struct checkpoint *ck);
 int program_build(struct compile *c);
 
 /*

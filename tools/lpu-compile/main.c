@@ -247,7 +247,8 @@ int main(int argc, char **argv)
 		free(c);
 		return 1;
 	}
-	ret = model_plan(c);
+	ret = model_check_names(&c->cfg, &ck);
+	ret = ret ? ret : model_plan(c);
 	ret = ret ? ret : program_build(c);
 	ret = ret ? ret : plan_finish(&c->plan);
 	ret = ret ? ret : model_fill(c, &ck);

@@ -3,7 +3,9 @@
  * The weights of the MoE blocks: planned in the weights slots, then read
  * from the checkpoint (every tensor checked for presence, dtype and shape
  * against config.json, and for finite values), converted to the schedule's
- * weight dtype and stored. Per block b (MoE layer l):
+ * weight dtype and stored. Tensors of decoder layers or routed experts that
+ * config.json does not have are a mismatch, refused rather than ignored.
+ * Per block b (MoE layer l):
  *   block{b}.gamma       F32 [H]            post_attention_layernorm
  *   block{b}.router      W   [E, H]         gate
  *   block{b}.w13         W   [E, 2F, H]     rows 0..F-1 w1/gate_proj,
@@ -15,6 +17,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "compile.h"
 
@@ -115,6 +118,58 @@ static int fill_block(struct compile *c, const struct checkpoint *ck,
 	ret = ret ? ret : load(c, ck, buf, n.shared[1], fs, h, w->shared_w13,
 			       2ULL * fs, fs);
 	return ret ? ret : load(c, ck, buf, n.shared[2], h, fs, w->shared_w2, h, 0);
+}
+
+/*
+ * A decimal index at *@s followed by '.', e.g. the "12." of
+ * "model.layers.12.mlp"; *@s moves past the dot. Returns 0 if there is none.
+ */
+static int index_at(const char **s, uint64_t *out)
+{
+	const char *p = *s;
+	uint64_t v = 0;
+
+	if (*p < '0' || *p > '9')
+		return 0;
+	for (; *p >= '0' && *p <= '9'; p++)
+		v = v > UINT32_MAX ? v : v * 10 + (uint64_t)(*p - '0');
+	if (*p != '.')
+		return 0;
+	*out = v;
+	*s = p + 1;
+	return 1;
+}
+
+static int skip(const char **s, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	if (strncmp(*s, prefix, n))
+		return 0;
+	*s += n;
+	return 1;
+}
+
+int model_check_names(const struct moe_config *m, const struct checkpoint *ck)
+{
+	const char *experts = m->arch == LPU_SCHED_ARCH_MIXTRAL ?
+			      "block_sparse_moe.experts." : "mlp.experts.";
+	uint64_t layer, e;
+	size_t i;
+
+	for (i = 0; i < ck->ntensors; i++) {
+		const char *name = ck->tensors[i].name, *s = name;
+
+		if (!skip(&s, "model.layers.") || !index_at(&s, &layer))
+			continue;
+		if (layer >= m->layers)
+			return err("tensor '%s': layer %llu, but config.json has num_hidden_layers %u",
+				   name, (unsigned long long)layer, m->layers);
+		if (skip(&s, experts) && index_at(&s, &e) && e >= m->experts)
+			return err("tensor '%s': expert %llu, but config.json has %u experts",
+				   name, (unsigned long long)e, m->experts);
+	}
+	return 0;
 }
 
 int model_fill(struct compile *c, const struct checkpoint *ck)

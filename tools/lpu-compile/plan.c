@@ -128,10 +128,14 @@ int plan_finish(struct plan *p)
 	}
 	if (!image)
 		return 0;
-	/* the last image needs only its used bytes */
+	/*
+	 * The last image needs only its used bytes, rounded up: slot images
+	 * are LPU_SCHED_ALIGN multiples (lpu_sched_parse() checks that).
+	 */
 	for (i = p->nslots; i-- > 0;)
 		if (p->slots[i].role == LPU_SLOT_WEIGHTS) {
-			p->weights_size = p->slots[i].image_offset + last_used;
+			p->weights_size = p->slots[i].image_offset +
+					  align_up(last_used, LPU_SCHED_ALIGN);
 			break;
 		}
 	p->weights = calloc(1, p->weights_size);

@@ -8,6 +8,7 @@
  * MSI-X vector count in /proc/interrupts before and after.
  * --copy SIZE moves SIZE bytes host -> SRAM -> host with the card's DMA
  * engine and checks them (copy.c).
+ * SCHEDULE runs a compiled MoE schedule on .npy inputs (schedule.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -26,8 +27,22 @@
 static void print_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: lpu-run --nop [-d DEV | -i INDEX] [-q QUEUE] [-c CYCLES] [-n COUNT]\n"
+		"usage: lpu-run SCHEDULE [--input NAME=FILE.npy]... [--output-dir DIR]\n"
+		"               [--repeat N] [--compare DIR [--rtol R | --exact]]\n"
+		"               [--timeout MS] [-d DEV | -i INDEX] [-q QUEUE]\n"
+		"       lpu-run --nop [-d DEV | -i INDEX] [-q QUEUE] [-c CYCLES] [-n COUNT]\n"
 		"       lpu-run --copy SIZE [-d DEV | -i INDEX] [-q QUEUE]\n"
+		"  SCHEDULE       a schedule written by lpu-compile: load it, run it on\n"
+		"                 the inputs, print device cycles, wall time, tokens/s\n"
+		"                 and every block's expert load\n"
+		"  --input NAME=FILE.npy  input NAME of the schedule (all are required)\n"
+		"  --output-dir DIR  write every output as DIR/<name>.npy\n"
+		"  --repeat N     run N times (default 1); cycles must not change\n"
+		"  --compare DIR  compare every output with DIR/<name>.npy: i32 exactly,\n"
+		"                 f32 within max|d| <= R * max|ref|; exit 3 on mismatch\n"
+		"  --rtol R       the R of --compare (default 1e-5)\n"
+		"  --exact        f32 outputs must match bit for bit\n"
+		"  --timeout MS   per-run timeout, 1..%d (default: the driver's)\n"
 		"  --nop          run NOP jobs\n"
 		"  --copy SIZE    DMA round trip host -> SRAM -> host of SIZE bytes\n"
 		"                 (suffix K or M), checked byte for byte\n"
@@ -35,7 +50,8 @@ static void print_usage(FILE *f)
 		"  -i, --index    card index as listed by lpu-smi\n"
 		"  -q, --queue    hardware queue (default 0)\n"
 		"  -c, --cycles   extra device cycles each NOP occupies (default 0)\n"
-		"  -n, --count    jobs to run one after another (default 1)\n");
+		"  -n, --count    jobs to run one after another (default 1)\n",
+		DRM_LPU_EXEC_MAX_TIMEOUT_MS);
 }
 
 static int parse_uint(const char *s, const char *what, unsigned long max,
@@ -51,6 +67,42 @@ static int parse_uint(const char *s, const char *what, unsigned long max,
 		return -EINVAL;
 	}
 	*out = v;
+	return 0;
+}
+
+/* --rtol: a finite number in (0, 1]. */
+static int parse_rtol(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *s == '\0' || *end != '\0' || !(v > 0 && v <= 1)) {
+		fprintf(stderr, "lpu-run: invalid rtol '%s' (a number in (0, 1])\n", s);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+/* --input NAME=FILE: split at the first '='; both parts non-empty. */
+static int parse_input(char *arg, struct sched_args *a)
+{
+	char *eq = strchr(arg, '=');
+
+	if (!eq || eq == arg || !eq[1] || eq - arg >= 48) {
+		fprintf(stderr, "lpu-run: invalid --input '%s' (NAME=FILE.npy)\n", arg);
+		return -EINVAL;
+	}
+	if (a->n_inputs == RUN_MAX_INPUTS) {
+		fprintf(stderr, "lpu-run: more than %d --input options\n",
+			RUN_MAX_INPUTS);
+		return -EINVAL;
+	}
+	*eq = '\0';
+	a->input_name[a->n_inputs] = arg;
+	a->input_file[a->n_inputs++] = eq + 1;
 	return 0;
 }
 
@@ -138,6 +190,13 @@ int main(int argc, char **argv)
 		{ "queue", required_argument, NULL, 'q' },
 		{ "cycles", required_argument, NULL, 'c' },
 		{ "count", required_argument, NULL, 'n' },
+		{ "input", required_argument, NULL, 'I' },
+		{ "output-dir", required_argument, NULL, 'O' },
+		{ "repeat", required_argument, NULL, 'r' },
+		{ "compare", required_argument, NULL, 'M' },
+		{ "rtol", required_argument, NULL, 'R' },
+		{ "exact", no_argument, NULL, 'X' },
+		{ "timeout", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -146,7 +205,8 @@ int main(int argc, char **argv)
 	struct lpu_device *dev;
 	struct lpu_card card;
 	struct lpu_info info;
-	int nop = 0, c, ret;
+	struct sched_args sa = { .rtol = 0.00001, .repeat = 1 };
+	int nop = 0, have_rtol = 0, sched_opt = 0, c, ret;
 	uint64_t copy_size = 0;
 	long long irq_before, irq_after;
 
@@ -178,6 +238,47 @@ int main(int argc, char **argv)
 			if (parse_uint(optarg, "count", 1000000, &count) || !count)
 				return 2;
 			break;
+		case 'I':
+			if (parse_input(optarg, &sa))
+				return 2;
+			sched_opt = 1;
+			break;
+		case 'O':
+			sa.output_dir = optarg;
+			sched_opt = 1;
+			break;
+		case 'r':
+			if (parse_uint(optarg, "repeat", 1000000, &sa.repeat))
+				return 2;
+			if (!sa.repeat) {
+				fprintf(stderr, "lpu-run: invalid repeat '0' (1..1000000)\n");
+				return 2;
+			}
+			sched_opt = 1;
+			break;
+		case 'M':
+			sa.compare_dir = optarg;
+			sched_opt = 1;
+			break;
+		case 'R':
+			if (parse_rtol(optarg, &sa.rtol))
+				return 2;
+			have_rtol = 1;
+			break;
+		case 'X':
+			sa.exact = 1;
+			break;
+		case 'T':
+			if (parse_uint(optarg, "timeout (ms)",
+				       DRM_LPU_EXEC_MAX_TIMEOUT_MS, &sa.timeout_ms))
+				return 2;
+			if (!sa.timeout_ms) {
+				fprintf(stderr, "lpu-run: invalid timeout (ms) '0' (1..%d)\n",
+					DRM_LPU_EXEC_MAX_TIMEOUT_MS);
+				return 2;
+			}
+			sched_opt = 1;
+			break;
 		case 'h':
 			print_usage(stdout);
 			return 0;
@@ -186,8 +287,20 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (nop == !!copy_size || optind != argc) {
+	if (optind < argc)
+		sa.path = argv[optind++];
+	/* Exactly one job kind; schedule options only with a schedule. */
+	if (nop + !!copy_size + !!sa.path != 1 || optind != argc ||
+	    ((sched_opt || have_rtol || sa.exact) && !sa.path)) {
 		print_usage(stderr);
+		return 2;
+	}
+	if ((have_rtol || sa.exact) && !sa.compare_dir) {
+		fprintf(stderr, "lpu-run: --rtol and --exact need --compare DIR\n");
+		return 2;
+	}
+	if (have_rtol && sa.exact) {
+		fprintf(stderr, "lpu-run: --rtol and --exact exclude each other\n");
 		return 2;
 	}
 
@@ -215,6 +328,12 @@ int main(int argc, char **argv)
 	if (copy_size) {
 		ret = run_copy(dev, queue, copy_size, card.pci_addr);
 		goto out;
+	}
+	if (sa.path) {
+		sa.queue = queue;
+		c = run_schedule(dev, &sa);
+		lpu_close(dev);
+		return c;
 	}
 	irq_before = card.pci_addr[0] ?
 		msix_count(card.pci_addr, LPU_MSIX_VEC_QUEUE(queue)) : -1;

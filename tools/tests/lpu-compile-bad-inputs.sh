@@ -155,6 +155,46 @@ s.write('$tmp/ck/extra.safetensors', {'model.layers.0.mlp.shared_expert_gate.wei
 expect "Qwen's gated shared expert" 1 "tensor 'model.layers.0.mlp.shared_expert_gate.weight': a gated shared expert (Qwen) is not supported" \
 	"$tmp/ck" -o "$tmp/out.lpus" --tokens 8
 
+# tensors config.json does not account for: a mismatch, not ignored
+extra_tensor() { # NAME SHAPE...: add NAME as an F32 tensor in its own shard
+	$PY -c "
+import sys; sys.path.insert(0, '$TOP/tools/moe')
+import numpy as np, safetensors_io as s
+s.write('$tmp/ck/extra.safetensors', {sys.argv[1]: np.ones([int(v) for v in sys.argv[2:]], np.float32)})" "$@"
+}
+fresh
+extra_tensor $L0.block_sparse_moe.experts.4.w1.weight 32 64
+expect "an expert beyond num_local_experts" 1 \
+	"tensor '$L0.block_sparse_moe.experts.4.w1.weight': expert 4, but config.json has 4 experts" \
+	"$tmp/ck" -o "$tmp/out.lpus" --tokens 8
+fresh
+$MUT "$tmp/ck" config num_local_experts 3
+expect "num_local_experts below the checkpoint's" 1 \
+	"tensor '$L0.block_sparse_moe.experts.3.w1.weight': expert 3, but config.json has 3 experts" \
+	"$tmp/ck" -o "$tmp/out.lpus" --tokens 8
+fresh
+extra_tensor model.layers.2.post_attention_layernorm.weight 64
+expect "a layer beyond num_hidden_layers" 1 \
+	"tensor 'model.layers.2.post_attention_layernorm.weight': layer 2, but config.json has num_hidden_layers 2" \
+	"$tmp/ck" -o "$tmp/out.lpus" --tokens 8
+fresh
+$MUT "$tmp/ck" config num_hidden_layers 1
+expect "num_hidden_layers below the checkpoint's" 1 \
+	"tensor '$L1.block_sparse_moe.experts.0.w1.weight': layer 1, but config.json has num_hidden_layers 1" \
+	"$tmp/ck" -o "$tmp/out.lpus" --tokens 8
+fresh deepseek
+extra_tensor model.layers.0.mlp.experts.8.down_proj.weight 64 32
+expect "a deepseek expert beyond n_routed_experts" 1 \
+	"tensor 'model.layers.0.mlp.experts.8.down_proj.weight': expert 8, but config.json has 8 experts" \
+	"$tmp/ck" -o "$tmp/out.lpus" --tokens 8
+fresh
+extra_tensor model.layers.1.self_attn.rotary_emb.inv_freq 32
+if "$COMPILE" "$tmp/ck" -o "$tmp/out.lpus" --tokens 8 -q; then
+	ok "other tensors of known layers are still ignored (rotary_emb.inv_freq)"
+else
+	not_ok "other tensors of known layers are still ignored (rotary_emb.inv_freq)"
+fi
+
 # files and arguments
 fresh
 rm "$tmp"/ck/*.safetensors

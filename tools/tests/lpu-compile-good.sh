@@ -145,6 +145,15 @@ import numpy as np
 d = sum(np.load('$tmp/sigmoid-f32-capacity-0.5.run/block%d.expert_dropped.npy' % b).sum() for b in range(3))
 assert d > 0, 'no token dropped'"
 
+# dimensions whose weights end off a 64-byte boundary in every dtype
+# (E * H * F = 6300): the last slot image is padded to a multiple of 64
+$PY "$MOE/gen_checkpoint.py" "$tmp/odd" --style mixtral --hidden 100 --ffn 21 \
+	--experts 3 --top-k 2 --blocks 2 --tokens 16 --seed 15 || exit 1
+cp "$tmp/odd/x.npy" "$tmp/x16.npy"
+for dt in f32 bf16 int8; do
+	run_case "odd-sizes-$dt" "$tmp/odd" $dt
+done
+
 # the stored weights are the reference's conversion, byte for byte
 for dt in int8 bf16; do
 	for t in block0.router block1.w13 block1.w2; do

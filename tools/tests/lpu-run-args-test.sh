@@ -16,8 +16,23 @@ check() { # name expected_rc expected_stderr_substring args...
 		echo "not ok $n $name (rc=$rc, stderr '$err')"
 	fi
 }
-echo "1..12"
+echo "1..27"
 check "no job kind" 2 "usage:"
+check "schedule and --nop" 2 "usage:" s.lpus --nop
+check "two schedules" 2 "usage:" a.lpus b.lpus
+check "schedule option without a schedule" 2 "usage:" --nop --repeat 2
+check "input without '='" 2 "invalid --input 'x'" s.lpus --input x
+check "input without a name" 2 "invalid --input '=x.npy'" s.lpus --input =x.npy
+check "input without a file" 2 "invalid --input 'x='" s.lpus --input x=
+check "input name too long" 2 "invalid --input" s.lpus --input "$(printf 'n%.0s' $(seq 60))=x.npy"
+check "17 inputs" 2 "more than 16 --input" s.lpus $(for i in $(seq 17); do echo --input i$i=f; done)
+check "repeat 0" 2 "invalid repeat '0'" s.lpus --repeat 0
+check "repeat no number" 2 "invalid repeat 'x'" s.lpus --repeat x
+check "rtol without --compare" 2 "need --compare" s.lpus --rtol 1e-3
+check "rtol and --exact" 2 "exclude each other" s.lpus --compare d --rtol 1e-3 --exact
+check "negative rtol" 2 "invalid rtol '-1'" s.lpus --compare d --rtol -1
+check "rtol no number" 2 "invalid rtol 'abc'" s.lpus --compare d --rtol abc
+check "timeout above the limit" 2 "invalid timeout (ms) '60001'" s.lpus --timeout 60001
 check "both job kinds" 2 "usage:" --nop --copy 4K
 check "copy size 0" 2 "invalid size '0'" --copy 0
 check "copy size with unknown suffix" 2 "invalid size '2G'" --copy 2G
@@ -29,3 +44,4 @@ check "bad queue" 2 "invalid queue 'x'" --nop -q x
 check "nop cycles above the limit" 2 "invalid cycles" --nop -c 1000000001
 check "good copy arguments reach the card" 1 "cannot open" --copy 64M -i 7
 check "good nop arguments reach the card" 1 "cannot open" --nop -n 2 -i 7
+check "good schedule arguments reach the card" 1 "cannot open" s.lpus --input x=x.npy --output-dir o --repeat 3 --compare r --rtol 1e-4 --timeout 1000 -i 7

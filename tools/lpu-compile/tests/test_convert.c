@@ -3,11 +3,13 @@
  * Unit tests of lpu-compile's weight conversion and capacity rule against
  * hand-worked values: BF16 rounding (ties to even, NaN, overflow), the
  * int8 quant rule (ties to even, zero rows, the clamp, the qblock layout)
- * and C = ceil(cf * T * k / E) clamped to 1..T.
+ * C = ceil(cf * T * k / E) clamped to 1..T, and the weights image of the
+ * buffer plan (slot images are LPU_SCHED_ALIGN multiples).
  */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "compile.h"
@@ -87,10 +89,45 @@ static void test_capacity(void)
 	tap_is(capacity_for(0.5f, 16, 3, 8), 3, "C(0.5, 16, 3, 8) = 3");
 }
 
+/* The WEIGHTS image of @n weights of [rows[i], k[i]] @dtype. */
+static uint64_t image_of(uint32_t dtype, int n, const uint32_t (*shapes)[2])
+{
+	struct plan *p = calloc(1, sizeof(*p));
+	uint64_t size = 0;
+	int i, ok = 1;
+
+	if (!p)
+		abort();
+	for (i = 0; i < n; i++)
+		ok &= plan_weight(p, "w", dtype, 2, shapes[i]) >= 0;
+	if (ok && !plan_finish(p))
+		size = p->weights_size;
+	free(p->weights);
+	free(p);
+	return size;
+}
+
+static void test_plan_image(void)
+{
+	static const uint32_t f32[2][2] = { { 4, 16 }, { 3, 5 } };
+	static const uint32_t i8[1][2] = { { 300, 21 } };
+	static const uint32_t bf16[1][2] = { { 1, 64 } };
+
+	/* 256 bytes, then 60 at 256: 316 used, an image of 320 */
+	tap_is(image_of(LPU_DT_F32, 2, f32), 320,
+	       "plan: a last weight ending at 316 gives a 320-byte image");
+	/* qblock: 6300 values padded to 6336, then 300 scales: 7536 -> 7552 */
+	tap_is(image_of(LPU_DT_I8, 1, i8), 7552,
+	       "plan: an I8 qblock of 7536 bytes gives a 7552-byte image");
+	tap_is(image_of(LPU_DT_BF16, 1, bf16), 128,
+	       "plan: an aligned weight needs no padding");
+}
+
 int main(void)
 {
 	test_bf16();
 	test_quant();
 	test_capacity();
+	test_plan_image();
 	return tap_done();
 }
