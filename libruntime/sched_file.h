@@ -52,8 +52,9 @@ int lpu_sched_parse(const void *data, size_t size,
 
 /*
  * Recompute every section's CRC32C from the section table, then the
- * file's, in place. Returns 0, or -EINVAL if the header or section table
- * does not fit in @size bytes (nothing else is checked).
+ * file's, in place. Returns 0, or -EINVAL if @data is not 8-byte aligned
+ * or the header or section table does not fit in @size bytes (nothing
+ * else is checked).
  */
 int lpu_sched_seal(void *data, size_t size);
 

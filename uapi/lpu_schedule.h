@@ -27,7 +27,10 @@
 #define LPU_SCHED_MAGIC			"LPUSCHED"	/* 8 bytes, no NUL */
 #define LPU_SCHED_VERSION_MAJOR		1	/* readers refuse others */
 #define LPU_SCHED_VERSION_MINOR		0	/* readers accept any */
-/* Section offsets and sizes of slot images are multiples of this. */
+/*
+ * Section offsets, slot init_offsets and slot image sizes
+ * (min(slot size, section size - init_offset)) are multiples of this.
+ */
 #define LPU_SCHED_ALIGN			64
 #define LPU_SCHED_MAX_SECTIONS		32
 #define LPU_SCHED_MAX_TENSORS		4096
