@@ -195,6 +195,28 @@ else
 	not_ok "other tensors of known layers are still ignored (rotary_emb.inv_freq)"
 fi
 
+# a shard truncated after lpu-compile opened it (checked its header) and
+# before it reads the weights: a clean error, not SIGBUS. gdb stops it at
+# model_fill() for the truncation, so the test is deterministic.
+if command -v gdb >/dev/null; then
+	fresh
+	shard=$(ls "$tmp"/ck/*.safetensors | tail -1)
+	rm -f "$tmp/out.lpus"
+	log=$(gdb -q -batch -iex 'set debuginfod enabled off' -ex 'break model_fill' -ex run \
+		-ex "shell truncate -s 100 '$shard'" -ex continue \
+		--args "$COMPILE" "$tmp/ck" -o "$tmp/out.lpus" --tokens 8 2>&1)
+	if [[ $log == *"Breakpoint 1, model_fill"* ]] && [[ $log == *"exited with code 01"* ]] &&
+	   [[ $log == *"$shard: tensor '"*"': the file ends before byte 0 of "* ]] &&
+	   [[ $log != *SIGBUS* ]] && [ ! -e "$tmp/out.lpus" ]; then
+		ok "a shard truncated while compiling: an error naming it and the tensor"
+	else
+		not_ok "a shard truncated while compiling: an error naming it and the tensor"
+		echo "$log" | tail -5 | sed 's/^/#   /'
+	fi
+else
+	ok "a shard truncated while compiling # SKIP no gdb"
+fi
+
 # files and arguments
 fresh
 rm "$tmp"/ck/*.safetensors
