@@ -211,6 +211,40 @@ check "--describe refuses a missing file" describe_refused "$tmp/nothing.lpus" \
 check "--describe with a checkpoint directory is a usage error" sh -c "
 	'$COMPILE' --describe '$tmp/a.lpus' '$tmp/mixtral' 2>&1 >/dev/null; [ \$? = 2 ]"
 
+# json-c out of memory: a shim (tools/lpu-compile/tests/json_fail.c) makes
+# the Nth constructor call return NULL; --describe must fail with exit 1
+# and a message, print nothing, never crash. ASAN_OPTIONS lets a sanitized
+# lpu-compile run with the preloaded shim.
+describe_oom() {
+	local calls n bad=0 tried=0 out rc
+	cc -Wall -Wextra -Werror -shared -fPIC -o "$tmp/json_fail.so" \
+		"$TOP/tools/lpu-compile/tests/json_fail.c" || return 1
+	"$COMPILE" "$tmp/mixtral" -o "$tmp/oom.lpus" --tokens 8 --blocks 1 -q || return 1
+	export ASAN_OPTIONS=verify_asan_link_order=0
+	calls=$(JSON_FAIL_COUNT=1 LD_PRELOAD="$tmp/json_fail.so" "$COMPILE" \
+		--describe "$tmp/oom.lpus" 2>&1 >/dev/null | sed -n 's/^json_fail: \([0-9]*\) calls$/\1/p')
+	[ -n "$calls" ] && [ "$calls" -gt 100 ] || { echo "counted '$calls' calls"; return 1; }
+	for n in 1 2 3 4 5 6 7 8 $(seq 9 $((calls / 40 + 1)) "$calls") "$calls"; do
+		tried=$((tried + 1))
+		out=$(JSON_FAIL_AT=$n LD_PRELOAD="$tmp/json_fail.so" "$COMPILE" \
+			--describe "$tmp/oom.lpus" 2>"$tmp/oom.err")
+		rc=$?
+		if [ $rc != 1 ] || [ -n "$out" ] ||
+		   ! grep -q "oom.lpus: out of memory for the description" "$tmp/oom.err"; then
+			echo "call $n of $calls: rc $rc, stdout ${#out} bytes, stderr $(head -c 200 "$tmp/oom.err")"
+			bad=$((bad + 1))
+		fi
+	done
+	echo "$tried failing calls tried"
+	[ $bad = 0 ]
+}
+if command -v cc >/dev/null; then
+	check "--describe: json-c out of memory at any call is exit 1 and a message" describe_oom
+else
+	n=$((n + 1))
+	echo "ok $n - --describe: json-c out of memory # SKIP no cc"
+fi
+
 # random damage to a real schedule: refused with a message, never a crash
 $PY - "$tmp/a.lpus" "$tmp/mut" <<'EOF'
 import os, sys
