@@ -206,6 +206,14 @@ describe_refused() { # FILE MESSAGE
 head -c 1000 "$tmp/a.lpus" >"$tmp/short.lpus"
 check "--describe refuses a truncated file" describe_refused "$tmp/short.lpus" "file_size"
 check "--describe refuses a non-schedule" describe_refused "$tmp/mixtral/config.json" ""
+: >"$tmp/empty.lpus"
+head -c 79 "$tmp/a.lpus" >"$tmp/79.lpus"
+check "--describe refuses an empty file as too small" describe_refused "$tmp/empty.lpus" \
+	"too small for a schedule: 0 bytes, the header alone is 80"
+check "--describe refuses 79 bytes as too small" describe_refused "$tmp/79.lpus" \
+	"too small for a schedule: 79 bytes"
+check "--check refuses an empty file as too small" sh -c "
+	'$COMPILE' --check '$tmp/empty.lpus' 2>&1 >/dev/null | grep -q 'empty.lpus: too small for a schedule: 0 bytes'"
 check "--describe refuses a missing file" describe_refused "$tmp/nothing.lpus" \
 	"No such file"
 check "--describe with a checkpoint directory is a usage error" sh -c "
