@@ -154,6 +154,43 @@ for dt in f32 bf16 int8; do
 	run_case "odd-sizes-$dt" "$tmp/odd" $dt
 done
 
+# values that are not finite are outside the reference's scope (the rules
+# do not define them): exit 3 and a message naming the value, no outputs
+ref_out_of_scope() { # MESSAGE CKPT INPUT [reference options...]
+	local msg=$1 ck=$2 in=$3 err rc
+	shift 3
+	rm -rf "$tmp/oos"
+	err=$($PY "$MOE/reference.py" "$ck" --input "$in" --out "$tmp/oos" "$@" 2>&1 >/dev/null)
+	rc=$?
+	[ $rc = 3 ] && [[ $err == *"$msg"* ]] && [ ! -e "$tmp/oos" ] ||
+		{ echo "rc $rc, stderr: $err"; return 1; }
+}
+$PY -c "
+import numpy as np
+x = np.load('$tmp/mixtral/x.npy')[:16]
+for name, v in (('nan', np.nan), ('inf', -np.inf)):
+    y = x.copy(); y[3, 7] = v; np.save('$tmp/x-%s.npy' % name, y)
+" || exit 1
+check "reference: a NaN input is out of scope" ref_out_of_scope \
+	"input x is not finite at [3, 7] (nan): non-finite values are outside the reference's scope" \
+	"$tmp/mixtral" "$tmp/x-nan.npy"
+check "reference: an infinite input is out of scope" ref_out_of_scope \
+	"input x is not finite at [3, 7] (-inf)" "$tmp/mixtral" "$tmp/x-inf.npy" --dtype int8
+cp -r "$tmp/mixtral" "$tmp/huge"
+$PY "$MOE/ck_mutate.py" "$tmp/huge" fill model.layers.0.post_attention_layernorm.weight 1e20 &&
+$PY "$MOE/ck_mutate.py" "$tmp/huge" fill model.layers.0.block_sparse_moe.gate.weight 1e20 || exit 1
+for dt in f32 int8; do
+	check "reference: router logits that overflow ($dt) are out of scope" ref_out_of_scope \
+		"block 0: router logits is not finite at [0, 0]" "$tmp/huge" \
+		"$tmp/mixtral/x.npy" --dtype $dt
+done
+cp -r "$tmp/mixtral" "$tmp/bf16max"
+$PY "$MOE/ck_mutate.py" "$tmp/bf16max" fill model.layers.1.block_sparse_moe.experts.2.w2.weight \
+	3.4e38 || exit 1
+check "reference: a weight that overflows bf16 is out of scope" ref_out_of_scope \
+	"tensor 'model.layers.1.block_sparse_moe.experts.2.w2.weight' rounded to bf16 is not finite" \
+	"$tmp/bf16max" "$tmp/mixtral/x.npy" --dtype bf16
+
 # the stored weights are the reference's conversion, byte for byte
 for dt in int8 bf16; do
 	for t in block0.router block1.w13 block1.w2; do
