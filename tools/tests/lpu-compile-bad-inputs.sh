@@ -82,6 +82,15 @@ bad "F64 tensor" "tensor '$L0.post_attention_layernorm.weight': dtype F64 not su
 	dtype $L0.post_attention_layernorm.weight F64
 bad "NaN weight" "tensor '$MOE.experts.3.w2.weight': element 1024 is not finite" \
 	nan $MOE.experts.3.w2.weight
+fresh
+$MUT "$tmp/ck" fill $MOE.experts.2.w2.weight 3.4e38
+expect "weight overflowing bf16" 1 "tensor '$MOE.experts.2.w2.weight': element 0 (3.4e+38) overflows bf16" \
+	"$tmp/ck" -o "$tmp/out.lpus" --tokens 8 --dtype bf16
+if "$COMPILE" "$tmp/ck" -o "$tmp/out.lpus" --tokens 8 --dtype int8 -q; then
+	ok "the same weight compiles to int8"
+else
+	not_ok "the same weight compiles to int8"
+fi
 bad "truncated safetensors" "outside the data" truncate 1000
 bad "truncated inside the header" "does not fit in the file" keep 100
 bad "data_offsets past the end" "tensor '$MOE.gate.weight': data_offsets [0, 99999999] outside the data" \
