@@ -4,13 +4,13 @@
  * the headers when the directory is opened, a tensor's data when it is
  * loaded. Nothing is mapped: a mapped file that is truncated while
  * lpu-compile runs raises SIGBUS, a read just comes up short, which is an
- * error naming the file and the tensor. A file is an 8-byte little-endian header length N, N bytes of JSON
- * ({name: {"dtype", "shape", "data_offsets": [begin, end]}} plus an
- * optional "__metadata__"), then the data; offsets count from the data's
- * start. Every header is checked before any tensor is used: the length
- * fits, the JSON parses, each entry is complete, its bytes agree with its
- * shape and dtype and lie inside the data, no two tensors overlap, and no
- * name appears in two files.
+ * error naming the file and the tensor. A file is an 8-byte little-endian
+ * header length N, N bytes of JSON ({name: {"dtype", "shape",
+ * "data_offsets": [begin, end]}} plus an optional "__metadata__"), then
+ * the data; offsets count from the data's start. Every header is checked
+ * before any tensor is used: the length fits, the JSON parses, each entry
+ * is complete, its bytes agree with its shape and dtype and lie inside the
+ * data, no two tensors overlap, and no name appears in two files.
  */
 #include <dirent.h>
 #include <endian.h>

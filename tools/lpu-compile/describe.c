@@ -269,8 +269,8 @@ static json_object *header_json(const struct lpu_sched_view *v)
 		snprintf(id + 2 * i, 3, "%02x", h->build_id[i]);
 	snprintf(ver, sizeof(ver), "%u.%u.%u", cv >> 16, (cv >> 8) & 0xff, cv & 0xff);
 	add(o, "format_version",
-			       version_json(le16toh(h->version_major),
-					    le16toh(h->version_minor)));
+	    version_json(le16toh(h->version_major),
+			 le16toh(h->version_minor)));
 	add(o, "target_hw_version", version_json(hw >> 16, hw & 0xffff));
 	add(o, "compiler_version", new_string(ver));
 	add(o, "build_id", new_string(id));
@@ -281,10 +281,8 @@ static json_object *header_json(const struct lpu_sched_view *v)
 		json_object *so = new_object();
 
 		add(so, "index", u64_json(i));
-		add(so, "type", enum_json(section_names,
-							     le32toh(s->type)));
-		add(so, "flags", flags_json(section_flag_names,
-							       le32toh(s->flags)));
+		add(so, "type", enum_json(section_names, le32toh(s->type)));
+		add(so, "flags", flags_json(section_flag_names, le32toh(s->flags)));
 		add(so, "offset", u64_json(le64toh(s->offset)));
 		add(so, "size", u64_json(le64toh(s->size)));
 		push(secs, so);
@@ -312,14 +310,11 @@ static json_object *manifest_json(const struct lpu_sched_view *v)
 	add(o, "shared_ffn", u64_json(le32toh(m->shared_ffn)));
 	add(o, "tokens", u64_json(le32toh(m->tokens)));
 	add(o, "capacity", u64_json(le32toh(m->capacity)));
-	add(o, "weight_dtype", enum_json(dtype_names,
-							    le32toh(m->weight_dtype)));
+	add(o, "weight_dtype", enum_json(dtype_names, le32toh(m->weight_dtype)));
 	add(o, "act_dtype", enum_json(dtype_names, le32toh(m->act_dtype)));
-	add(o, "router_flags", flags_json(topk_flag_names,
-							     le32toh(m->router_flags)));
+	add(o, "router_flags", flags_json(topk_flag_names, le32toh(m->router_flags)));
 	add(o, "rms_eps", f32_bits_json(le32toh(m->rms_eps)));
-	add(o, "capacity_factor",
-			       f32_bits_json(le32toh(m->capacity_factor)));
+	add(o, "capacity_factor", f32_bits_json(le32toh(m->capacity_factor)));
 	add(o, "insn_count", u64_json(le32toh(m->insn_count)));
 	add(o, "program", addr_json(v, le64toh(m->program)));
 	add(o, "stats", addr_json(v, le64toh(m->stats)));
@@ -339,8 +334,7 @@ static json_object *slots_json(const struct lpu_sched_view *v)
 
 		add(o, "index", u64_json(i));
 		add(o, "size", u64_json(size));
-		add(o, "domain", enum_json(domain_names,
-							      le32toh(s->domain)));
+		add(o, "domain", enum_json(domain_names, le32toh(s->domain)));
 		add(o, "role", enum_json(role_names, le32toh(s->role)));
 		add(o, "device_address", u64_json(DRM_LPU_EXEC_SLOT_ADDR(i)));
 		if (sec != LPU_SCHED_NO_INIT) {
@@ -356,11 +350,9 @@ static json_object *slots_json(const struct lpu_sched_view *v)
 				len = size;
 			init = new_object();
 			add(init, "section", u64_json(sec));
-			add(init, "section_type",
-					       enum_json(section_names, le32toh(ss->type)));
+			add(init, "section_type", enum_json(section_names, le32toh(ss->type)));
 			add(init, "offset", u64_json(off));
-			add(init, "file_offset",
-					       u64_json(le64toh(ss->offset) + off));
+			add(init, "file_offset", u64_json(le64toh(ss->offset) + off));
 			add(init, "length", u64_json(len));
 		}
 		add(o, "init", init);
@@ -406,8 +398,7 @@ static json_object *io_json(const struct lpu_sched_view *v)
 
 		add(o, "tensor", u64_json(t));
 		add(o, "name", new_string(v->tensors[t].name));
-		add(o, "direction", enum_json(direction_names,
-								 le32toh(io->direction)));
+		add(o, "direction", enum_json(direction_names, le32toh(io->direction)));
 		add(o, "kind", enum_json(io_kind_names, le32toh(io->kind)));
 		add(o, "block", u64_json(le32toh(io->block)));
 		push(a, o);
@@ -496,8 +487,8 @@ static json_object *insn_json(const struct lpu_sched_view *v, const struct lpu_i
 	add(o, "opcode", enum_json(opcode_names, op));
 	add(o, "dtype", enum_json(dtype_names, in->dtype));
 	add(o, "flags",
-			       flags_json(op == LPU_INSN_TOPK ? topk_flag_names :
-					  no_flag_names, le16toh(in->flags)));
+	    flags_json(op == LPU_INSN_TOPK ? topk_flag_names :
+		       no_flag_names, le16toh(in->flags)));
 	dims = new_array();
 	opa = new_array();
 	for (i = 0; i < 5; i++) {

@@ -47,44 +47,50 @@ static int fail_now(void)
 	fn;								\
 })
 
+typedef struct json_object *(*new_void_fn)(void);
+typedef struct json_object *(*new_int_fn)(int n);
+typedef struct json_object *(*new_str_fn)(const char *s);
+typedef struct json_object *(*new_u64_fn)(uint64_t v);
+typedef struct json_object *(*new_double_fn)(double d);
+
 struct json_object *json_object_new_object(void)
 {
-	struct json_object *(*real)(void) = REAL("json_object_new_object");
+	new_void_fn real = REAL("json_object_new_object");
 
 	return fail_now() ? NULL : real();
 }
 
 struct json_object *json_object_new_array(void)
 {
-	struct json_object *(*real)(void) = REAL("json_object_new_array");
+	new_void_fn real = REAL("json_object_new_array");
 
 	return fail_now() ? NULL : real();
 }
 
 struct json_object *json_object_new_array_ext(int n)
 {
-	struct json_object *(*real)(int) = REAL("json_object_new_array_ext");
+	new_int_fn real = REAL("json_object_new_array_ext");
 
 	return fail_now() ? NULL : real(n);
 }
 
 struct json_object *json_object_new_string(const char *s)
 {
-	struct json_object *(*real)(const char *) = REAL("json_object_new_string");
+	new_str_fn real = REAL("json_object_new_string");
 
 	return fail_now() ? NULL : real(s);
 }
 
 struct json_object *json_object_new_uint64(uint64_t v)
 {
-	struct json_object *(*real)(uint64_t) = REAL("json_object_new_uint64");
+	new_u64_fn real = REAL("json_object_new_uint64");
 
 	return fail_now() ? NULL : real(v);
 }
 
 struct json_object *json_object_new_double(double d)
 {
-	struct json_object *(*real)(double) = REAL("json_object_new_double");
+	new_double_fn real = REAL("json_object_new_double");
 
 	return fail_now() ? NULL : real(d);
 }
