@@ -214,7 +214,9 @@ if command -v gdb >/dev/null; then
 	log=$(gdb -q -batch -iex 'set debuginfod enabled off' -ex 'break model_fill' -ex run \
 		-ex "shell truncate -s 100 '$shard'" -ex continue \
 		--args "$COMPILE" "$tmp/ck" -o "$tmp/out.lpus" --tokens 8 2>&1)
-	if [[ $log == *"Breakpoint 1, model_fill"* ]] && [[ $log == *"exited with code 01"* ]] &&
+	if [[ $log == *"Operation not permitted"* ]] || [[ $log == *'"model_fill" not defined'* ]]; then
+		ok "a shard truncated while compiling # SKIP gdb cannot trace it (no ptrace, or no symbols)"
+	elif [[ $log == *"Breakpoint 1, model_fill"* ]] && [[ $log == *"exited with code 01"* ]] &&
 	   [[ $log == *"$shard: tensor '"*"': the file ends before byte 0 of "* ]] &&
 	   [[ $log != *SIGBUS* ]] && [ ! -e "$tmp/out.lpus" ]; then
 		ok "a shard truncated while compiling: an error naming it and the tensor"
