@@ -743,6 +743,11 @@ int lpu_sched_parse(const void *data, size_t size, struct lpu_sched_view *view,
 	return ret;
 }
 
+/*
+ * The header and the section table are written through struct pointers,
+ * so @data must be 8-byte aligned like the parser's (the table offset is a
+ * multiple of 8): anything else is refused with -EINVAL, not accessed.
+ */
 int lpu_sched_seal(void *data, size_t size)
 {
 	struct lpu_sched_header *h = data;
@@ -750,7 +755,7 @@ int lpu_sched_seal(void *data, size_t size)
 	uint64_t table, count, off, len;
 	uint32_t i;
 
-	if (!data || size < sizeof(*h))
+	if (!data || (uintptr_t)data % 8 || size < sizeof(*h))
 		return -EINVAL;
 	table = le64toh(h->section_table);
 	count = le32toh(h->section_count);

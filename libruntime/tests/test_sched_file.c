@@ -592,6 +592,13 @@ static void test_sealing(void)
 
 	tap_is(lpu_sched_seal(b, 79), -EINVAL, "seal: too small for the header");
 	tap_is(lpu_sched_seal(NULL, 100), -EINVAL, "seal: NULL");
+	c = aligned_alloc(64, L.size + 64);
+	if (!c)
+		abort();
+	memcpy(c + 4, b, L.size);
+	tap_is(lpu_sched_seal(c + 4, L.size), -EINVAL, "seal: data not 8-byte aligned");
+	tap_ok(!memcmp(c + 4, b, L.size), "seal: misaligned data left untouched");
+	free(c);
 	tap_is(lpu_sched_seal(b, L.table + 32), -EINVAL,
 	       "seal: section table past the end");
 	/* a section that lies past the buffer is left alone, not read */

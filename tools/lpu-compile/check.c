@@ -25,7 +25,7 @@ int sched_read(const char *path, uint8_t **bufp, struct lpu_sched_view *v)
 	uint8_t *buf = NULL;
 	size_t got = 0;
 	char msg[256];
-	int fd, ret;
+	int fd, ret = -1;
 
 	*bufp = NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -37,21 +37,38 @@ int sched_read(const char *path, uint8_t **bufp, struct lpu_sched_view *v)
 		return err("%s: not a regular file of at most %llu bytes", path,
 			   CHECK_MAX_SIZE);
 	}
+	/* the parser would say so too, but an empty buffer cannot be allocated */
+	if ((size_t)st.st_size < sizeof(struct lpu_sched_header)) {
+		close(fd);
+		return err("%s: too small for a schedule: %lld bytes, the header alone is %zu",
+			   path, (long long)st.st_size, sizeof(struct lpu_sched_header));
+	}
 	/* the parser wants 8-byte aligned data */
 	buf = aligned_alloc(LPU_SCHED_ALIGN, ((size_t)st.st_size + 63) & ~(size_t)63);
-	while (buf && got < (size_t)st.st_size) {
+	if (!buf) {
+		close(fd);
+		return err("%s: out of memory for %lld bytes", path, (long long)st.st_size);
+	}
+	while (got < (size_t)st.st_size) {
 		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n < 0) {
+			ret = err("%s: cannot read: %s", path, strerror(errno));
 			break;
+		}
+		if (!n) {
+			ret = err("%s: cannot read: the file ends at %zu of %lld bytes (truncated while reading?)",
+				  path, got, (long long)st.st_size);
+			break;
+		}
 		got += (size_t)n;
 	}
 	close(fd);
-	if (!buf || got != (size_t)st.st_size) {
+	if (got != (size_t)st.st_size) {
 		free(buf);
-		return err("%s: cannot read", path);
+		return ret;
 	}
 	ret = lpu_sched_parse(buf, got, v, msg, sizeof(msg));
 	if (ret) {

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
- * The *.safetensors files of a checkpoint directory, mapped read-only.
- * A file is an 8-byte little-endian header length N, N bytes of JSON
- * ({name: {"dtype", "shape", "data_offsets": [begin, end]}} plus an
- * optional "__metadata__"), then the data; offsets count from the data's
- * start. Every header is checked before any tensor is used: the length
- * fits, the JSON parses, each entry is complete, its bytes agree with its
- * shape and dtype and lie inside the data, no two tensors overlap, and no
- * name appears in two files.
+ * The *.safetensors files of a checkpoint directory, read with pread():
+ * the headers when the directory is opened, a tensor's data when it is
+ * loaded. Nothing is mapped: a mapped file that is truncated while
+ * lpu-compile runs raises SIGBUS, a read just comes up short, which is an
+ * error naming the file and the tensor. A file is an 8-byte little-endian
+ * header length N, N bytes of JSON ({name: {"dtype", "shape",
+ * "data_offsets": [begin, end]}} plus an optional "__metadata__"), then
+ * the data; offsets count from the data's start. Every header is checked
+ * before any tensor is used: the length fits, the JSON parses, each entry
+ * is complete, its bytes agree with its shape and dtype and lie inside the
+ * data, no two tensors overlap, and no name appears in two files.
  */
 #include <dirent.h>
 #include <endian.h>
@@ -16,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -59,12 +61,45 @@ static int get_u64(struct json_object *o, uint64_t *out)
 	return 0;
 }
 
-/* One header entry into @t; @data_len bytes of data follow the header. */
-static int parse_entry(const char *path, const char *name,
-		       struct json_object *ent, const uint8_t *data,
+/*
+ * All @len bytes at @off of @fd into @buf: 0, or -1 with a message naming
+ * @path and @what (a file that got shorter since it was opened included).
+ */
+static int read_at(int fd, const char *path, const char *what, uint64_t off,
+		   void *buf, uint64_t len)
+{
+	uint8_t *p = buf;
+	uint64_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		size_t chunk = len - done > (1U << 30) ? 1U << 30 : (size_t)(len - done);
+
+		n = pread(fd, p + done, chunk, (off_t)(off + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return err("%s: %s: read at %llu: %s", path, what,
+				   (unsigned long long)(off + done), strerror(errno));
+		if (!n)
+			return err("%s: %s: the file ends before byte %llu of %llu at offset %llu (truncated since it was opened?)",
+				   path, what, (unsigned long long)done,
+				   (unsigned long long)len, (unsigned long long)off);
+		done += (uint64_t)n;
+	}
+	return 0;
+}
+
+/*
+ * One header entry into @t; @data_len bytes of data follow the header, from
+ * @data_at in the file.
+ */
+static int parse_entry(const struct st_file *f, const char *name,
+		       struct json_object *ent, uint64_t data_at,
 		       uint64_t data_len, struct st_tensor *t)
 {
 	struct json_object *dt, *shape, *offs;
+	const char *path = f->path;
 	uint64_t begin, end, elems = 1;
 	size_t i, n;
 	int size;
@@ -91,6 +126,7 @@ static int parse_entry(const char *path, const char *name,
 		return err("out of memory");
 	snprintf(t->dtype, sizeof(t->dtype), "%s", json_object_get_string(dt));
 	t->file = path;
+	t->fd = f->fd;
 	n = json_object_array_length(shape);
 	t->rank = (uint32_t)n;
 	for (i = 0; i < n; i++) {
@@ -110,7 +146,7 @@ static int parse_entry(const char *path, const char *name,
 		return err("%s: tensor '%s': %llu bytes do not match shape and dtype %s (%llu bytes)",
 			   path, name, (unsigned long long)(end - begin),
 			   t->dtype, (unsigned long long)(elems * size));
-	t->data = data + begin;
+	t->offset = data_at + begin;
 	t->bytes = end - begin;
 	return 0;
 }
@@ -119,7 +155,7 @@ static int cmp_data(const void *a, const void *b)
 {
 	const struct st_tensor *x = a, *y = b;
 
-	return x->data < y->data ? -1 : x->data > y->data;
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
 }
 
 static int cmp_name(const void *a, const void *b)
@@ -131,37 +167,48 @@ static int cmp_name(const void *a, const void *b)
 
 static int parse_header(struct checkpoint *ck, struct st_file *f)
 {
-	const uint8_t *base = f->map;
-	struct json_tokener *tok;
-	struct json_object *root;
+	struct json_tokener *tok = NULL;
+	struct json_object *root = NULL;
 	uint64_t hlen, data_len;
 	size_t first = ck->ntensors, i, end;
+	char *text;
 	void *grown;
 	int ret = 0;
 
 	if (f->size < 8)
-		return err("%s: truncated: %zu bytes, no header length", f->path, f->size);
-	memcpy(&hlen, base, 8);
+		return err("%s: truncated: %llu bytes, no header length", f->path,
+			   (unsigned long long)f->size);
+	if (read_at(f->fd, f->path, "header length", 0, &hlen, 8))
+		return -1;
 	hlen = le64toh(hlen);
 	if (hlen < 2 || hlen > f->size - 8)
-		return err("%s: header length %llu does not fit in the file (%zu bytes; truncated?)",
-			   f->path, (unsigned long long)hlen, f->size);
+		return err("%s: header length %llu does not fit in the file (%llu bytes; truncated?)",
+			   f->path, (unsigned long long)hlen, (unsigned long long)f->size);
 	if (hlen > ST_MAX_HEADER)
 		return err("%s: header length %llu larger than %u bytes", f->path,
 			   (unsigned long long)hlen, ST_MAX_HEADER);
 	data_len = f->size - 8 - hlen;
+	text = malloc(hlen);
+	if (!text)
+		return err("out of memory");
+	if (read_at(f->fd, f->path, "header", 8, text, hlen)) {
+		free(text);
+		return -1;
+	}
 
 	tok = json_tokener_new();
-	if (!tok)
-		return err("out of memory");
-	root = json_tokener_parse_ex(tok, (const char *)base + 8, (int)hlen);
+	if (!tok) {
+		ret = err("out of memory");
+		goto out;
+	}
+	root = json_tokener_parse_ex(tok, text, (int)hlen);
 	if (!root || json_tokener_get_error(tok) != json_tokener_success) {
 		ret = err("%s: header is not valid JSON: %s", f->path, json_error(tok));
 		goto out;
 	}
 	/* safetensors pads the header with spaces; nothing else may follow */
 	end = json_tokener_get_parse_end(tok);
-	if (!only_space((const char *)base + 8 + end, hlen - end)) {
+	if (!only_space(text + end, hlen - end)) {
 		ret = err("%s: header has bytes after its JSON object", f->path);
 		goto out;
 	}
@@ -184,7 +231,7 @@ static int parse_header(struct checkpoint *ck, struct st_file *f)
 				continue;
 			memset(t, 0, sizeof(*t));
 			ck->ntensors++;
-			ret = parse_entry(f->path, key, val, base + 8 + hlen, data_len, t);
+			ret = parse_entry(f, key, val, 8 + hlen, data_len, t);
 			if (ret)
 				goto out;
 		}
@@ -194,39 +241,31 @@ static int parse_header(struct checkpoint *ck, struct st_file *f)
 	for (i = first + 1; i < ck->ntensors; i++) {
 		const struct st_tensor *a = &ck->tensors[i - 1], *b = &ck->tensors[i];
 
-		if (b->data < a->data + a->bytes) {
+		if (b->offset < a->offset + a->bytes) {
 			ret = err("%s: tensors '%s' and '%s' overlap", f->path, a->name, b->name);
 			goto out;
 		}
 	}
 out:
 	json_object_put(root);
-	json_tokener_free(tok);
+	if (tok)
+		json_tokener_free(tok);
+	free(text);
 	return ret;
 }
 
-static int map_file(struct st_file *f)
+static int open_file(struct st_file *f)
 {
 	struct stat st;
-	int fd = open(f->path, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0)
+	f->fd = open(f->path, O_RDONLY | O_CLOEXEC);
+	if (f->fd < 0)
 		return err("%s: %s", f->path, strerror(errno));
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		close(fd);
+	if (fstat(f->fd, &st) || !S_ISREG(st.st_mode))
 		return err("%s: not a regular file", f->path);
-	}
-	f->size = (size_t)st.st_size;
-	if (!f->size) {
-		close(fd);
+	f->size = (uint64_t)st.st_size;
+	if (!f->size)
 		return err("%s: empty file", f->path);
-	}
-	f->map = mmap(NULL, f->size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (f->map == MAP_FAILED) {
-		f->map = NULL;
-		return err("%s: mmap: %s", f->path, strerror(errno));
-	}
 	return 0;
 }
 
@@ -256,11 +295,12 @@ int ckpt_open(struct checkpoint *ck, const char *dir)
 		if (ck->files && !ret) {
 			struct st_file *f = &ck->files[ck->nfiles++];
 
+			f->fd = -1;
 			if (asprintf(&f->path, "%s/%s", dir, list[i]->d_name) < 0) {
 				f->path = NULL;
 				ret = err("out of memory");
 			} else {
-				ret = map_file(f);
+				ret = open_file(f);
 				ret = ret ? ret : parse_header(ck, f);
 			}
 		}
@@ -293,8 +333,8 @@ void ckpt_close(struct checkpoint *ck)
 		free(ck->tensors[i].name);
 	free(ck->tensors);
 	for (i = 0; i < ck->nfiles; i++) {
-		if (ck->files[i].map)
-			munmap(ck->files[i].map, ck->files[i].size);
+		if (ck->files[i].fd >= 0)
+			close(ck->files[i].fd);
 		free(ck->files[i].path);
 	}
 	free(ck->files);
@@ -346,21 +386,29 @@ int ckpt_load(const struct checkpoint *ck, const char *name, uint32_t rank,
 		shape_str(want, sizeof(want), rank, shape);
 		return err("tensor '%s': shape %s, expected %s", name, got, want);
 	}
+	/* the shape was checked against the bytes when the file was opened */
+	snprintf(got, sizeof(got), "tensor '%s'", name);
+	if (read_at(t->fd, t->file, got, t->offset, out, t->bytes))
+		return -1;
 	if (!strcmp(t->dtype, "F32")) {
 		for (i = 0; i < n; i++) {
 			uint32_t bits;
 
-			memcpy(&bits, t->data + 4 * i, 4);
+			memcpy(&bits, &out[i], 4);
 			bits = le32toh(bits);
 			memcpy(&out[i], &bits, 4);
 		}
 		return 0;
 	}
-	for (i = 0; i < n; i++) {
+	/*
+	 * BF16 widened in place from the back: out[i] covers the 16-bit
+	 * values 2i and 2i + 1, which are no longer needed once value i is read.
+	 */
+	for (i = n; i-- > 0;) {
 		uint16_t h;
 		uint32_t bits;
 
-		memcpy(&h, t->data + 2 * i, 2);
+		memcpy(&h, (uint8_t *)out + 2 * i, 2);
 		bits = (uint32_t)le16toh(h) << 16;
 		memcpy(&out[i], &bits, 4);
 	}

@@ -46,15 +46,16 @@ struct st_tensor {
 	char dtype[16];			/* as the header says: "F32", "BF16", ... */
 	uint32_t rank;
 	uint64_t shape[ST_MAX_RANK];
-	const uint8_t *data;
+	uint64_t offset;		/* of the data in the file */
 	uint64_t bytes;
 	const char *file;
+	int fd;				/* the file's, open until ckpt_close() */
 };
 
 struct st_file {
 	char *path;
-	void *map;
-	size_t size;
+	int fd;				/* -1 if not open */
+	uint64_t size;			/* when opened */
 };
 
 struct checkpoint {

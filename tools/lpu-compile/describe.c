@@ -118,9 +118,73 @@ static const struct enum_name io_kind_names[] = {
 	{ 0, NULL }
 };
 
+/*
+ * json-c's constructors return NULL when out of memory, and adding to a
+ * NULL object would abort in json-c. These wrappers note the failure in
+ * @oom instead; describe_file() then refuses to print a partial document.
+ * NULL stays a legitimate value (JSON null) where an address is 0 or a
+ * number is not finite.
+ */
+static int oom;
+
+static json_object *made(json_object *o)
+{
+	if (!o)
+		oom = 1;
+	return o;
+}
+
+static json_object *new_object(void)
+{
+	return made(json_object_new_object());
+}
+
+static json_object *new_array(void)
+{
+	return made(json_object_new_array());
+}
+
+static json_object *new_array_ext(int n)
+{
+	return made(json_object_new_array_ext(n));
+}
+
+static json_object *new_string(const char *s)
+{
+	return made(json_object_new_string(s));
+}
+
+static json_object *new_uint64(uint64_t v)
+{
+	return made(json_object_new_uint64(v));
+}
+
+static json_object *new_double(double d)
+{
+	return made(json_object_new_double(d));
+}
+
+/* @v into @o as @key; on failure @v is freed. */
+static void add(json_object *o, const char *key, json_object *v)
+{
+	if (!o || json_object_object_add(o, key, v)) {
+		json_object_put(v);
+		oom = 1;
+	}
+}
+
+/* @v appended to @a; on failure @v is freed. */
+static void push(json_object *a, json_object *v)
+{
+	if (!a || json_object_array_add(a, v)) {
+		json_object_put(v);
+		oom = 1;
+	}
+}
+
 static json_object *u64_json(uint64_t v)
 {
-	return json_object_new_uint64(v);
+	return new_uint64(v);
 }
 
 /* The name of @value, or the number itself when the table has none. */
@@ -128,23 +192,23 @@ static json_object *enum_json(const struct enum_name *t, uint32_t value)
 {
 	for (; t->name; t++)
 		if (t->value == value)
-			return json_object_new_string(t->name);
+			return new_string(t->name);
 	return u64_json(value);
 }
 
 /* The names of the bits set in @flags; bits without a name as one number. */
 static json_object *flags_json(const struct enum_name *t, uint32_t flags)
 {
-	json_object *a = json_object_new_array();
+	json_object *a = new_array();
 
 	for (; t->name; t++) {
 		if (flags & t->value) {
-			json_object_array_add(a, json_object_new_string(t->name));
+			push(a, new_string(t->name));
 			flags &= ~t->value;
 		}
 	}
 	if (flags)
-		json_object_array_add(a, u64_json(flags));
+		push(a, u64_json(flags));
 	return a;
 }
 
@@ -154,15 +218,15 @@ static json_object *f32_bits_json(uint32_t bits)
 	float f;
 
 	memcpy(&f, &bits, sizeof(f));
-	return isfinite(f) ? json_object_new_double(f) : NULL;
+	return isfinite(f) ? new_double(f) : NULL;
 }
 
 static json_object *version_json(uint32_t major, uint32_t minor)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = new_object();
 
-	json_object_object_add(o, "major", u64_json(major));
-	json_object_object_add(o, "minor", u64_json(minor));
+	add(o, "major", u64_json(major));
+	add(o, "minor", u64_json(minor));
 	return o;
 }
 
@@ -178,17 +242,17 @@ static json_object *addr_json(const struct lpu_sched_view *v, uint64_t addr)
 
 	if (!addr)
 		return NULL;
-	o = json_object_new_object();
+	o = new_object();
 	for (i = 0; i < v->slot_count; i++) {
 		uint64_t base = DRM_LPU_EXEC_SLOT_ADDR(i);
 
 		if (addr >= base && addr - base < le64toh(v->slots[i].size)) {
-			json_object_object_add(o, "slot", u64_json(i));
-			json_object_object_add(o, "offset", u64_json(addr - base));
+			add(o, "slot", u64_json(i));
+			add(o, "offset", u64_json(addr - base));
 			return o;
 		}
 	}
-	json_object_object_add(o, "address", u64_json(addr));
+	add(o, "address", u64_json(addr));
 	return o;
 }
 
@@ -197,88 +261,82 @@ static json_object *header_json(const struct lpu_sched_view *v)
 	const struct lpu_sched_header *h = v->hdr;
 	uint32_t hw = le32toh(h->target_hw_version);
 	uint32_t cv = le32toh(h->compiler_version);
-	json_object *o = json_object_new_object(), *secs;
+	json_object *o = new_object(), *secs;
 	char id[2 * sizeof(h->build_id) + 1], ver[32];
 	uint32_t i;
 
 	for (i = 0; i < sizeof(h->build_id); i++)
 		snprintf(id + 2 * i, 3, "%02x", h->build_id[i]);
 	snprintf(ver, sizeof(ver), "%u.%u.%u", cv >> 16, (cv >> 8) & 0xff, cv & 0xff);
-	json_object_object_add(o, "format_version",
-			       version_json(le16toh(h->version_major),
-					    le16toh(h->version_minor)));
-	json_object_object_add(o, "target_hw_version", version_json(hw >> 16, hw & 0xffff));
-	json_object_object_add(o, "compiler_version", json_object_new_string(ver));
-	json_object_object_add(o, "build_id", json_object_new_string(id));
-	json_object_object_add(o, "file_size", u64_json(le64toh(h->file_size)));
-	secs = json_object_new_array();
+	add(o, "format_version",
+	    version_json(le16toh(h->version_major),
+			 le16toh(h->version_minor)));
+	add(o, "target_hw_version", version_json(hw >> 16, hw & 0xffff));
+	add(o, "compiler_version", new_string(ver));
+	add(o, "build_id", new_string(id));
+	add(o, "file_size", u64_json(le64toh(h->file_size)));
+	secs = new_array();
 	for (i = 0; i < v->section_count; i++) {
 		const struct lpu_sched_section *s = &v->sections[i];
-		json_object *so = json_object_new_object();
+		json_object *so = new_object();
 
-		json_object_object_add(so, "index", u64_json(i));
-		json_object_object_add(so, "type", enum_json(section_names,
-							     le32toh(s->type)));
-		json_object_object_add(so, "flags", flags_json(section_flag_names,
-							       le32toh(s->flags)));
-		json_object_object_add(so, "offset", u64_json(le64toh(s->offset)));
-		json_object_object_add(so, "size", u64_json(le64toh(s->size)));
-		json_object_array_add(secs, so);
+		add(so, "index", u64_json(i));
+		add(so, "type", enum_json(section_names, le32toh(s->type)));
+		add(so, "flags", flags_json(section_flag_names, le32toh(s->flags)));
+		add(so, "offset", u64_json(le64toh(s->offset)));
+		add(so, "size", u64_json(le64toh(s->size)));
+		push(secs, so);
 	}
-	json_object_object_add(o, "sections", secs);
+	add(o, "sections", secs);
 	return o;
 }
 
 static json_object *manifest_json(const struct lpu_sched_view *v)
 {
 	const struct lpu_sched_manifest *m = v->manifest;
-	json_object *o = json_object_new_object();
+	json_object *o = new_object();
 	char model[sizeof(m->model) + 1];
 
 	memcpy(model, m->model, sizeof(m->model));
 	model[sizeof(m->model)] = '\0';
-	json_object_object_add(o, "arch", enum_json(arch_names, le32toh(m->arch)));
-	json_object_object_add(o, "model", json_object_new_string(model));
-	json_object_object_add(o, "num_blocks", u64_json(le32toh(m->num_blocks)));
-	json_object_object_add(o, "hidden", u64_json(le32toh(m->hidden)));
-	json_object_object_add(o, "ffn", u64_json(le32toh(m->ffn)));
-	json_object_object_add(o, "num_experts", u64_json(le32toh(m->num_experts)));
-	json_object_object_add(o, "top_k", u64_json(le32toh(m->top_k)));
-	json_object_object_add(o, "num_shared", u64_json(le32toh(m->num_shared)));
-	json_object_object_add(o, "shared_ffn", u64_json(le32toh(m->shared_ffn)));
-	json_object_object_add(o, "tokens", u64_json(le32toh(m->tokens)));
-	json_object_object_add(o, "capacity", u64_json(le32toh(m->capacity)));
-	json_object_object_add(o, "weight_dtype", enum_json(dtype_names,
-							    le32toh(m->weight_dtype)));
-	json_object_object_add(o, "act_dtype", enum_json(dtype_names, le32toh(m->act_dtype)));
-	json_object_object_add(o, "router_flags", flags_json(topk_flag_names,
-							     le32toh(m->router_flags)));
-	json_object_object_add(o, "rms_eps", f32_bits_json(le32toh(m->rms_eps)));
-	json_object_object_add(o, "capacity_factor",
-			       f32_bits_json(le32toh(m->capacity_factor)));
-	json_object_object_add(o, "insn_count", u64_json(le32toh(m->insn_count)));
-	json_object_object_add(o, "program", addr_json(v, le64toh(m->program)));
-	json_object_object_add(o, "stats", addr_json(v, le64toh(m->stats)));
+	add(o, "arch", enum_json(arch_names, le32toh(m->arch)));
+	add(o, "model", new_string(model));
+	add(o, "num_blocks", u64_json(le32toh(m->num_blocks)));
+	add(o, "hidden", u64_json(le32toh(m->hidden)));
+	add(o, "ffn", u64_json(le32toh(m->ffn)));
+	add(o, "num_experts", u64_json(le32toh(m->num_experts)));
+	add(o, "top_k", u64_json(le32toh(m->top_k)));
+	add(o, "num_shared", u64_json(le32toh(m->num_shared)));
+	add(o, "shared_ffn", u64_json(le32toh(m->shared_ffn)));
+	add(o, "tokens", u64_json(le32toh(m->tokens)));
+	add(o, "capacity", u64_json(le32toh(m->capacity)));
+	add(o, "weight_dtype", enum_json(dtype_names, le32toh(m->weight_dtype)));
+	add(o, "act_dtype", enum_json(dtype_names, le32toh(m->act_dtype)));
+	add(o, "router_flags", flags_json(topk_flag_names, le32toh(m->router_flags)));
+	add(o, "rms_eps", f32_bits_json(le32toh(m->rms_eps)));
+	add(o, "capacity_factor", f32_bits_json(le32toh(m->capacity_factor)));
+	add(o, "insn_count", u64_json(le32toh(m->insn_count)));
+	add(o, "program", addr_json(v, le64toh(m->program)));
+	add(o, "stats", addr_json(v, le64toh(m->stats)));
 	return o;
 }
 
 static json_object *slots_json(const struct lpu_sched_view *v)
 {
-	json_object *a = json_object_new_array();
+	json_object *a = new_array();
 	uint32_t i;
 
 	for (i = 0; i < v->slot_count; i++) {
 		const struct lpu_sched_slot *s = &v->slots[i];
 		uint64_t size = le64toh(s->size), off = le64toh(s->init_offset);
 		uint32_t sec = le32toh(s->init_section);
-		json_object *o = json_object_new_object(), *init = NULL;
+		json_object *o = new_object(), *init = NULL;
 
-		json_object_object_add(o, "index", u64_json(i));
-		json_object_object_add(o, "size", u64_json(size));
-		json_object_object_add(o, "domain", enum_json(domain_names,
-							      le32toh(s->domain)));
-		json_object_object_add(o, "role", enum_json(role_names, le32toh(s->role)));
-		json_object_object_add(o, "device_address", u64_json(DRM_LPU_EXEC_SLOT_ADDR(i)));
+		add(o, "index", u64_json(i));
+		add(o, "size", u64_json(size));
+		add(o, "domain", enum_json(domain_names, le32toh(s->domain)));
+		add(o, "role", enum_json(role_names, le32toh(s->role)));
+		add(o, "device_address", u64_json(DRM_LPU_EXEC_SLOT_ADDR(i)));
 		if (sec != LPU_SCHED_NO_INIT) {
 			/*
 			 * The parser checked the section index and that the
@@ -290,63 +348,60 @@ static json_object *slots_json(const struct lpu_sched_view *v)
 
 			if (len > size)
 				len = size;
-			init = json_object_new_object();
-			json_object_object_add(init, "section", u64_json(sec));
-			json_object_object_add(init, "section_type",
-					       enum_json(section_names, le32toh(ss->type)));
-			json_object_object_add(init, "offset", u64_json(off));
-			json_object_object_add(init, "file_offset",
-					       u64_json(le64toh(ss->offset) + off));
-			json_object_object_add(init, "length", u64_json(len));
+			init = new_object();
+			add(init, "section", u64_json(sec));
+			add(init, "section_type", enum_json(section_names, le32toh(ss->type)));
+			add(init, "offset", u64_json(off));
+			add(init, "file_offset", u64_json(le64toh(ss->offset) + off));
+			add(init, "length", u64_json(len));
 		}
-		json_object_object_add(o, "init", init);
-		json_object_array_add(a, o);
+		add(o, "init", init);
+		push(a, o);
 	}
 	return a;
 }
 
 static json_object *tensors_json(const struct lpu_sched_view *v)
 {
-	json_object *a = json_object_new_array();
+	json_object *a = new_array();
 	uint32_t i, d;
 
 	for (i = 0; i < v->tensor_count; i++) {
 		const struct lpu_sched_tensor *t = &v->tensors[i];
-		json_object *o = json_object_new_object();
-		json_object *shape = json_object_new_array();
+		json_object *o = new_object();
+		json_object *shape = new_array();
 
 		/* the parser checked the NUL termination and the rank */
 		for (d = 0; d < le32toh(t->rank); d++)
-			json_object_array_add(shape, u64_json(le32toh(t->shape[d])));
-		json_object_object_add(o, "index", u64_json(i));
-		json_object_object_add(o, "name", json_object_new_string(t->name));
-		json_object_object_add(o, "slot", u64_json(le32toh(t->slot)));
-		json_object_object_add(o, "dtype", enum_json(dtype_names, le32toh(t->dtype)));
-		json_object_object_add(o, "offset", u64_json(le64toh(t->offset)));
-		json_object_object_add(o, "bytes", u64_json(le64toh(t->bytes)));
-		json_object_object_add(o, "shape", shape);
-		json_object_array_add(a, o);
+			push(shape, u64_json(le32toh(t->shape[d])));
+		add(o, "index", u64_json(i));
+		add(o, "name", new_string(t->name));
+		add(o, "slot", u64_json(le32toh(t->slot)));
+		add(o, "dtype", enum_json(dtype_names, le32toh(t->dtype)));
+		add(o, "offset", u64_json(le64toh(t->offset)));
+		add(o, "bytes", u64_json(le64toh(t->bytes)));
+		add(o, "shape", shape);
+		push(a, o);
 	}
 	return a;
 }
 
 static json_object *io_json(const struct lpu_sched_view *v)
 {
-	json_object *a = json_object_new_array();
+	json_object *a = new_array();
 	uint32_t i;
 
 	for (i = 0; i < v->io_count; i++) {
 		const struct lpu_sched_io *io = &v->io[i];
 		uint32_t t = le32toh(io->tensor);	/* checked: < tensor_count */
-		json_object *o = json_object_new_object();
+		json_object *o = new_object();
 
-		json_object_object_add(o, "tensor", u64_json(t));
-		json_object_object_add(o, "name", json_object_new_string(v->tensors[t].name));
-		json_object_object_add(o, "direction", enum_json(direction_names,
-								 le32toh(io->direction)));
-		json_object_object_add(o, "kind", enum_json(io_kind_names, le32toh(io->kind)));
-		json_object_object_add(o, "block", u64_json(le32toh(io->block)));
-		json_object_array_add(a, o);
+		add(o, "tensor", u64_json(t));
+		add(o, "name", new_string(v->tensors[t].name));
+		add(o, "direction", enum_json(direction_names, le32toh(io->direction)));
+		add(o, "kind", enum_json(io_kind_names, le32toh(io->kind)));
+		add(o, "block", u64_json(le32toh(io->block)));
+		push(a, o);
 	}
 	return a;
 }
@@ -366,7 +421,7 @@ static void add_scales(const struct lpu_sched_view *v, json_object *op,
 	scales = LPU_QBLOCK_SCALES_OFFSET(g, n, k);
 	if (addr > UINT64_MAX - scales)
 		return;
-	json_object_object_add(op, "scales", addr_json(v, addr + scales));
+	add(op, "scales", addr_json(v, addr + scales));
 }
 
 /* A routing table operand of @e experts x @c slots: where its parts start. */
@@ -380,12 +435,12 @@ static void add_routing(const struct lpu_sched_view *v, json_object *op,
 	    addr > UINT64_MAX - LPU_ROUTING_SIZE(e, c))
 		return;
 	r = routing_layout(e, c);
-	o = json_object_new_object();
-	json_object_object_add(o, "token", addr_json(v, addr + r.token));
-	json_object_object_add(o, "weight", addr_json(v, addr + r.weight));
-	json_object_object_add(o, "load", addr_json(v, addr + r.load));
-	json_object_object_add(o, "dropped", addr_json(v, addr + r.dropped));
-	json_object_object_add(op, "routing", o);
+	o = new_object();
+	add(o, "token", addr_json(v, addr + r.token));
+	add(o, "weight", addr_json(v, addr + r.weight));
+	add(o, "load", addr_json(v, addr + r.load));
+	add(o, "dropped", addr_json(v, addr + r.dropped));
+	add(op, "routing", o);
 }
 
 /* The parts of an operand whose place follows from the opcode's rule. */
@@ -418,7 +473,7 @@ static void decorate_operands(const struct lpu_sched_view *v, const uint32_t d[5
 
 static json_object *insn_json(const struct lpu_sched_view *v, const struct lpu_insn *in)
 {
-	json_object *o = json_object_new_object(), *dims, *opa, *ops[5];
+	json_object *o = new_object(), *dims, *opa, *ops[5];
 	uint32_t op = in->opcode, d[5];
 	uint64_t a[5];
 	int i;
@@ -429,21 +484,21 @@ static json_object *insn_json(const struct lpu_sched_view *v, const struct lpu_i
 		ops[i] = addr_json(v, a[i]);
 	}
 	decorate_operands(v, d, a, op, in->dtype, ops);
-	json_object_object_add(o, "opcode", enum_json(opcode_names, op));
-	json_object_object_add(o, "dtype", enum_json(dtype_names, in->dtype));
-	json_object_object_add(o, "flags",
-			       flags_json(op == LPU_INSN_TOPK ? topk_flag_names :
-					  no_flag_names, le16toh(in->flags)));
-	dims = json_object_new_array();
-	opa = json_object_new_array();
+	add(o, "opcode", enum_json(opcode_names, op));
+	add(o, "dtype", enum_json(dtype_names, in->dtype));
+	add(o, "flags",
+	    flags_json(op == LPU_INSN_TOPK ? topk_flag_names :
+		       no_flag_names, le16toh(in->flags)));
+	dims = new_array();
+	opa = new_array();
 	for (i = 0; i < 5; i++) {
-		json_object_array_add(dims, u64_json(d[i]));
-		json_object_array_add(opa, ops[i]);
+		push(dims, u64_json(d[i]));
+		push(opa, ops[i]);
 	}
-	json_object_object_add(o, "dims", dims);
-	json_object_object_add(o, "ops", opa);
+	add(o, "dims", dims);
+	add(o, "ops", opa);
 	if (op == LPU_INSN_RMSNORM)	/* dim[2] holds epsilon's binary32 bits */
-		json_object_object_add(o, "epsilon", f32_bits_json(d[2]));
+		add(o, "epsilon", f32_bits_json(d[2]));
 	return o;
 }
 
@@ -458,19 +513,23 @@ int describe_file(const char *path)
 
 	if (sched_read(path, &buf, &v))
 		return -1;
-	root = json_object_new_object();
-	json_object_object_add(root, "header", header_json(&v));
-	json_object_object_add(root, "manifest", manifest_json(&v));
-	json_object_object_add(root, "slots", slots_json(&v));
-	json_object_object_add(root, "tensors", tensors_json(&v));
-	json_object_object_add(root, "io", io_json(&v));
-	prog = json_object_new_array_ext((int)v.insn_count);
+	oom = 0;
+	root = new_object();
+	add(root, "header", header_json(&v));
+	add(root, "manifest", manifest_json(&v));
+	add(root, "slots", slots_json(&v));
+	add(root, "tensors", tensors_json(&v));
+	add(root, "io", io_json(&v));
+	prog = new_array_ext((int)v.insn_count);
 	for (i = 0; i < v.insn_count; i++)
-		json_object_array_add(prog, insn_json(&v, &v.program[i]));
-	json_object_object_add(root, "program", prog);
-	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+		push(prog, insn_json(&v, &v.program[i]));
+	add(root, "program", prog);
+	text = oom ? NULL :
+	       json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 					      JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (!text || puts(text) == EOF || fflush(stdout))
+	if (!text)
+		ret = err("%s: out of memory for the description", path);
+	else if (puts(text) == EOF || fflush(stdout))
 		ret = err("%s: cannot write the description", path);
 	json_object_put(root);
 	free(buf);

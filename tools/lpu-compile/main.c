@@ -215,8 +215,10 @@ int main(int argc, char **argv)
 	int ret;
 
 	c = calloc(1, sizeof(*c));
-	if (!c)
-		return err("out of memory") ? 1 : 1;
+	if (!c) {
+		err("out of memory");
+		return 1;
+	}
 	ret = parse_args(argc, argv, &c->opt);
 	if (ret || c->opt.check || c->opt.describe) {
 		if (!ret && c->opt.check)

@@ -2,7 +2,7 @@
 /*
  * The weights of the MoE blocks: planned in the weights slots, then read
  * from the checkpoint (every tensor checked for presence, dtype and shape
- * against config.json, and for finite values), converted to the schedule's
+ * against config.json, and for finite values, also in bf16), converted to the schedule's
  * weight dtype and stored. Tensors of decoder layers or routed experts that
  * config.json does not have are a mismatch, refused rather than ignored.
  * Per block b (MoE layer l):
@@ -75,10 +75,15 @@ static int load(struct compile *c, const struct checkpoint *ck, float *buf,
 			rows == 1 && st->rank == 1 ? &shape[1] : shape, buf);
 	if (ret)
 		return ret;
-	for (i = 0; i < rows * k; i++)
+	for (i = 0; i < rows * k; i++) {
 		if (!isfinite(buf[i]))
 			return err("tensor '%s': element %llu is not finite", name,
 				   (unsigned long long)i);
+		/* rounding to bf16 must not make it infinite either */
+		if (st->dtype == LPU_DT_BF16 && (f32_to_bf16(buf[i]) & 0x7fff) == 0x7f80)
+			return err("tensor '%s': element %llu (%g) overflows bf16", name,
+				   (unsigned long long)i, buf[i]);
+	}
 	store_rows(plan_weight_data(&c->plan, t), st->dtype, rows_total, k, first,
 		   rows, buf);
 	return 0;

@@ -7,6 +7,7 @@ lpu-compile (tools/tests/lpu-compile-bad-inputs.sh).
   ck_mutate.py DIR shape NAME D0,D1     give NAME another shape, same bytes
   ck_mutate.py DIR dtype NAME F16       store NAME as another dtype
   ck_mutate.py DIR nan NAME             one element of NAME becomes NaN
+  ck_mutate.py DIR fill NAME V          every element of NAME becomes V (F32)
   ck_mutate.py DIR offsets NAME B E     set NAME's data_offsets, data kept
   ck_mutate.py DIR overlap NAME OTHER   NAME's offsets = OTHER's
   ck_mutate.py DIR dup NAME             NAME also in the other shard
@@ -91,6 +92,12 @@ def main(argv):
             np_dt = {"F16": "<f2", "F64": "<f8", "I8": "i1", "I32": "<i4"}[args[1]]
             raw, dt = vals.astype(np_dt).tobytes(), args[1]
         rebuild(path, header, data, {args[0]: (dt, ent["shape"], raw)})
+    elif action == "fill":
+        path, header, data = find(d, args[0])
+        ent = header[args[0]]
+        n = int(np.prod(ent["shape"]))
+        raw = np.full(n, float(args[1]), dtype="<f4").tobytes()
+        rebuild(path, header, data, {args[0]: ("F32", ent["shape"], raw)})
     elif action == "shape":
         path, header, data = find(d, args[0])
         header[args[0]]["shape"] = [int(v) for v in args[1].split(",")]

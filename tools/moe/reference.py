@@ -13,6 +13,14 @@ code, so the two can check each other. Per MoE block b, on x [T, H]:
 
 Outputs (one .npy each in --out): y, block{b}.router_idx,
 block{b}.expert_load, block{b}.expert_dropped.
+
+Scope: finite values only. uapi/lpu_hw.h does not say what the engine does
+with NaN or infinity (the device happens to quantise NaN to 0 and never to
+rank a NaN score first), and this reference does not guess from the device
+code. So it refuses, with exit status 3 and a message naming the block and
+the value, an input, a stored weight or an intermediate result (normed
+activations, router logits, expert outputs, the block's output) that is not
+finite; there is then nothing to compare a device run against.
 """
 import argparse
 import math
@@ -41,6 +49,23 @@ def exp_libm(x):
 EXP = {"libm": exp_libm, "numpy": np.exp}
 exp = exp_libm
 
+# exit status when the inputs are outside the reference's scope
+EXIT_OUT_OF_SCOPE = 3
+
+
+class OutOfScope(Exception):
+    """A non-finite value: the rules define no result to compare against."""
+
+
+def finite(what, arr):
+    """Refuse @arr unless every value is finite."""
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        at = np.unravel_index(int(np.argmax(bad)), bad.shape)
+        raise OutOfScope("%s is not finite at %s (%r): non-finite values are "
+                         "outside the reference's scope"
+                         % (what, list(map(int, at)), float(arr[at])))
+
 
 # ---- the NUMERICS rules --------------------------------------------------
 
@@ -57,13 +82,15 @@ def quant_rows(v):
 class Weight:
     """A Linear weight [N, K] in the schedule's dtype."""
 
-    def __init__(self, w, dtype):
+    def __init__(self, w, dtype, name="weight"):
         self.dtype = dtype
         w = np.asarray(w, dtype=F32)
+        finite("tensor '%s'" % name, w)
         if dtype == "f32":
             self.w = w
         elif dtype == "bf16":
             self.w = safetensors_io.round_to_bf16(w)
+            finite("tensor '%s' rounded to bf16" % name, self.w)
         else:
             self.q, self.s = quant_rows(w)
             self.qt = np.ascontiguousarray(self.q.T)
@@ -157,13 +184,14 @@ class Block:
         h, f, e = cfg.hidden, cfg.ffn, cfg.experts
         n = cfg.names(layer)
         self.gamma = ck.get(n["gamma"], [h])
-        self.gate = Weight(ck.get(n["gate"], [e, h]), dtype)
+        finite("tensor '%s'" % n["gamma"], self.gamma)
+        self.gate = Weight(ck.get(n["gate"], [e, h]), dtype, n["gate"])
         self.w13, self.w2 = [], []
         for i in range(e):
             g_name, u_name, d_name = n["expert"](i)
             w13 = np.concatenate([ck.get(g_name, [f, h]), ck.get(u_name, [f, h])])
-            self.w13.append(Weight(w13, dtype))
-            self.w2.append(Weight(ck.get(d_name, [h, f]), dtype))
+            self.w13.append(Weight(w13, dtype, "%s + %s" % (g_name, u_name)))
+            self.w2.append(Weight(ck.get(d_name, [h, f]), dtype, d_name))
         self.shared = None
         if cfg.num_shared:
             if n["shared_gate"] in ck:
@@ -172,7 +200,8 @@ class Block:
             fs = cfg.num_shared * cfg.shared_ffn
             g_name, u_name, d_name = n["shared"]
             w13 = np.concatenate([ck.get(g_name, [fs, h]), ck.get(u_name, [fs, h])])
-            self.shared = (Weight(w13, dtype), Weight(ck.get(d_name, [h, fs]), dtype), fs)
+            self.shared = (Weight(w13, dtype, "%s + %s" % (g_name, u_name)),
+                           Weight(ck.get(d_name, [h, fs]), dtype, d_name), fs)
 
     def weights(self):
         """Schedule tensor name -> this reference's stored bytes."""
@@ -210,19 +239,28 @@ class Model:
     def run(self, x, capacity):
         cfg = self.cfg
         x = np.array(x, dtype=F32)
+        finite("input x", x)
         out = {}
         for b, blk in enumerate(self.blocks):
             h = rmsnorm(x, blk.gamma, cfg.eps)
+            finite("block %d: rmsnorm(x)" % b, h)
             logits = matmul(h, blk.gate)
+            finite("block %d: router logits" % b, logits)
             idx, w = topk(logits, cfg.top_k, cfg.sigmoid, cfg.renorm)
             slots, load, dropped = dispatch(idx, w, cfg.experts, capacity)
             ye = [ffn(h[tok], blk.w13[e], blk.w2[e], cfg.ffn) if len(tok) else None
                   for e, (tok, _) in enumerate(slots)]
+            for e, y in enumerate(ye):
+                if y is not None:
+                    finite("block %d: expert %d output" % (b, e), y)
             if blk.shared:
-                x = x + ffn(h, blk.shared[0], blk.shared[1], blk.shared[2])
+                ys = ffn(h, blk.shared[0], blk.shared[1], blk.shared[2])
+                finite("block %d: shared expert output" % b, ys)
+                x = x + ys
             for e, (tok, wt) in enumerate(slots):
                 if len(tok):
                     x[tok] = x[tok] + wt[:, None] * ye[e]
+            finite("block %d: output" % b, x)
             out["block%d.router_idx" % b] = idx
             out["block%d.expert_load" % b] = load
             out["block%d.expert_dropped" % b] = dropped
@@ -231,7 +269,11 @@ class Model:
 
 
 def main(argv):
-    p = argparse.ArgumentParser(description="numpy reference of an LPU MoE schedule")
+    p = argparse.ArgumentParser(
+        description="numpy reference of an LPU MoE schedule",
+        epilog="Exit status: 0 done, 1 bad checkpoint or input, 2 usage, 3 a "
+               "value that is not finite (input, weight or intermediate): "
+               "outside the reference's scope, nothing to compare against.")
     p.add_argument("checkpoint")
     p.add_argument("--input", help="x.npy [T, H] float32 (default CHECKPOINT/x.npy)")
     p.add_argument("--out", help="directory for the .npy outputs")
@@ -256,6 +298,9 @@ def main(argv):
     except (ConfigError, safetensors_io.FormatError) as e:
         print("reference: %s" % e, file=sys.stderr)
         return 1
+    except OutOfScope as e:
+        print("reference: %s" % e, file=sys.stderr)
+        return EXIT_OUT_OF_SCOPE
     if a.dump_weight:
         name, path = a.dump_weight
         blk, _, field = name.partition(".")
@@ -274,7 +319,13 @@ def main(argv):
         return 1
     tokens = x.shape[0]
     cap = capacity_for(a.capacity_factor, tokens, model.cfg.top_k, model.cfg.experts)
-    out = model.run(x, cap)
+    try:
+        # overflow shows up as a non-finite value, reported by finite()
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = model.run(x, cap)
+    except OutOfScope as e:
+        print("reference: %s" % e, file=sys.stderr)
+        return EXIT_OUT_OF_SCOPE
     if a.time:
         t0 = time.perf_counter()
         for _ in range(a.time):

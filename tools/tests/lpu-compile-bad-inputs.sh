@@ -82,6 +82,15 @@ bad "F64 tensor" "tensor '$L0.post_attention_layernorm.weight': dtype F64 not su
 	dtype $L0.post_attention_layernorm.weight F64
 bad "NaN weight" "tensor '$MOE.experts.3.w2.weight': element 1024 is not finite" \
 	nan $MOE.experts.3.w2.weight
+fresh
+$MUT "$tmp/ck" fill $MOE.experts.2.w2.weight 3.4e38
+expect "weight overflowing bf16" 1 "tensor '$MOE.experts.2.w2.weight': element 0 (3.4e+38) overflows bf16" \
+	"$tmp/ck" -o "$tmp/out.lpus" --tokens 8 --dtype bf16
+if "$COMPILE" "$tmp/ck" -o "$tmp/out.lpus" --tokens 8 --dtype int8 -q; then
+	ok "the same weight compiles to int8"
+else
+	not_ok "the same weight compiles to int8"
+fi
 bad "truncated safetensors" "outside the data" truncate 1000
 bad "truncated inside the header" "does not fit in the file" keep 100
 bad "data_offsets past the end" "tensor '$MOE.gate.weight': data_offsets [0, 99999999] outside the data" \
@@ -193,6 +202,30 @@ if "$COMPILE" "$tmp/ck" -o "$tmp/out.lpus" --tokens 8 -q; then
 	ok "other tensors of known layers are still ignored (rotary_emb.inv_freq)"
 else
 	not_ok "other tensors of known layers are still ignored (rotary_emb.inv_freq)"
+fi
+
+# a shard truncated after lpu-compile opened it (checked its header) and
+# before it reads the weights: a clean error, not SIGBUS. gdb stops it at
+# model_fill() for the truncation, so the test is deterministic.
+if command -v gdb >/dev/null; then
+	fresh
+	shard=$(ls "$tmp"/ck/*.safetensors | tail -1)
+	rm -f "$tmp/out.lpus"
+	log=$(gdb -q -batch -iex 'set debuginfod enabled off' -ex 'break model_fill' -ex run \
+		-ex "shell truncate -s 100 '$shard'" -ex continue \
+		--args "$COMPILE" "$tmp/ck" -o "$tmp/out.lpus" --tokens 8 2>&1)
+	if [[ $log == *"Operation not permitted"* ]] || [[ $log == *'"model_fill" not defined'* ]]; then
+		ok "a shard truncated while compiling # SKIP gdb cannot trace it (no ptrace, or no symbols)"
+	elif [[ $log == *"Breakpoint 1, model_fill"* ]] && [[ $log == *"exited with code 01"* ]] &&
+	   [[ $log == *"$shard: tensor '"*"': the file ends before byte 0 of "* ]] &&
+	   [[ $log != *SIGBUS* ]] && [ ! -e "$tmp/out.lpus" ]; then
+		ok "a shard truncated while compiling: an error naming it and the tensor"
+	else
+		not_ok "a shard truncated while compiling: an error naming it and the tensor"
+		echo "$log" | tail -5 | sed 's/^/#   /'
+	fi
+else
+	ok "a shard truncated while compiling # SKIP no gdb"
 fi
 
 # files and arguments

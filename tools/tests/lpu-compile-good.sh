@@ -154,6 +154,43 @@ for dt in f32 bf16 int8; do
 	run_case "odd-sizes-$dt" "$tmp/odd" $dt
 done
 
+# values that are not finite are outside the reference's scope (the rules
+# do not define them): exit 3 and a message naming the value, no outputs
+ref_out_of_scope() { # MESSAGE CKPT INPUT [reference options...]
+	local msg=$1 ck=$2 in=$3 err rc
+	shift 3
+	rm -rf "$tmp/oos"
+	err=$($PY "$MOE/reference.py" "$ck" --input "$in" --out "$tmp/oos" "$@" 2>&1 >/dev/null)
+	rc=$?
+	[ $rc = 3 ] && [[ $err == *"$msg"* ]] && [ ! -e "$tmp/oos" ] ||
+		{ echo "rc $rc, stderr: $err"; return 1; }
+}
+$PY -c "
+import numpy as np
+x = np.load('$tmp/mixtral/x.npy')[:16]
+for name, v in (('nan', np.nan), ('inf', -np.inf)):
+    y = x.copy(); y[3, 7] = v; np.save('$tmp/x-%s.npy' % name, y)
+" || exit 1
+check "reference: a NaN input is out of scope" ref_out_of_scope \
+	"input x is not finite at [3, 7] (nan): non-finite values are outside the reference's scope" \
+	"$tmp/mixtral" "$tmp/x-nan.npy"
+check "reference: an infinite input is out of scope" ref_out_of_scope \
+	"input x is not finite at [3, 7] (-inf)" "$tmp/mixtral" "$tmp/x-inf.npy" --dtype int8
+cp -r "$tmp/mixtral" "$tmp/huge"
+$PY "$MOE/ck_mutate.py" "$tmp/huge" fill model.layers.0.post_attention_layernorm.weight 1e20 &&
+$PY "$MOE/ck_mutate.py" "$tmp/huge" fill model.layers.0.block_sparse_moe.gate.weight 1e20 || exit 1
+for dt in f32 int8; do
+	check "reference: router logits that overflow ($dt) are out of scope" ref_out_of_scope \
+		"block 0: router logits is not finite at [0, 0]" "$tmp/huge" \
+		"$tmp/mixtral/x.npy" --dtype $dt
+done
+cp -r "$tmp/mixtral" "$tmp/bf16max"
+$PY "$MOE/ck_mutate.py" "$tmp/bf16max" fill model.layers.1.block_sparse_moe.experts.2.w2.weight \
+	3.4e38 || exit 1
+check "reference: a weight that overflows bf16 is out of scope" ref_out_of_scope \
+	"tensor 'model.layers.1.block_sparse_moe.experts.2.w2.weight' rounded to bf16 is not finite" \
+	"$tmp/bf16max" "$tmp/mixtral/x.npy" --dtype bf16
+
 # the stored weights are the reference's conversion, byte for byte
 for dt in int8 bf16; do
 	for t in block0.router block1.w13 block1.w2; do
@@ -206,10 +243,52 @@ describe_refused() { # FILE MESSAGE
 head -c 1000 "$tmp/a.lpus" >"$tmp/short.lpus"
 check "--describe refuses a truncated file" describe_refused "$tmp/short.lpus" "file_size"
 check "--describe refuses a non-schedule" describe_refused "$tmp/mixtral/config.json" ""
+: >"$tmp/empty.lpus"
+head -c 79 "$tmp/a.lpus" >"$tmp/79.lpus"
+check "--describe refuses an empty file as too small" describe_refused "$tmp/empty.lpus" \
+	"too small for a schedule: 0 bytes, the header alone is 80"
+check "--describe refuses 79 bytes as too small" describe_refused "$tmp/79.lpus" \
+	"too small for a schedule: 79 bytes"
+check "--check refuses an empty file as too small" sh -c "
+	'$COMPILE' --check '$tmp/empty.lpus' 2>&1 >/dev/null | grep -q 'empty.lpus: too small for a schedule: 0 bytes'"
 check "--describe refuses a missing file" describe_refused "$tmp/nothing.lpus" \
 	"No such file"
 check "--describe with a checkpoint directory is a usage error" sh -c "
 	'$COMPILE' --describe '$tmp/a.lpus' '$tmp/mixtral' 2>&1 >/dev/null; [ \$? = 2 ]"
+
+# json-c out of memory: a shim (tools/lpu-compile/tests/json_fail.c) makes
+# the Nth constructor call return NULL; --describe must fail with exit 1
+# and a message, print nothing, never crash. ASAN_OPTIONS lets a sanitized
+# lpu-compile run with the preloaded shim.
+describe_oom() {
+	local calls n bad=0 tried=0 out rc
+	cc -Wall -Wextra -Werror -shared -fPIC -o "$tmp/json_fail.so" \
+		"$TOP/tools/lpu-compile/tests/json_fail.c" || return 1
+	"$COMPILE" "$tmp/mixtral" -o "$tmp/oom.lpus" --tokens 8 --blocks 1 -q || return 1
+	export ASAN_OPTIONS=verify_asan_link_order=0
+	calls=$(JSON_FAIL_COUNT=1 LD_PRELOAD="$tmp/json_fail.so" "$COMPILE" \
+		--describe "$tmp/oom.lpus" 2>&1 >/dev/null | sed -n 's/^json_fail: \([0-9]*\) calls$/\1/p')
+	[ -n "$calls" ] && [ "$calls" -gt 100 ] || { echo "counted '$calls' calls"; return 1; }
+	for n in 1 2 3 4 5 6 7 8 $(seq 9 $((calls / 40 + 1)) "$calls") "$calls"; do
+		tried=$((tried + 1))
+		out=$(JSON_FAIL_AT=$n LD_PRELOAD="$tmp/json_fail.so" "$COMPILE" \
+			--describe "$tmp/oom.lpus" 2>"$tmp/oom.err")
+		rc=$?
+		if [ $rc != 1 ] || [ -n "$out" ] ||
+		   ! grep -q "oom.lpus: out of memory for the description" "$tmp/oom.err"; then
+			echo "call $n of $calls: rc $rc, stdout ${#out} bytes, stderr $(head -c 200 "$tmp/oom.err")"
+			bad=$((bad + 1))
+		fi
+	done
+	echo "$tried failing calls tried"
+	[ $bad = 0 ]
+}
+if command -v cc >/dev/null; then
+	check "--describe: json-c out of memory at any call is exit 1 and a message" describe_oom
+else
+	n=$((n + 1))
+	echo "ok $n - --describe: json-c out of memory # SKIP no cc"
+fi
 
 # random damage to a real schedule: refused with a message, never a crash
 $PY - "$tmp/a.lpus" "$tmp/mut" <<'EOF'
