@@ -14,6 +14,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <xf86drm.h>
+
 #include "lpu_fixture.h"
 
 /* Written by the handler: sig_atomic_t is what volatile is right for. */
@@ -288,31 +290,76 @@ TEST_F(lpu, inject_bad_descriptor_rejects_bad_queue)
 	}
 }
 
+/*
+ * A syncobj of @fd holding the fence of the last of @count 1 s jobs that a
+ * second open file queued on @queue: a job that waits for it cannot finish
+ * for @count seconds, however slowly the caller goes meanwhile. The jobs
+ * belong to the other file, so they do not count against @fd's limit.
+ */
+static int hold_fence(const struct lpu_card *card, int fd, unsigned int queue,
+		      unsigned int count, int *other, uint32_t *syncobj)
+{
+	struct drm_lpu_submit req = {
+		.queue = queue,
+		.job_type = LPU_JOB_NOP,
+		.nop_cycles = DRM_LPU_NOP_MAX_CYCLES,
+	};
+	uint32_t theirs;
+	unsigned int i;
+	int ret, sync_file;
+
+	*other = open_card(card);
+	if (*other < 0)
+		return *other;
+	ret = drmSyncobjCreate(*other, 0, &theirs);
+	if (ret)
+		return ret;
+	for (i = 0; i < count && !ret; i++) {
+		req.out_syncobj = i + 1 == count ? theirs : 0;
+		ret = raw_ioctl(*other, DRM_IOCTL_LPU_SUBMIT, &req);
+	}
+	if (!ret)
+		ret = drmSyncobjExportSyncFile(*other, theirs, &sync_file);
+	if (ret)
+		return ret;
+	ret = drmSyncobjCreate(fd, 0, syncobj);
+	if (!ret)
+		ret = drmSyncobjImportSyncFile(fd, *syncobj, sync_file);
+	close(sync_file);
+	return ret;
+}
+
 TEST_F_TIMEOUT(lpu, submit_blocks_at_job_limit_and_signal_interrupts, 300)
 {
 	const unsigned int q = 3 % self->info.num_queues;
-	unsigned int i, long_jobs;
+	const unsigned int hold_q = (q + 1) % self->info.num_queues;
+	struct drm_lpu_submit first_req = { .queue = q, .job_type = LPU_JOB_NOP };
+	unsigned int i, hold_s;
 	int64_t t0, elapsed;
 	int32_t status = 1;
-	uint64_t seq, first = 0, last = 0;
-	int ret;
+	uint64_t seq, last = 0;
+	uint32_t hold;
+	int ret, other;
 
 	/*
-	 * Every job waits behind 1 s jobs at the head of the queue, so none
-	 * finishes before the queue is full.
+	 * The first job waits for a fence that signals only after hold_s
+	 * seconds, so no job of this file finishes before the queue is full
+	 * and the signal has come, even on a slow debug kernel under load:
+	 * hold_s is twice the measured time of the submits plus 3 s.
 	 */
 	ret = long_jobs_to_outlast(self->fd, q, DRM_LPU_MAX_UNFINISHED_JOBS);
 	ASSERT_LT(0, ret) TH_LOG("calibration failed: %d", ret);
-	long_jobs = ret;
+	hold_s = ret;
+	ret = hold_fence(&self->card, self->fd, hold_q, hold_s, &other, &hold);
+	ASSERT_EQ(0, ret) TH_LOG("holding fence: %d", ret);
 
-	for (i = 0; i < DRM_LPU_MAX_UNFINISHED_JOBS; i++) {
-		ret = raw_submit(self->fd, q, i < long_jobs ?
-				 DRM_LPU_NOP_MAX_CYCLES : 0, &last);
+	first_req.in_syncobj = hold;
+	ASSERT_EQ(0, raw_ioctl(self->fd, DRM_IOCTL_LPU_SUBMIT, &first_req));
+	for (i = 1; i < DRM_LPU_MAX_UNFINISHED_JOBS; i++) {
+		ret = raw_submit(self->fd, q, 0, &last);
 		ASSERT_EQ(0, ret) TH_LOG("submit %u: %d", i, ret);
-		if (!i)
-			first = last;
 	}
-	ASSERT_EQ(first + DRM_LPU_MAX_UNFINISHED_JOBS - 1, last);
+	ASSERT_EQ(first_req.seq + DRM_LPU_MAX_UNFINISHED_JOBS - 1, last);
 
 	/* One more blocks, until a signal without SA_RESTART ends it. */
 	ASSERT_EQ(0, arm_alarm(300, false));
@@ -327,13 +374,15 @@ TEST_F_TIMEOUT(lpu, submit_blocks_at_job_limit_and_signal_interrupts, 300)
 
 	/* The interrupted SUBMIT queued nothing and took no number. */
 	status = 1;
-	ASSERT_EQ(0, wait_ms(self->fd, last, (long_jobs + 60) * 1000, &status));
+	ASSERT_EQ(0, wait_ms(self->fd, last, (hold_s + 60) * 1000, &status));
 	EXPECT_EQ(0, status);
 	ASSERT_EQ(0, raw_submit(self->fd, q, 0, &seq));
 	EXPECT_EQ(last + 1, seq);
 	status = 1;
 	EXPECT_EQ(0, wait_ms(self->fd, seq, 20000, &status));
 	EXPECT_EQ(0, status);
+	drmSyncobjDestroy(self->fd, hold);
+	close(other);
 }
 
 TEST_F(lpu, kernel_not_tainted)
