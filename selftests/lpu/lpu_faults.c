@@ -290,45 +290,6 @@ TEST_F(lpu, inject_bad_descriptor_rejects_bad_queue)
 	}
 }
 
-/*
- * A syncobj of @fd holding the fence of the last of @count 1 s jobs that a
- * second open file queued on @queue: a job that waits for it cannot finish
- * for @count seconds, however slowly the caller goes meanwhile. The jobs
- * belong to the other file, so they do not count against @fd's limit.
- */
-static int hold_fence(const struct lpu_card *card, int fd, unsigned int queue,
-		      unsigned int count, int *other, uint32_t *syncobj)
-{
-	struct drm_lpu_submit req = {
-		.queue = queue,
-		.job_type = LPU_JOB_NOP,
-		.nop_cycles = DRM_LPU_NOP_MAX_CYCLES,
-	};
-	uint32_t theirs;
-	unsigned int i;
-	int ret, sync_file;
-
-	*other = open_card(card);
-	if (*other < 0)
-		return *other;
-	ret = drmSyncobjCreate(*other, 0, &theirs);
-	if (ret)
-		return ret;
-	for (i = 0; i < count && !ret; i++) {
-		req.out_syncobj = i + 1 == count ? theirs : 0;
-		ret = raw_ioctl(*other, DRM_IOCTL_LPU_SUBMIT, &req);
-	}
-	if (!ret)
-		ret = drmSyncobjExportSyncFile(*other, theirs, &sync_file);
-	if (ret)
-		return ret;
-	ret = drmSyncobjCreate(fd, 0, syncobj);
-	if (!ret)
-		ret = drmSyncobjImportSyncFile(fd, *syncobj, sync_file);
-	close(sync_file);
-	return ret;
-}
-
 TEST_F_TIMEOUT(lpu, submit_blocks_at_job_limit_and_signal_interrupts, 300)
 {
 	const unsigned int q = 3 % self->info.num_queues;
@@ -350,7 +311,9 @@ TEST_F_TIMEOUT(lpu, submit_blocks_at_job_limit_and_signal_interrupts, 300)
 	ret = long_jobs_to_outlast(self->fd, q, DRM_LPU_MAX_UNFINISHED_JOBS);
 	ASSERT_LT(0, ret) TH_LOG("calibration failed: %d", ret);
 	hold_s = ret;
-	ret = hold_fence(&self->card, self->fd, hold_q, hold_s, &other, &hold);
+	other = open_card(&self->card);
+	ASSERT_LE(0, other);
+	ret = hold_fence(other, hold_q, hold_s, self->fd, &hold);
 	ASSERT_EQ(0, ret) TH_LOG("holding fence: %d", ret);
 
 	first_req.in_syncobj = hold;

@@ -206,8 +206,10 @@ TEST_F_TIMEOUT(lpu, pci_remove_unblocks_wait_and_submit, 120)
 	const unsigned int sq = 2 % self->info.num_queues;
 	struct blocked_call waiter = { .fd = self->fd };
 	struct blocked_call submitter = { .queue = sq };
+	struct drm_lpu_submit first_req = { .queue = sq, .job_type = LPU_JOB_NOP };
 	struct lpu_card again;
 	unsigned int i, long_jobs;
+	uint32_t hold;
 	uint64_t seq;
 	int full, ret;
 
@@ -215,22 +217,23 @@ TEST_F_TIMEOUT(lpu, pci_remove_unblocks_wait_and_submit, 120)
 	ASSERT_LE(0, full);
 	submitter.fd = full;
 	/*
-	 * Nothing may finish before the removal: 1 s jobs go ahead of
-	 * everything, as many as outlast filling the second file on this
-	 * kernel (a debug kernel takes submissions far slower).
+	 * Nothing may finish before the removal: the waiter's job waits
+	 * behind 1 s jobs, as many as outlast filling the second file on this
+	 * kernel (a debug kernel takes submissions far slower), and the
+	 * second file's first job waits for the last of them.
 	 */
 	ret = long_jobs_to_outlast(full, sq, DRM_LPU_MAX_UNFINISHED_JOBS);
 	ASSERT_LT(0, ret) TH_LOG("calibration failed: %d", ret);
 	long_jobs = ret;
+	ret = hold_fence(self->fd, wq, long_jobs, full, &hold);
+	ASSERT_EQ(0, ret) TH_LOG("holding fence: %d", ret);
+	ASSERT_EQ(0, raw_submit(self->fd, wq, 0, &waiter.seq));
 
-	/* The waiter's job is the last of the 1 s jobs. */
-	for (i = 0; i < long_jobs; i++)
-		ASSERT_EQ(0, raw_submit(self->fd, wq, DRM_LPU_NOP_MAX_CYCLES,
-					&waiter.seq));
-	/* A second file at its job limit, all behind long jobs. */
-	for (i = 0; i < DRM_LPU_MAX_UNFINISHED_JOBS; i++) {
-		ret = raw_submit(full, sq, i < long_jobs ?
-				 DRM_LPU_NOP_MAX_CYCLES : 0, &seq);
+	/* A second file at its job limit, all behind the held job. */
+	first_req.in_syncobj = hold;
+	ASSERT_EQ(0, raw_ioctl(full, DRM_IOCTL_LPU_SUBMIT, &first_req));
+	for (i = 1; i < DRM_LPU_MAX_UNFINISHED_JOBS; i++) {
+		ret = raw_submit(full, sq, 0, &seq);
 		ASSERT_EQ(0, ret) TH_LOG("submit %u: %d", i, ret);
 	}
 

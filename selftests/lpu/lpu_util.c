@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <xf86drm.h>
+
 #include "lpu_util.h"
 
 int64_t now_ns(void)
@@ -368,4 +370,35 @@ int long_jobs_to_outlast(int fd, unsigned int queue, unsigned int jobs)
 		return status;
 	jobs = 3 + 2 * per_submit * jobs / NSEC_PER_SEC;
 	return jobs > LONG_JOBS_MAX ? -E2BIG : (int)jobs;
+}
+
+int hold_fence(int from, unsigned int queue, unsigned int count, int to,
+	       uint32_t *syncobj)
+{
+	struct drm_lpu_submit req = {
+		.queue = queue,
+		.job_type = LPU_JOB_NOP,
+		.nop_cycles = DRM_LPU_NOP_MAX_CYCLES,
+	};
+	uint32_t theirs;
+	unsigned int i;
+	int ret, sync_file;
+
+	ret = drmSyncobjCreate(from, 0, &theirs);
+	if (ret)
+		return ret;
+	for (i = 0; i < count && !ret; i++) {
+		req.out_syncobj = i + 1 == count ? theirs : 0;
+		ret = raw_ioctl(from, DRM_IOCTL_LPU_SUBMIT, &req);
+	}
+	if (!ret)
+		ret = drmSyncobjExportSyncFile(from, theirs, &sync_file);
+	drmSyncobjDestroy(from, theirs);
+	if (ret)
+		return ret;
+	ret = drmSyncobjCreate(to, 0, syncobj);
+	if (!ret)
+		ret = drmSyncobjImportSyncFile(to, *syncobj, sync_file);
+	close(sync_file);
+	return ret;
 }

@@ -53,6 +53,14 @@ int wait_ms(int fd, uint64_t seq, int64_t ms, int32_t *status);
  */
 #define LONG_JOBS_MAX		60
 int long_jobs_to_outlast(int fd, unsigned int queue, unsigned int jobs);
+/*
+ * Queue @count 1 s jobs on @queue through file @from, and give file @to a
+ * new syncobj (*@syncobj) holding the last one's fence: a job of @to that
+ * waits for it cannot finish for @count seconds however slowly its caller
+ * goes meanwhile, and the jobs don't count against @to's job limit.
+ */
+int hold_fence(int from, unsigned int queue, unsigned int count, int to,
+	       uint32_t *syncobj);
 
 /* Path of sysfs attribute @attr of the card's PCI function. */
 int pci_path(const struct lpu_card *card, const char *attr, char *buf,
