@@ -1816,6 +1816,9 @@ static void test_copy_seg_table(void)
         { "SRAM past the end", VA(9), 2 * PAGE, 256 * MiB - PAGE,
           LPU_SEG_SRAM, 0 },
         { "SRAM base beyond SRAM", VA(9), PAGE, -PAGE, LPU_SEG_SRAM, 0 },
+        { "SRAM base 1", VA(9), PAGE, 1, LPU_SEG_SRAM, 0 },
+        { "SRAM base 4", VA(9), PAGE, 4, LPU_SEG_SRAM, 0 },
+        { "SRAM base half a page", VA(9), PAGE, PAGE / 2, LPU_SEG_SRAM, 0 },
         { "directory not page aligned", VA(9), PAGE, 0x100008, LPU_SEG_HOST,
           0 },
         { "overlaps the previous segment", VA(4) + 128 * KiB, PAGE, 0,
@@ -4105,6 +4108,66 @@ static void test_exec_refusals(void)
     exec_stop(&x);
 }
 
+/* An EXEC whose segment table maps SRAM at base @base. */
+static void exec_seg_base_case(Exec *x, uint64_t base, uint32_t want)
+{
+    Lpu *l = &x->l;
+    uint32_t errors = rd(l, LPU_REG_ERROR_COUNT);
+    struct lpu_segment segs[4];
+    struct lpu_insn prog[1];
+    struct lpu_fence_record rec;
+    union lpu_desc d;
+    uint64_t table;
+
+    g_test_message("SRAM segment base 0x%" PRIx64, base);
+    segs[0] = sram_seg(VA(1), 64 * MiB, 0);
+    segs[1] = sram_seg(VA(2), MiB, base);
+    segs[2] = x->host.seg;
+    segs[3] = sram_seg(VA(5), MiB, 0);
+    table = table_put(l, segs, 4);
+    prog[0] = mk(LPU_INSN_ADD, F32, 0, DIMS(16), OPS(XA, XB, VA(2)));
+    x_put(x, VA(1) + X_PROG, prog, sizeof(prog));
+    qtest_memset(l->qts, x->sram + X_STATS, 0xff, LPU_EXEC_STATS_SIZE);
+    exec_desc(x, &d, 1);
+    d.exec.seg_table = cpu_to_le64(table);
+    qtest_memset(l->qts, x->r.fence, 0, x->r.count * LPU_FENCE_RECORD_SIZE);
+    x->r.tail = 0;
+    qwr(l, x->r.q, LPU_Q_CTRL, LPU_Q_CTRL_RESET | LPU_Q_CTRL_ENABLE);
+    put_desc(l, &x->r, &d);
+    put_fence(l, &x->r, 0, 0x77, 0);
+    ring_doorbell(l, &x->r);
+    step(l, 100000);
+    if (want == LPU_ERR_OK) {
+        g_assert_cmphex(qrd(l, x->r.q, LPU_Q_STATUS), ==,
+                        LPU_Q_STATUS_ENABLED);
+        read_fence(l, &x->r, 0, &rec);
+        g_assert_cmphex(rec.seq, ==, 0x77);
+        return;
+    }
+    assert_halted(l, &x->r, want, 0, errors + 1);
+    read_fence(l, &x->r, 0, &rec);
+    g_assert_cmphex(rec.seq, ==, 0);
+    qwr(l, x->r.q, LPU_Q_CTRL, LPU_Q_CTRL_RESET | LPU_Q_CTRL_ENABLE);
+    wr(l, LPU_REG_ERROR_ACK, 1);
+    wr(l, LPU_REG_IRQ_STATUS, LPU_IRQ_ALL);
+}
+
+/*
+ * An SRAM segment's base must be page aligned (else operands could be
+ * misaligned in SRAM although aligned in device address space).
+ */
+static void test_exec_seg_base(void)
+{
+    Exec x;
+
+    exec_start(&x);
+    exec_seg_base_case(&x, 1, LPU_ERR_SEG_TABLE);
+    exec_seg_base_case(&x, 4, LPU_ERR_SEG_TABLE);
+    exec_seg_base_case(&x, X_SRAM2 + 64, LPU_ERR_SEG_TABLE);
+    exec_seg_base_case(&x, X_SRAM2 + PAGE, LPU_ERR_OK);
+    exec_stop(&x);
+}
+
 /* ---- long programs: reset, migration, determinism ---------------------- */
 
 /*
@@ -4611,6 +4674,7 @@ int main(int argc, char **argv)
     qtest_add_func("lpu-v3/exec-copy", test_exec_copy);
     qtest_add_func("lpu-v3/exec-cycles", test_exec_cycles);
     qtest_add_func("lpu-v3/exec-refusals", test_exec_refusals);
+    qtest_add_func("lpu-v3/exec-seg-base", test_exec_seg_base);
     qtest_add_func("lpu-v3/exec-reset-mid-program",
                    test_exec_reset_mid_program);
     qtest_add_func("lpu-v3/exec-migrate-mid-program",
