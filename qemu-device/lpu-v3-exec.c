@@ -732,19 +732,6 @@ static int lpu_v3_exec_pre_load(void *opaque)
     return 0;
 }
 
-static const VMStateDescription vmstate_lpu_v3_exec_segment = {
-    .name = "lpu-v3/exec-segment",
-    .version_id = 1,
-    .minimum_version_id = 1,
-    .fields = (const VMStateField[]) {
-        VMSTATE_UINT64(va, LpuV3Segment),
-        VMSTATE_UINT64(size, LpuV3Segment),
-        VMSTATE_UINT64(base, LpuV3Segment),
-        VMSTATE_UINT32(kind, LpuV3Segment),
-        VMSTATE_END_OF_LIST()
-    }
-};
-
 const VMStateDescription vmstate_lpu_v3_exec = {
     .name = "lpu-v3/exec",
     .version_id = 1,
@@ -759,7 +746,7 @@ const VMStateDescription vmstate_lpu_v3_exec = {
         VMSTATE_UINT32(pc, LpuV3Exec),
         VMSTATE_UINT64(sub, LpuV3Exec),
         VMSTATE_STRUCT_ARRAY(segs, LpuV3Exec, LPU_MAX_SEGMENTS, 1,
-                             vmstate_lpu_v3_exec_segment, LpuV3Segment),
+                             vmstate_lpu_v3_segment, LpuV3Segment),
         VMSTATE_UINT32(insns_bytes, LpuV3Exec),
         VMSTATE_VALIDATE("insns_bytes in range", lpu_v3_exec_bytes_ok),
         VMSTATE_VBUFFER_ALLOC_UINT32(insns, LpuV3Exec, 1, NULL, insns_bytes),

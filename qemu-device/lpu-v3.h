@@ -216,6 +216,7 @@ void lpu_v3_queue_write(LpuV3Queue *q, hwaddr offset, uint32_t val);
 const char *lpu_v3_queue_check_state(const LpuV3Queue *q);
 void lpu_v3_queue_post_load(LpuV3Queue *q);
 extern const VMStateDescription vmstate_lpu_v3_queue;
+extern const VMStateDescription vmstate_lpu_v3_segment;
 
 /* lpu-v3-dma.c */
 const char *lpu_v3_segment_error(const LpuV3State *s, const LpuV3Segment *seg);
