@@ -281,6 +281,7 @@ uint32_t lpu_v3_insn_decode(const LpuV3Segment *segs, uint32_t nsegs,
                                    uint64_t *fault)
 {
     unsigned ndims, i, j, dtypes, flags = 0;
+    bool in_sram = true;
     uint32_t reason;
 
     memset(in, 0, sizeof(*in));
@@ -380,18 +381,24 @@ uint32_t lpu_v3_insn_decode(const LpuV3Segment *segs, uint32_t nsegs,
     }
 
     /*
-     * Overlap is judged where the bytes are: in SRAM for compute operands
-     * (two segments may map the same SRAM), in device address space for
-     * COPY, whose memmove copes with either.
+     * Overlap is judged where the bytes are: in SRAM when every operand is
+     * there (two segments may map the same SRAM), else in device address
+     * space (a COPY touching host memory: its pages are distinct from
+     * SRAM, and a host segment's pages are the driver's business).
      */
     for (i = 0; i < in->nops; i++) {
-        uint64_t a = in->opcode == LPU_INSN_COPY ? in->op[i] : in->sram[i];
+        if (in->seg[i]->kind != LPU_SEG_SRAM) {
+            in_sram = false;
+        }
+    }
+    for (i = 0; i < in->nops; i++) {
+        uint64_t a = in_sram ? in->sram[i] : in->op[i];
 
         if (in->role[i] == LPU_V3_IN) {
             continue;
         }
         for (j = 0; j < in->nops; j++) {
-            uint64_t b = in->opcode == LPU_INSN_COPY ? in->op[j] : in->sram[j];
+            uint64_t b = in_sram ? in->sram[j] : in->op[j];
 
             if (j == i || !lpu_v3_overlap(a, in->bytes[i], b, in->bytes[j])) {
                 continue;
