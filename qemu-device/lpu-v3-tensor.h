@@ -25,11 +25,12 @@
 
 /*
  * Largest K for which an I8 product runs through one binary32 GEMM: every
- * partial sum of K products of two int8 values in -127..127 is then below
- * 2^24, so binary32 holds it exactly. Longer rows go through it in slices
- * of this many, whose sums add up in binary64 (exact below 2^53).
+ * partial sum of K products of a quantised activation (-127..127) and a
+ * stored weight (-128..127) is then at most 1032 * 127 * 128 < 2^24, so
+ * binary32 holds it exactly. Longer rows go through it in slices of this
+ * many, whose sums add up in binary64 (exact below 2^53).
  */
-#define LPU_V3_I8_SGEMM_MAX_K       1040
+#define LPU_V3_I8_SGEMM_MAX_K       1032
 
 float lpu_v3_silu(float x);
 

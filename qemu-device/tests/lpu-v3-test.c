@@ -3085,11 +3085,9 @@ static void weights_new(Exec *x, Weights *w, unsigned dtype, size_t g,
     default:
         w->i8 = g_new(int8_t, len);
         w->scale = g_new(float, g * n);
+        /* Stored weights are any int8, -128 included. */
         for (i = 0; i < len; i++) {
-            w->i8[i] = (int8_t)(x_rand(x, 127.99f));
-            if (w->i8[i] == -128) {
-                w->i8[i] = -127;
-            }
+            w->i8[i] = (int8_t)floorf(x_rand(x, 128.0f));
         }
         for (i = 0; i < g * n; i++) {
             w->scale[i] = fabsf(x_rand(x, 0.01f)) + 0.0001f;
@@ -3353,7 +3351,7 @@ static void test_exec_ffn(void)
     /* 85 slots a chunk at H 256, F 512: three chunks per expert. */
     exec_ffn_case(&x, LPU_DT_I8, true, 2, 200, 256, 512);
     exec_ffn_case(&x, LPU_DT_BF16, false, 1, 90, 256, 512);
-    /* Both products sliced along K (H and F above 1040). */
+    /* Both products sliced along K (H and F above 1032). */
     exec_ffn_case(&x, LPU_DT_I8, true, 2, 5, 1100, 1050);
     exec_stop(&x);
 }
@@ -4113,6 +4111,62 @@ static void test_exec_refusals(void)
     exec_stop(&x);
 }
 
+/*
+ * I8 products whose partial sums reach 1032 * 127 * 128: every activation
+ * quantises to +-127 and the weights are -128 (some -127, so that sums
+ * are odd). Exact at K = 1032 in one GEMM, and above it in slices.
+ */
+static void exec_i8_extreme_case(Exec *x, size_t k)
+{
+    const size_t m = 3, n = 4;
+    g_autofree float *a = g_new(float, m * k);
+    g_autofree float *want = g_new(float, m * n);
+    g_autofree float *got = NULL;
+    struct lpu_insn prog[1];
+    uint64_t va, vw, vo;
+    Weights w;
+    size_t i;
+
+    g_test_message("MATMUL I8 with -128 weights, K %zu", k);
+    x->next = 0;
+    for (i = 0; i < m * k; i++) {
+        /* Row 0 all 127, row 1 all -127, row 2 127 but one 0. */
+        a[i] = i / k == 1 ? -3.0f : 3.0f;
+    }
+    a[2 * k + k / 2] = 0;
+    weights_new(x, &w, LPU_DT_I8, 1, n, k);
+    for (i = 0; i < n * k; i++) {
+        /* Row 0 all -128; the others have an odd number of -127. */
+        w.i8[i] = i / k == 0 || (i % k) % (i / k + 1) ? -128 : -127;
+    }
+    for (i = 0; i < n; i++) {
+        w.scale[i] = 1.0f;
+    }
+    va = x_tensor(x, a, m * k);
+    vw = weights_put(x, &w);
+    vo = x_new(x, m * n * 4);
+    prog[0] = mk(LPU_INSN_MATMUL, LPU_DT_I8, 0, DIMS(m, n, k, 1),
+                 OPS(va, vw, vo));
+    exec_run(x, prog, 1);
+    ref_matmul(&w, 0, a, m, want, NULL);
+    got = x_read(x, vo, m * n);
+    check_close(LPU_DT_I8, got, want, NULL, m * n, "out");
+    weights_free(&w);
+}
+
+static void test_exec_i8_extreme(void)
+{
+    static const size_t ks[] = { 1032, 1033, 1040, 2064, 2065 };
+    Exec x;
+    size_t i;
+
+    exec_start(&x);
+    for (i = 0; i < ARRAY_SIZE(ks); i++) {
+        exec_i8_extreme_case(&x, ks[i]);
+    }
+    exec_stop(&x);
+}
+
 /* An EXEC whose segment table maps SRAM at base @base. */
 static void exec_seg_base_case(Exec *x, uint64_t base, uint32_t want)
 {
@@ -4679,6 +4733,7 @@ int main(int argc, char **argv)
     qtest_add_func("lpu-v3/exec-copy", test_exec_copy);
     qtest_add_func("lpu-v3/exec-cycles", test_exec_cycles);
     qtest_add_func("lpu-v3/exec-refusals", test_exec_refusals);
+    qtest_add_func("lpu-v3/exec-i8-extreme", test_exec_i8_extreme);
     qtest_add_func("lpu-v3/exec-seg-base", test_exec_seg_base);
     qtest_add_func("lpu-v3/exec-reset-mid-program",
                    test_exec_reset_mid_program);
