@@ -151,18 +151,25 @@ static bool lpu_v3_run_ffn(LpuV3Queue *q, const LpuV3Insn *in,
     g_autofree uint64_t *rows = NULL;
     g_autofree float *xs = NULL;
     g_autofree float *ys = NULL;
-    const float *w13, *s13, *w2, *s2;
+    const float *w13 = NULL, *s13 = NULL, *w2 = NULL, *s2 = NULL;
+    uint64_t j = 0;
 
-    if (!lpu_v3_ffn_weights(q, in, g, &w13, &s13, &w2, &s2, work)) {
+    rows = g_new(uint64_t, cc);
+    for (r = c0; r < c0 + cc; r++) {
+        if (!token || (int32_t)ldl_le_p(&token[r]) != -1) {
+            rows[na++] = r;
+        }
+    }
+    /* Weights are needed (and widened) only if a slot holds a token. */
+    if (na && !lpu_v3_ffn_weights(q, in, g, &w13, &s13, &w2, &s2, work)) {
         return false;
     }
-    rows = g_new(uint64_t, cc);
     /* Slots without a token are zeroes, never computed. */
     for (r = c0; r < c0 + cc; r++) {
-        if (token && (int32_t)ldl_le_p(&token[r]) == -1) {
-            memset(out + r * h, 0, h * 4);
+        if (j < na && rows[j] == r) {
+            j++;
         } else {
-            rows[na++] = r;
+            memset(out + r * h, 0, h * 4);
         }
     }
     if (na) {

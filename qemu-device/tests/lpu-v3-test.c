@@ -3348,6 +3348,8 @@ static void test_exec_ffn(void)
     for (i = 0; i < ARRAY_SIZE(dtypes); i++) {
         exec_ffn_case(&x, dtypes[i], false, 2, 3, 16, 8);
         exec_ffn_case(&x, dtypes[i], true, 2, 3, 16, 8);
+        /* Expert 2's only slot is empty: its weights are never needed. */
+        exec_ffn_case(&x, dtypes[i], true, 3, 1, 16, 8);
     }
     /* 85 slots a chunk at H 256, F 512: three chunks per expert. */
     exec_ffn_case(&x, LPU_DT_I8, true, 2, 200, 256, 512);
