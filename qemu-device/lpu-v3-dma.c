@@ -52,6 +52,10 @@ const char *lpu_v3_segment_error(const LpuV3State *s, const LpuV3Segment *seg)
     }
     switch (seg->kind) {
     case LPU_SEG_SRAM:
+        /* Operands are then aligned in SRAM as in device address space. */
+        if (seg->base & LPU_V3_PAGE_MASK) {
+            return "SRAM segment base is not page aligned";
+        }
         if (seg->base > s->sram_size || seg->size > s->sram_size - seg->base) {
             return "SRAM segment runs past the end of SRAM";
         }

@@ -93,14 +93,53 @@ static void lpu_v3_run_matmul(LpuV3State *s, const LpuV3Insn *in,
 
     lpu_v3_matmul(in->dtype, a, mm, k, w, sw, nn, out, n);
     lpu_v3_dirty(s, in, 2, ((g * m + m0) * n) * 4, mm * n * 4);
-    *work = mm * nn * k;
+    *work = lpu_v3_plan_matmul_work(in->dtype, mm, nn, k);
 }
 
-static void lpu_v3_run_ffn(LpuV3State *s, const LpuV3Insn *in,
+/*
+ * The binary32 weights of expert @g of EXPERT_FFN @in: its F32 weights in
+ * SRAM, or its BF16 or I8 weights widened once into the engine's scratch.
+ * False if that had to be done first: widening is a step of its own (so
+ * a chunk that finds it missing after a migration stays within its step).
+ */
+static bool lpu_v3_ffn_weights(LpuV3Queue *q, const LpuV3Insn *in,
+                               uint64_t g, const float **w13,
+                               const float **s13, const float **w2,
+                               const float **s2, uint64_t *work)
+{
+    LpuV3State *s = q->dev;
+    LpuV3Exec *x = &q->exec;
+    uint64_t groups = in->dim[0], h = in->dim[2], f = in->dim[3];
+    const void *r13 = lpu_v3_weights(s, in, 1, groups, g, 0, 2 * f, h, s13);
+    const void *r2 = lpu_v3_weights(s, in, 2, groups, g, 0, h, f, s2);
+
+    if (in->dtype == LPU_DT_F32) {
+        *w13 = r13;
+        *w2 = r2;
+        return true;
+    }
+    if (!x->wide_valid || x->wide_pc != x->pc || x->wide_g != g) {
+        /* H * F <= LPU_EXEC_MAX_FFN_HF: at most 48 MiB. */
+        x->wide = g_renew(float, x->wide, 3 * h * f);
+        lpu_v3_widen(in->dtype, r13, 2 * f * h, x->wide);
+        lpu_v3_widen(in->dtype, r2, h * f, x->wide + 2 * f * h);
+        x->wide_valid = true;
+        x->wide_pc = x->pc;
+        x->wide_g = g;
+        *work = lpu_v3_plan_widen(in->dtype, h, f);
+        return false;
+    }
+    *w13 = x->wide;
+    *w2 = x->wide + 2 * f * h;
+    return true;
+}
+
+/* False if the step only widened the expert's weights: run @sub again. */
+static bool lpu_v3_run_ffn(LpuV3Queue *q, const LpuV3Insn *in,
                            const LpuV3Plan *p, uint64_t sub, uint64_t *work)
 {
-    uint64_t groups = in->dim[0], c = in->dim[1], h = in->dim[2];
-    uint64_t f = in->dim[3];
+    LpuV3State *s = q->dev;
+    uint64_t c = in->dim[1], h = in->dim[2], f = in->dim[3];
     uint64_t g = sub / p->row_chunks;
     uint64_t c0 = sub % p->row_chunks * p->rows;
     uint64_t cc = MIN(p->rows, c - c0), na = 0, r;
@@ -109,19 +148,28 @@ static void lpu_v3_run_ffn(LpuV3State *s, const LpuV3Insn *in,
     const int32_t *token = in->nops > 4 ?
                            (const int32_t *)lpu_v3_ptr(s, in, 4) + g * c :
                            NULL;
-    g_autofree uint64_t *rows = g_new(uint64_t, cc);
+    g_autofree uint64_t *rows = NULL;
     g_autofree float *xs = NULL;
     g_autofree float *ys = NULL;
-    const float *s13, *s2;
-    const void *w13 = lpu_v3_weights(s, in, 1, groups, g, 0, 2 * f, h, &s13);
-    const void *w2 = lpu_v3_weights(s, in, 2, groups, g, 0, h, f, &s2);
+    const float *w13 = NULL, *s13 = NULL, *w2 = NULL, *s2 = NULL;
+    uint64_t j = 0;
 
+    rows = g_new(uint64_t, cc);
+    for (r = c0; r < c0 + cc; r++) {
+        if (!token || (int32_t)ldl_le_p(&token[r]) != -1) {
+            rows[na++] = r;
+        }
+    }
+    /* Weights are needed (and widened) only if a slot holds a token. */
+    if (na && !lpu_v3_ffn_weights(q, in, g, &w13, &s13, &w2, &s2, work)) {
+        return false;
+    }
     /* Slots without a token are zeroes, never computed. */
     for (r = c0; r < c0 + cc; r++) {
-        if (token && (int32_t)le32_to_cpu(token[r]) == -1) {
-            memset(out + r * h, 0, h * 4);
+        if (j < na && rows[j] == r) {
+            j++;
         } else {
-            rows[na++] = r;
+            memset(out + r * h, 0, h * 4);
         }
     }
     if (na) {
@@ -136,7 +184,8 @@ static void lpu_v3_run_ffn(LpuV3State *s, const LpuV3Insn *in,
         }
     }
     lpu_v3_dirty(s, in, 3, (g * c + c0) * h * 4, cc * h * 4);
-    *work = cc * 3 * h * f;
+    *work = cc * lpu_v3_plan_ffn_row(in->dtype, h, f);
+    return true;
 }
 
 static void lpu_v3_run_rows(LpuV3State *s, const LpuV3Insn *in,
@@ -187,17 +236,19 @@ static void lpu_v3_run_rows(LpuV3State *s, const LpuV3Insn *in,
         break;
     }
     }
-    *work = rr * n * LPU_V3_EXEC_ELEM_WORK;
+    *work = rr * lpu_v3_plan_row_work(in->opcode, n, in->dim[2]);
 }
 
+/* Elements [@first, @first + @n) of ADD, MUL, SILU or SWIGLU. */
 static void lpu_v3_run_elementwise(LpuV3State *s, const LpuV3Insn *in,
+                                   uint64_t first, uint64_t n,
                                    uint64_t *work)
 {
-    uint64_t n = in->dim[0];
-    const float *a = lpu_v3_ptr(s, in, 0);
-    const float *b = in->nops > 2 ? lpu_v3_ptr(s, in, 1) : NULL;
+    const float *a = (const float *)lpu_v3_ptr(s, in, 0) + first;
+    const float *b = in->nops > 2 ?
+                     (const float *)lpu_v3_ptr(s, in, 1) + first : NULL;
     unsigned o = in->nops - 1;
-    float *out = lpu_v3_ptr(s, in, o);
+    float *out = (float *)lpu_v3_ptr(s, in, o) + first;
 
     switch (in->opcode) {
     case LPU_INSN_ADD:
@@ -213,7 +264,7 @@ static void lpu_v3_run_elementwise(LpuV3State *s, const LpuV3Insn *in,
         lpu_v3_swiglu(a, b, out, n);
         break;
     }
-    lpu_v3_dirty(s, in, o, 0, n * 4);
+    lpu_v3_dirty(s, in, o, first * 4, n * 4);
     *work = n * LPU_V3_EXEC_ELEM_WORK;
 }
 
@@ -235,61 +286,86 @@ static void lpu_v3_routing(void *base, uint64_t e, uint64_t c,
 }
 
 /*
- * DISPATCH chunk 0: assign every (token, rank) to its expert's next slot
- * and write the routing table. Every index is checked before anything is
- * written, so an index out of range leaves the outputs alone (unless the
- * guest changes the indices while the engine reads them: then they are
- * checked again as they are used, and the instruction fails part way).
+ * DISPATCH check chunks: every index in range before anything is written,
+ * so an index out of range leaves the outputs alone.
  */
-static uint32_t lpu_v3_dispatch_assign(LpuV3State *s, const LpuV3Insn *in,
-                                       uint64_t *work)
+static uint32_t lpu_v3_dispatch_check(LpuV3State *s, const LpuV3Insn *in,
+                                      uint64_t first, uint64_t count)
 {
-    uint64_t t_count = in->dim[0], e_count = in->dim[2];
-    uint64_t k = in->dim[3], c = in->dim[4], i, n = t_count * k;
     const int32_t *idx = lpu_v3_ptr(s, in, 1);
-    const float *wt = lpu_v3_ptr(s, in, 2);
-    g_autofree uint32_t *load = g_new0(uint32_t, e_count);
-    g_autofree uint32_t *dropped = g_new0(uint32_t, e_count);
-    LpuV3Routing rt;
-    int32_t e;
+    int64_t e_count = in->dim[2];
+    uint64_t i;
 
-    for (i = 0; i < n; i++) {
-        e = le32_to_cpu(idx[i]);
+    for (i = first; i < first + count; i++) {
+        int32_t e = ldl_le_p(&idx[i]);
+
         if (e < 0 || e >= e_count) {
             return LPU_EXEC_E_INDEX;
         }
     }
-    lpu_v3_routing(lpu_v3_ptr(s, in, 4), e_count, c, &rt);
-    for (i = 0; i < e_count * c; i++) {
-        rt.token[i] = cpu_to_le32(-1);
-        rt.weight[i] = 0.0f;
-    }
-    *work = (n + e_count * c) * LPU_V3_EXEC_ELEM_WORK;
-    /* Tokens in order, then ranks: the first C of an expert get slots. */
-    for (i = 0; i < n; i++) {
-        e = le32_to_cpu(idx[i]);
-        if (e < 0 || e >= e_count) {
-            lpu_v3_dirty(s, in, 4, 0, in->bytes[4]);
-            return LPU_EXEC_E_INDEX;
-        }
-        if (load[e] < c) {
-            rt.token[e * c + load[e]] = cpu_to_le32(i / k);
-            rt.weight[e * c + load[e]] = wt[i];
-        } else {
-            dropped[e]++;
-        }
-        load[e]++;
-    }
-    for (i = 0; i < e_count; i++) {
-        rt.load[i] = cpu_to_le32(load[i]);
-        rt.dropped[i] = cpu_to_le32(dropped[i]);
-    }
-    lpu_v3_dirty(s, in, 4, 0, in->bytes[4]);
     return 0;
 }
 
 /*
- * DISPATCH chunks 1..: fill slot rows of xe from the routing table just
+ * DISPATCH init chunks: 4-byte entries [@first, @first + @count) of the
+ * routing table; the E * C tokens become -1, the weights, loads and
+ * dropped counts 0.
+ */
+static void lpu_v3_dispatch_init(LpuV3State *s, const LpuV3Insn *in,
+                                 uint64_t first, uint64_t count)
+{
+    uint32_t *rt = lpu_v3_ptr(s, in, 4);
+    uint64_t tokens = (uint64_t)in->dim[2] * in->dim[4], i;
+
+    for (i = first; i < first + count; i++) {
+        stl_le_p(&rt[i], i < tokens ? UINT32_MAX : 0);
+    }
+    lpu_v3_dirty(s, in, 4, first * 4, count * 4);
+}
+
+/*
+ * DISPATCH assign chunks: (token, rank) pairs [@first, @first + @count)
+ * in order, each to the next slot of its expert while it has fewer than
+ * C. The counts live in the routing table itself, so they carry over
+ * from chunk to chunk (and migrate with SRAM). Indices and counts are
+ * read once each and checked as they are used: if the guest changed them
+ * behind the engine's back, the instruction fails part way or its table
+ * is wrong, but nothing outside its operands is touched.
+ */
+static uint32_t lpu_v3_dispatch_assign(LpuV3State *s, const LpuV3Insn *in,
+                                       uint64_t first, uint64_t count)
+{
+    int64_t e_count = in->dim[2];
+    uint64_t k = in->dim[3], c = in->dim[4], i;
+    const int32_t *idx = lpu_v3_ptr(s, in, 1);
+    const float *wt = lpu_v3_ptr(s, in, 2);
+    uint32_t code = 0;
+    LpuV3Routing rt;
+
+    lpu_v3_routing(lpu_v3_ptr(s, in, 4), e_count, c, &rt);
+    for (i = first; i < first + count; i++) {
+        int32_t e = ldl_le_p(&idx[i]);
+        uint32_t load;
+
+        if (e < 0 || e >= e_count) {
+            code = LPU_EXEC_E_INDEX;
+            break;
+        }
+        load = ldl_le_p(&rt.load[e]);
+        if (load < c) {
+            stl_le_p(&rt.token[e * c + load], i / k);
+            stl_le_p(&rt.weight[e * c + load], ldl_le_p(&wt[i]));
+        } else {
+            stl_le_p(&rt.dropped[e], ldl_le_p(&rt.dropped[e]) + 1);
+        }
+        stl_le_p(&rt.load[e], load + 1);
+    }
+    lpu_v3_dirty(s, in, 4, 0, in->bytes[4]);
+    return code;
+}
+
+/*
+ * DISPATCH row chunks: fill slot rows of xe from the routing table just
  * written. A token the guest changed behind the engine's back that is out
  * of range gives a zero row, like an empty slot.
  */
@@ -305,7 +381,7 @@ static void lpu_v3_dispatch_fill(LpuV3State *s, const LpuV3Insn *in,
 
     lpu_v3_routing(lpu_v3_ptr(s, in, 4), in->dim[2], in->dim[4], &rt);
     for (i = first; i < first + count; i++) {
-        int32_t t = le32_to_cpu(rt.token[i]);
+        int32_t t = ldl_le_p(&rt.token[i]);
 
         if (t >= 0 && t < t_count) {
             memcpy(xe + i * h, x + t * h, h * 4);
@@ -317,26 +393,25 @@ static void lpu_v3_dispatch_fill(LpuV3State *s, const LpuV3Insn *in,
     *work = count * h * LPU_V3_EXEC_ELEM_WORK;
 }
 
-/* COMBINE chunk 0: every token in -1..T-1 before any row is added. */
+/* COMBINE check chunks: every token in -1..T-1 before any row is added. */
 static uint32_t lpu_v3_combine_check(LpuV3State *s, const LpuV3Insn *in,
-                                     uint64_t *work)
+                                     uint64_t first, uint64_t count)
 {
-    uint64_t t_count = in->dim[0], n = (uint64_t)in->dim[2] * in->dim[3], i;
-    LpuV3Routing rt;
+    const int32_t *token = lpu_v3_ptr(s, in, 1);
+    int64_t t_count = in->dim[0];
+    uint64_t i;
 
-    lpu_v3_routing(lpu_v3_ptr(s, in, 1), in->dim[2], in->dim[3], &rt);
-    for (i = 0; i < n; i++) {
-        int32_t t = le32_to_cpu(rt.token[i]);
+    for (i = first; i < first + count; i++) {
+        int32_t t = ldl_le_p(&token[i]);
 
-        if (t < -1 || t >= (int64_t)t_count) {
+        if (t < -1 || t >= t_count) {
             return LPU_EXEC_E_INDEX;
         }
     }
-    *work = n * LPU_V3_EXEC_ELEM_WORK;
     return 0;
 }
 
-/* COMBINE chunks 1..: out[t] += w * ye[e][c], slots in order. */
+/* COMBINE row chunks: out[t] += w * ye[e][c], slots in order. */
 static uint32_t lpu_v3_combine_add(LpuV3State *s, const LpuV3Insn *in,
                                    uint64_t first, uint64_t count,
                                    uint64_t *work)
@@ -349,12 +424,12 @@ static uint32_t lpu_v3_combine_add(LpuV3State *s, const LpuV3Insn *in,
     lpu_v3_routing(lpu_v3_ptr(s, in, 1), in->dim[2], in->dim[3], &rt);
     *work = count * h * LPU_V3_EXEC_ELEM_WORK;
     for (i = first; i < first + count; i++) {
-        int32_t t = le32_to_cpu(rt.token[i]);
+        int32_t t = ldl_le_p(&rt.token[i]);
 
         if (t == -1) {
             continue;
         }
-        /* Checked in chunk 0, unless the guest wrote it since. */
+        /* Checked already, unless the guest wrote it since. */
         if (t < -1 || t >= (int64_t)t_count) {
             return LPU_EXEC_E_INDEX;
         }
@@ -365,18 +440,59 @@ static uint32_t lpu_v3_combine_add(LpuV3State *s, const LpuV3Insn *in,
 }
 
 /*
+ * The table chunks of DISPATCH and COMBINE (see LpuV3Plan): chunk @sub
+ * is one of them if it is below p->check_chunks + init + assign.
+ */
+static uint32_t lpu_v3_run_table(LpuV3State *s, const LpuV3Insn *in,
+                                 const LpuV3Plan *p, uint64_t sub,
+                                 uint64_t *work)
+{
+    uint64_t e = in->dim[2], first, count;
+    uint64_t pairs = (uint64_t)in->dim[0] * in->dim[3];
+
+    if (in->opcode == LPU_INSN_COMBINE) {
+        first = sub * p->entries;
+        count = MIN(p->entries, e * in->dim[3] - first);
+        *work = count * LPU_V3_EXEC_ELEM_WORK;
+        return lpu_v3_combine_check(s, in, first, count);
+    }
+    if (sub < p->check_chunks) {
+        first = sub * p->entries;
+        count = MIN(p->entries, pairs - first);
+        *work = count * LPU_V3_EXEC_ELEM_WORK;
+        return lpu_v3_dispatch_check(s, in, first, count);
+    }
+    sub -= p->check_chunks;
+    if (sub < p->init_chunks) {
+        /* token[E][C], then weight[E][C], load[E], dropped[E] */
+        first = sub * p->entries;
+        count = MIN(p->entries, 2 * e * in->dim[4] + 2 * e - first);
+        *work = count * LPU_V3_EXEC_ELEM_WORK;
+        lpu_v3_dispatch_init(s, in, first, count);
+        return 0;
+    }
+    sub -= p->init_chunks;
+    first = sub * p->entries;
+    count = MIN(p->entries, pairs - first);
+    *work = count * LPU_V3_EXEC_ELEM_WORK;
+    return lpu_v3_dispatch_assign(s, in, first, count);
+}
+
+/*
  * Run chunk @sub of @in; returns an LPU_ERR_*, with *@reason for
- * LPU_ERR_EXEC. *@work is what the chunk cost.
+ * LPU_ERR_EXEC. *@work is what the chunk cost; *@again is set if it only
+ * prepared (see lpu_v3_ffn_weights()) and @sub is still to run.
  */
 static uint32_t lpu_v3_run_chunk(LpuV3Queue *q, const LpuV3Insn *in,
                                  const LpuV3Plan *p, uint64_t sub,
-                                 uint64_t *work, uint32_t *reason,
-                                 const char **why)
+                                 uint64_t *work, bool *again,
+                                 uint32_t *reason, const char **why)
 {
     LpuV3State *s = q->dev;
-    uint64_t first = 0, count = 0, total;
+    uint64_t first = 0, count = 0, total, table;
 
     *reason = 0;
+    *again = false;
     switch (in->opcode) {
     case LPU_INSN_COPY:
         first = sub * p->rows;
@@ -390,13 +506,15 @@ static uint32_t lpu_v3_run_chunk(LpuV3Queue *q, const LpuV3Insn *in,
         lpu_v3_run_matmul(s, in, p, sub, work);
         return LPU_ERR_OK;
     case LPU_INSN_EXPERT_FFN:
-        lpu_v3_run_ffn(s, in, p, sub, work);
+        *again = !lpu_v3_run_ffn(q, in, p, sub, work);
         return LPU_ERR_OK;
     case LPU_INSN_ADD:
     case LPU_INSN_MUL:
     case LPU_INSN_SILU:
     case LPU_INSN_SWIGLU:
-        lpu_v3_run_elementwise(s, in, work);
+        first = sub * p->rows;
+        count = MIN(p->rows, (uint64_t)in->dim[0] - first);
+        lpu_v3_run_elementwise(s, in, first, count, work);
         return LPU_ERR_OK;
     case LPU_INSN_RMSNORM:
     case LPU_INSN_SOFTMAX:
@@ -404,24 +522,21 @@ static uint32_t lpu_v3_run_chunk(LpuV3Queue *q, const LpuV3Insn *in,
         lpu_v3_run_rows(s, in, p, sub, work);
         return LPU_ERR_OK;
     }
-    /* DISPATCH and COMBINE */
-    total = in->opcode == LPU_INSN_DISPATCH ?
-            (uint64_t)in->dim[2] * in->dim[4] :
-            (uint64_t)in->dim[2] * in->dim[3];
-    if (sub) {
-        first = (sub - 1) * p->rows;
-        count = MIN(p->rows, total - first);
-    }
-    if (in->opcode == LPU_INSN_DISPATCH) {
-        if (!sub) {
-            *reason = lpu_v3_dispatch_assign(s, in, work);
-        } else {
-            lpu_v3_dispatch_fill(s, in, first, count, work);
-        }
-    } else if (!sub) {
-        *reason = lpu_v3_combine_check(s, in, work);
+    /* DISPATCH and COMBINE: the table chunks, then slot rows. */
+    table = p->check_chunks + p->init_chunks + p->assign_chunks;
+    if (sub < table) {
+        *reason = lpu_v3_run_table(s, in, p, sub, work);
     } else {
-        *reason = lpu_v3_combine_add(s, in, first, count, work);
+        total = in->opcode == LPU_INSN_DISPATCH ?
+                (uint64_t)in->dim[2] * in->dim[4] :
+                (uint64_t)in->dim[2] * in->dim[3];
+        first = (sub - table) * p->rows;
+        count = MIN(p->rows, total - first);
+        if (in->opcode == LPU_INSN_DISPATCH) {
+            lpu_v3_dispatch_fill(s, in, first, count, work);
+        } else {
+            *reason = lpu_v3_combine_add(s, in, first, count, work);
+        }
     }
     if (*reason) {
         *why = "index out of range";
@@ -437,6 +552,7 @@ void lpu_v3_exec_clear(LpuV3Queue *q)
     LpuV3Exec *x = &q->exec;
 
     g_free(x->insns);
+    g_free(x->wide);
     memset(x, 0, sizeof(*x));
 }
 
@@ -593,6 +709,7 @@ uint32_t lpu_v3_exec_run(LpuV3Queue *q, uint64_t *budget, const char **why)
     uint32_t reason, code;
     LpuV3Insn in;
     LpuV3Plan p;
+    bool again;
 
     while (*budget && x->pc < x->insn_count) {
         /* Validated when the EXEC started; decoding again is cheap. */
@@ -612,7 +729,8 @@ uint32_t lpu_v3_exec_run(LpuV3Queue *q, uint64_t *budget, const char **why)
             trace_lpu_v3_exec_insn(q->index, x->pc, in.opcode, p.chunks);
         }
         work = 0;
-        code = lpu_v3_run_chunk(q, &in, &p, x->sub, &work, &reason, why);
+        code = lpu_v3_run_chunk(q, &in, &p, x->sub, &work, &again, &reason,
+                                why);
         if (code == LPU_ERR_EXEC) {
             return lpu_v3_exec_refuse(q, x->pc, reason, 0, *why, why);
         }
@@ -622,6 +740,9 @@ uint32_t lpu_v3_exec_run(LpuV3Queue *q, uint64_t *budget, const char **why)
         /* Small chunks still count, so tiny instructions share callbacks. */
         work = MAX(work, 4096);
         *budget -= MIN(*budget, work);
+        if (again) {
+            continue;
+        }
         if (++x->sub == p.chunks) {
             x->sub = 0;
             x->pc++;
@@ -729,21 +850,12 @@ static int lpu_v3_exec_pre_load(void *opaque)
     g_free(x->insns);
     x->insns = NULL;
     x->insns_bytes = 0;
+    /* Widened weights are scratch: rebuilt when a chunk needs them. */
+    g_free(x->wide);
+    x->wide = NULL;
+    x->wide_valid = false;
     return 0;
 }
-
-static const VMStateDescription vmstate_lpu_v3_exec_segment = {
-    .name = "lpu-v3/exec-segment",
-    .version_id = 1,
-    .minimum_version_id = 1,
-    .fields = (const VMStateField[]) {
-        VMSTATE_UINT64(va, LpuV3Segment),
-        VMSTATE_UINT64(size, LpuV3Segment),
-        VMSTATE_UINT64(base, LpuV3Segment),
-        VMSTATE_UINT32(kind, LpuV3Segment),
-        VMSTATE_END_OF_LIST()
-    }
-};
 
 const VMStateDescription vmstate_lpu_v3_exec = {
     .name = "lpu-v3/exec",
@@ -759,7 +871,7 @@ const VMStateDescription vmstate_lpu_v3_exec = {
         VMSTATE_UINT32(pc, LpuV3Exec),
         VMSTATE_UINT64(sub, LpuV3Exec),
         VMSTATE_STRUCT_ARRAY(segs, LpuV3Exec, LPU_MAX_SEGMENTS, 1,
-                             vmstate_lpu_v3_exec_segment, LpuV3Segment),
+                             vmstate_lpu_v3_segment, LpuV3Segment),
         VMSTATE_UINT32(insns_bytes, LpuV3Exec),
         VMSTATE_VALIDATE("insns_bytes in range", lpu_v3_exec_bytes_ok),
         VMSTATE_VBUFFER_ALLOC_UINT32(insns, LpuV3Exec, 1, NULL, insns_bytes),

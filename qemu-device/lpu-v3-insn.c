@@ -19,6 +19,16 @@
 #include "lpu-v3-insn.h"
 #include "lpu-v3-tensor.h"
 
+/*
+ * The heaviest EXPERT_FFN slot row, the smallest chunk of one (H * F at
+ * LPU_EXEC_MAX_FFN_HF, H + F at most LPU_EXEC_MAX_DIM + 4, F at most
+ * LPU_EXEC_MAX_DIM), fits one step of the engine, and so does widening
+ * an expert's weights (3 * H * F), which is a step of its own.
+ */
+QEMU_BUILD_BUG_ON(3ULL * LPU_EXEC_MAX_FFN_HF + LPU_EXEC_MAX_DIM + 4 +
+                  (uint64_t)LPU_EXEC_MAX_DIM * LPU_V3_EXEC_ELEM_WORK >
+                  LPU_V3_EXEC_STEP_WORK);
+
 QEMU_BUILD_BUG_ON(sizeof(struct lpu_insn) != LPU_INSN_SIZE);
 QEMU_BUILD_BUG_ON(sizeof(struct lpu_cost) != 8);
 
@@ -184,7 +194,8 @@ static uint32_t lpu_v3_insn_shape(LpuV3Insn *in)
         uint64_t macs = lpu_v3_sat_mul(lpu_v3_sat_mul(g * c, 3),
                                        lpu_v3_sat_mul(h, f));
 
-        if (macs > LPU_EXEC_MAX_MACS) {
+        /* One slot row is the engine's smallest step: bound it too. */
+        if (macs > LPU_EXEC_MAX_MACS || h * f > LPU_EXEC_MAX_FFN_HF) {
             return LPU_EXEC_E_LIMIT;
         }
         lpu_v3_operand(in, 0, g * c * h * f4, LPU_V3_IN);
@@ -277,10 +288,11 @@ static bool lpu_v3_overlap(uint64_t a, uint64_t alen, uint64_t b,
  * alignment, operands, aliasing.
  */
 uint32_t lpu_v3_insn_decode(const LpuV3Segment *segs, uint32_t nsegs,
-                                   const struct lpu_insn *raw, LpuV3Insn *in,
-                                   uint64_t *fault)
+                            const struct lpu_insn *raw, LpuV3Insn *in,
+                            uint64_t *fault)
 {
     unsigned ndims, i, j, dtypes, flags = 0;
+    bool in_sram = true;
     uint32_t reason;
 
     memset(in, 0, sizeof(*in));
@@ -380,18 +392,24 @@ uint32_t lpu_v3_insn_decode(const LpuV3Segment *segs, uint32_t nsegs,
     }
 
     /*
-     * Overlap is judged where the bytes are: in SRAM for compute operands
-     * (two segments may map the same SRAM), in device address space for
-     * COPY, whose memmove copes with either.
+     * Overlap is judged where the bytes are: in SRAM when every operand is
+     * there (two segments may map the same SRAM), else in device address
+     * space (a COPY touching host memory: its pages are distinct from
+     * SRAM, and a host segment's pages are the driver's business).
      */
     for (i = 0; i < in->nops; i++) {
-        uint64_t a = in->opcode == LPU_INSN_COPY ? in->op[i] : in->sram[i];
+        if (in->seg[i]->kind != LPU_SEG_SRAM) {
+            in_sram = false;
+        }
+    }
+    for (i = 0; i < in->nops; i++) {
+        uint64_t a = in_sram ? in->sram[i] : in->op[i];
 
         if (in->role[i] == LPU_V3_IN) {
             continue;
         }
         for (j = 0; j < in->nops; j++) {
-            uint64_t b = in->opcode == LPU_INSN_COPY ? in->op[j] : in->sram[j];
+            uint64_t b = in_sram ? in->sram[j] : in->op[j];
 
             if (j == i || !lpu_v3_overlap(a, in->bytes[i], b, in->bytes[j])) {
                 continue;
@@ -408,93 +426,7 @@ uint32_t lpu_v3_insn_decode(const LpuV3Segment *segs, uint32_t nsegs,
 
 /* ---- chunk plans ------------------------------------------------------ */
 
-#define LPU_V3_FFN_MIN_ROWS     8
-
-static uint64_t lpu_v3_div_up(uint64_t a, uint64_t b)
-{
-    return a / b + (a % b != 0);
-}
-
-static uint64_t lpu_v3_clamp(uint64_t v, uint64_t lo, uint64_t hi)
-{
-    return v < lo ? lo : v > hi ? hi : v;
-}
-
-/* Rows of @n elements that make one chunk of a row-wise op of @m rows. */
-static uint64_t lpu_v3_rows_per_chunk(uint64_t m, uint64_t n)
-{
-    return lpu_v3_clamp(LPU_V3_EXEC_STEP_WORK / LPU_V3_EXEC_ELEM_WORK / n,
-                        1, m);
-}
-
 void lpu_v3_plan(const LpuV3Insn *in, LpuV3Plan *p)
 {
-    const uint32_t *d = in->dim;
-    uint64_t n = 1, m = 1;
-
-    memset(p, 0, sizeof(*p));
-    p->cols = 1;
-    p->col_chunks = 1;
-    switch (in->opcode) {
-    case LPU_INSN_COPY:
-        p->rows = LPU_V3_EXEC_STEP_WORK / LPU_V3_EXEC_BYTE_WORK;
-        m = d[0];
-        break;
-    case LPU_INSN_MATMUL: {
-        uint64_t nk = (uint64_t)d[1] * d[2];
-
-        p->rows = lpu_v3_clamp(LPU_V3_EXEC_STEP_WORK / nk, 1, d[0]);
-        p->cols = p->rows > 1 ? d[1] :
-                  lpu_v3_clamp(LPU_V3_EXEC_STEP_WORK / d[2], 1, d[1]);
-        p->row_chunks = lpu_v3_div_up(d[0], p->rows);
-        p->col_chunks = lpu_v3_div_up(d[1], p->cols);
-        p->chunks = d[3] * p->row_chunks * p->col_chunks;
-        return;
-    }
-    case LPU_INSN_EXPERT_FFN: {
-        uint64_t row_macs = 3 * (uint64_t)d[2] * d[3];
-        uint64_t row_scratch = 2 * (uint64_t)d[2] + 3 * (uint64_t)d[3];
-
-        /*
-         * BF16 and I8 weights are widened again for every chunk: at least
-         * LPU_V3_FFN_MIN_ROWS slots a chunk keep that below an eighth of
-         * the work, at the price of longer chunks for very wide experts.
-         */
-        p->rows = lpu_v3_clamp(LPU_V3_EXEC_STEP_WORK / row_macs,
-                               in->dtype == LPU_DT_F32 ? 1 :
-                               MIN(LPU_V3_FFN_MIN_ROWS, d[1]), d[1]);
-        p->rows = MIN(p->rows, MAX(4 * LPU_V3_TENSOR_SCRATCH / row_scratch,
-                                   1));
-        p->row_chunks = lpu_v3_div_up(d[1], p->rows);
-        p->chunks = d[0] * p->row_chunks;
-        return;
-    }
-    case LPU_INSN_ADD:
-    case LPU_INSN_MUL:
-    case LPU_INSN_SILU:
-    case LPU_INSN_SWIGLU:
-        m = d[0];
-        p->rows = lpu_v3_rows_per_chunk(m, 1);
-        break;
-    case LPU_INSN_RMSNORM:
-    case LPU_INSN_SOFTMAX:
-    case LPU_INSN_TOPK:
-        m = d[0];
-        n = d[1];
-        p->rows = lpu_v3_rows_per_chunk(m, n);
-        break;
-    case LPU_INSN_DISPATCH:
-    case LPU_INSN_COMBINE: {
-        uint64_t e = d[2], h = d[1];
-        uint64_t c = in->opcode == LPU_INSN_DISPATCH ? d[4] : d[3];
-
-        m = e * c;
-        p->rows = lpu_v3_rows_per_chunk(m, h);
-        p->row_chunks = lpu_v3_div_up(m, p->rows);
-        p->chunks = 1 + p->row_chunks;
-        return;
-    }
-    }
-    p->row_chunks = lpu_v3_div_up(m, p->rows);
-    p->chunks = p->row_chunks;
+    lpu_v3_plan_dims(in->opcode, in->dtype, in->dim, p);
 }

@@ -42,21 +42,6 @@ typedef struct LpuV3Insn {
     uint64_t units;                     /* cost units */
 } LpuV3Insn;
 
-/*
- * How an instruction is cut. MATMUL: per batch, blocks of @rows rows of
- * out and @cols columns; EXPERT_FFN: per expert, blocks of @rows slots;
- * row-wise ops: blocks of @rows rows; DISPATCH and COMBINE: one chunk
- * for the routing table, then blocks of @rows slots; COPY: blocks of
- * @rows bytes.
- */
-typedef struct LpuV3Plan {
-    uint64_t rows;
-    uint64_t cols;
-    uint64_t row_chunks;
-    uint64_t col_chunks;
-    uint64_t chunks;
-} LpuV3Plan;
-
 uint64_t lpu_v3_sat_add(uint64_t a, uint64_t b);
 uint64_t lpu_v3_cost(const LpuV3State *s, unsigned c, uint64_t units);
 int64_t lpu_v3_cycles_ns(uint64_t cycles);

@@ -825,7 +825,8 @@ void lpu_v3_queue_post_load(LpuV3Queue *q)
     }
 }
 
-static const VMStateDescription vmstate_lpu_v3_segment = {
+/* A segment, as COPY and EXEC state carry it. */
+const VMStateDescription vmstate_lpu_v3_segment = {
     .name = "lpu-v3/segment",
     .version_id = 1,
     .minimum_version_id = 1,

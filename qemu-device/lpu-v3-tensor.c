@@ -24,11 +24,6 @@ float lpu_v3_silu(float x)
     return (float)((double)x / (1.0 + exp(-(double)x)));
 }
 
-static size_t lpu_v3_clamp(size_t v, size_t lo, size_t hi)
-{
-    return v < lo ? lo : v > hi ? hi : v;
-}
-
 static float lpu_v3_bf16(const uint16_t *w)
 {
     uint32_t bits = (uint32_t)*w << 16;
@@ -71,31 +66,79 @@ static float lpu_v3_quant_row(const float *v, size_t k, float *q)
 }
 
 /*
- * I8: acc = the exact integer sum of qa[m][k] * qw[n][k], then
- * out = ((float)acc * sa[m]) * sw[n]. The int8 values go through binary32
- * GEMM in slices of at most LPU_V3_I8_SGEMM_MAX_K along K: every partial
- * sum of a slice is below 2^24, so binary32 holds it exactly whatever
- * order BLAS sums in and whether it fuses. With more than one slice the
- * slices' sums add up in binary64, exact below 2^53 (K <= 2^20 gives at
- * most 2^34).
+ * I8 products of a block: qa [mm, k] quantised rows with scales sa, qw
+ * [nn, k] int8 weights as binary32 with scales sw; out [mm, nn] with row
+ * stride ldo. acc = the exact integer sum of qa[m][k] * qw[n][k], then
+ * out = ((float)acc * sa[m]) * sw[n]. The int8 values go through
+ * binary32 GEMM in slices of at most LPU_V3_I8_SGEMM_MAX_K along K: every
+ * partial sum of a slice is below 2^24, so binary32 holds it exactly
+ * whatever order BLAS sums in and whether it fuses. With more than one
+ * slice the slices' sums add up in binary64, exact below 2^53 (K <= 2^20
+ * gives at most 2^34). @part and @acc: scratch of mm * nn, if sliced.
+ */
+static void lpu_v3_i8_block(const float *qa, const float *sa, size_t mm,
+                            size_t k, const float *qw, const float *sw,
+                            size_t nn, float *out, size_t ldo, float *part,
+                            double *acc)
+{
+    size_t k0, i, j;
+
+    if (k <= LPU_V3_I8_SGEMM_MAX_K) {
+        /* The exact sums land in out, then get scaled there. */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, mm, nn, k, 1.0f,
+                    qa, k, qw, k, 0.0f, out, ldo);
+        for (i = 0; i < mm; i++) {
+            float *o = out + i * ldo;
+
+            for (j = 0; j < nn; j++) {
+                o[j] = (o[j] * sa[i]) * sw[j];
+            }
+        }
+        return;
+    }
+    memset(acc, 0, mm * nn * sizeof(*acc));
+    for (k0 = 0; k0 < k; k0 += LPU_V3_I8_SGEMM_MAX_K) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, mm, nn,
+                    MIN(LPU_V3_I8_SGEMM_MAX_K, k - k0), 1.0f, qa + k0, k,
+                    qw + k0, k, 0.0f, part, nn);
+        for (i = 0; i < mm * nn; i++) {
+            acc[i] += part[i];
+        }
+    }
+    for (i = 0; i < mm; i++) {
+        float *o = out + i * ldo;
+
+        for (j = 0; j < nn; j++) {
+            o[j] = ((float)acc[i * nn + j] * sa[i]) * sw[j];
+        }
+    }
+}
+
+/*
+ * I8 product of a [m, k] and weights [n, k]: int8 values in SRAM (@w8,
+ * converted a block of rows at a time) or already widened (@wf).
  */
 static void lpu_v3_matmul_i8(const float *a, size_t m, size_t k,
-                             const int8_t *w, const float *sw, size_t n,
-                             float *out, size_t ldo)
+                             const int8_t *w8, const float *wf,
+                             const float *sw, size_t n, float *out,
+                             size_t ldo)
 {
     bool sliced = k > LPU_V3_I8_SGEMM_MAX_K;
-    size_t mb = lpu_v3_clamp(LPU_V3_TENSOR_SCRATCH / k, 1, m);
-    size_t nb = lpu_v3_clamp(LPU_V3_TENSOR_SCRATCH / k, 1, n);
+    size_t mb = lpu_v3_plan_clamp(LPU_V3_TENSOR_SCRATCH / k, 1, m);
+    size_t nb = wf ? n : lpu_v3_plan_clamp(LPU_V3_TENSOR_SCRATCH / k, 1, n);
     g_autofree float *qa = NULL;
     g_autofree float *qw = NULL;
-    g_autofree float *sa = g_new(float, mb);
+    g_autofree float *sa = NULL;
     g_autofree float *part = NULL;
     g_autofree double *acc = NULL;
-    size_t m0, n0, k0, i, j;
+    size_t m0, n0, i;
 
-    nb = MIN(nb, MAX(LPU_V3_TENSOR_SCRATCH / mb, 1));
+    if (!wf) {
+        nb = MIN(nb, MAX(LPU_V3_TENSOR_SCRATCH / mb, 1));
+        qw = g_new(float, nb * k);
+    }
     qa = g_new(float, mb * k);
-    qw = g_new(float, nb * k);
+    sa = g_new(float, mb);
     if (sliced) {
         part = g_new(float, mb * nb);
         acc = g_new(double, mb * nb);
@@ -108,41 +151,31 @@ static void lpu_v3_matmul_i8(const float *a, size_t m, size_t k,
         }
         for (n0 = 0; n0 < n; n0 += nb) {
             size_t nn = MIN(nb, n - n0);
-            const int8_t *wr = w + n0 * k;
 
-            for (i = 0; i < nn * k; i++) {
-                qw[i] = wr[i];
+            if (!wf) {
+                lpu_v3_widen(LPU_DT_I8, w8 + n0 * k, nn * k, qw);
             }
-            if (!sliced) {
-                /* The exact sums land in out, then get scaled there. */
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, mm, nn,
-                            k, 1.0f, qa, k, qw, k, 0.0f,
-                            out + m0 * ldo + n0, ldo);
-                for (i = 0; i < mm; i++) {
-                    float *o = out + (m0 + i) * ldo + n0;
+            lpu_v3_i8_block(qa, sa, mm, k, wf ? wf + n0 * k : qw, sw + n0,
+                            nn, out + m0 * ldo + n0, ldo, part, acc);
+        }
+    }
+}
 
-                    for (j = 0; j < nn; j++) {
-                        o[j] = (o[j] * sa[i]) * sw[n0 + j];
-                    }
-                }
-                continue;
-            }
-            memset(acc, 0, mm * nn * sizeof(*acc));
-            for (k0 = 0; k0 < k; k0 += LPU_V3_I8_SGEMM_MAX_K) {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, mm, nn,
-                            MIN(LPU_V3_I8_SGEMM_MAX_K, k - k0), 1.0f,
-                            qa + k0, k, qw + k0, k, 0.0f, part, nn);
-                for (i = 0; i < mm * nn; i++) {
-                    acc[i] += part[i];
-                }
-            }
-            for (i = 0; i < mm; i++) {
-                float *o = out + (m0 + i) * ldo + n0;
+void lpu_v3_widen(unsigned dtype, const void *w, size_t n, float *out)
+{
+    size_t i;
 
-                for (j = 0; j < nn; j++) {
-                    o[j] = ((float)acc[i * nn + j] * sa[i]) * sw[n0 + j];
-                }
-            }
+    if (dtype == LPU_DT_BF16) {
+        const uint16_t *b = w;
+
+        for (i = 0; i < n; i++) {
+            out[i] = lpu_v3_bf16(b + i);
+        }
+    } else {
+        const int8_t *q = w;
+
+        for (i = 0; i < n; i++) {
+            out[i] = q[i];
         }
     }
 }
@@ -151,7 +184,7 @@ void lpu_v3_matmul(unsigned dtype, const float *a, size_t m, size_t k,
                    const void *w, const float *sw, size_t n,
                    float *out, size_t ldo)
 {
-    size_t nb, n0, i;
+    size_t nb, n0;
 
     switch (dtype) {
     case LPU_DT_F32:
@@ -162,22 +195,20 @@ void lpu_v3_matmul(unsigned dtype, const float *a, size_t m, size_t k,
         /* Widened exactly to binary32, a block of rows at a time. */
         g_autofree float *wf = NULL;
 
-        nb = lpu_v3_clamp(LPU_V3_TENSOR_SCRATCH / k, 1, n);
+        nb = lpu_v3_plan_clamp(LPU_V3_TENSOR_SCRATCH / k, 1, n);
         wf = g_new(float, nb * k);
         for (n0 = 0; n0 < n; n0 += nb) {
             size_t nn = MIN(nb, n - n0);
-            const uint16_t *wr = (const uint16_t *)w + n0 * k;
 
-            for (i = 0; i < nn * k; i++) {
-                wf[i] = lpu_v3_bf16(wr + i);
-            }
+            lpu_v3_widen(LPU_DT_BF16, (const uint16_t *)w + n0 * k, nn * k,
+                         wf);
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, nn, k,
                         1.0f, a, k, wf, k, 0.0f, out + n0, ldo);
         }
         break;
     }
     case LPU_DT_I8:
-        lpu_v3_matmul_i8(a, m, k, w, sw, n, out, ldo);
+        lpu_v3_matmul_i8(a, m, k, w, NULL, sw, n, out, ldo);
         break;
     default:
         /* Validation admits no other dtype. */
@@ -185,15 +216,28 @@ void lpu_v3_matmul(unsigned dtype, const float *a, size_t m, size_t k,
     }
 }
 
+/* a [m, k] times widened weights [n, k] (I8: with the scales sw). */
+static void lpu_v3_matmul_wide(unsigned dtype, const float *a, size_t m,
+                               size_t k, const float *w, const float *sw,
+                               size_t n, float *out, size_t ldo)
+{
+    if (dtype == LPU_DT_I8) {
+        lpu_v3_matmul_i8(a, m, k, NULL, w, sw, n, out, ldo);
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f,
+                a, k, w, k, 0.0f, out, ldo);
+}
+
 void lpu_v3_ffn(unsigned dtype, const float *x, size_t rows, size_t h,
-                size_t f, const void *w13, const float *s13,
-                const void *w2, const float *s2, float *out)
+                size_t f, const float *w13, const float *s13,
+                const float *w2, const float *s2, float *out)
 {
     g_autofree float *gu = g_new(float, rows * 2 * f);
     g_autofree float *act = g_new(float, rows * f);
     size_t r, i;
 
-    lpu_v3_matmul(dtype, x, rows, h, w13, s13, 2 * f, gu, 2 * f);
+    lpu_v3_matmul_wide(dtype, x, rows, h, w13, s13, 2 * f, gu, 2 * f);
     for (r = 0; r < rows; r++) {
         const float *g = gu + r * 2 * f;
 
@@ -201,7 +245,7 @@ void lpu_v3_ffn(unsigned dtype, const float *x, size_t rows, size_t h,
             act[r * f + i] = lpu_v3_silu(g[i]) * g[f + i];
         }
     }
-    lpu_v3_matmul(dtype, act, rows, f, w2, s2, h, out, h);
+    lpu_v3_matmul_wide(dtype, act, rows, f, w2, s2, h, out, h);
 }
 
 void lpu_v3_add(const float *a, const float *b, float *out, size_t n)
@@ -284,6 +328,72 @@ void lpu_v3_softmax_row(const float *x, float *out, size_t n, double *e)
     }
 }
 
+/* Does score @a rank before score @b (neither NaN)? */
+static bool lpu_v3_ranks_before(const float *s, size_t a, size_t b)
+{
+    return s[a] > s[b] || (s[a] == s[b] && a < b);
+}
+
+/* Restore the heap below @i: every node ranks before its parent. */
+static void lpu_v3_heap_down(const float *s, size_t *heap, size_t len,
+                             size_t i)
+{
+    for (;;) {
+        size_t worst = i, c = 2 * i + 1, t;
+
+        if (c < len && lpu_v3_ranks_before(s, heap[worst], heap[c])) {
+            worst = c;
+        }
+        if (c + 1 < len && lpu_v3_ranks_before(s, heap[worst], heap[c + 1])) {
+            worst = c + 1;
+        }
+        if (worst == i) {
+            return;
+        }
+        t = heap[i];
+        heap[i] = heap[worst];
+        heap[worst] = t;
+        i = worst;
+    }
+}
+
+/*
+ * The k best non-NaN scores of @s, best first, in one pass with a heap of
+ * k whose root is the worst kept (n * (1 + 2 * log2(k)) comparisons at
+ * most, not k passes over the row). Returns how many there are.
+ */
+static size_t lpu_v3_topk_best(const float *s, size_t n, size_t k,
+                               size_t *best)
+{
+    size_t len = 0, i, j, t;
+
+    for (i = 0; i < n; i++) {
+        if (isnan(s[i])) {
+            continue;
+        }
+        if (len < k) {
+            /* Sift up: a parent ranks after its children. */
+            for (j = len++; j && lpu_v3_ranks_before(s, best[(j - 1) / 2], i);
+                 j = (j - 1) / 2) {
+                best[j] = best[(j - 1) / 2];
+            }
+            best[j] = i;
+        } else if (lpu_v3_ranks_before(s, i, best[0])) {
+            best[0] = i;
+            lpu_v3_heap_down(s, best, len, 0);
+        }
+    }
+    /* At most LPU_EXEC_MAX_TOPK: sort them by insertion. */
+    for (i = 1; i < len; i++) {
+        t = best[i];
+        for (j = i; j && lpu_v3_ranks_before(s, t, best[j - 1]); j--) {
+            best[j] = best[j - 1];
+        }
+        best[j] = t;
+    }
+    return len;
+}
+
 void lpu_v3_topk_row(const float *x, size_t n, size_t k, unsigned flags,
                      int32_t *idx, float *w, float *s, double *e,
                      uint8_t *chosen)
@@ -292,34 +402,41 @@ void lpu_v3_topk_row(const float *x, size_t n, size_t k, unsigned flags,
      * Kept here rather than read back from idx and w: those are SRAM,
      * which the guest may write while the engine runs.
      */
-    size_t sel[LPU_EXEC_MAX_TOPK];
+    size_t sel[LPU_EXEC_MAX_TOPK], best[LPU_EXEC_MAX_TOPK];
     float sw[LPU_EXEC_MAX_TOPK];
+    size_t nbest, next = 0, low = 0, nan = 0, r;
     double d = 0.0;
-    size_t i, r;
 
     k = MIN(MIN(k, n), LPU_EXEC_MAX_TOPK);
     if (flags & LPU_TOPK_SIGMOID) {
-        for (i = 0; i < n; i++) {
-            s[i] = (float)(1.0 / (1.0 + exp(-(double)x[i])));
+        for (r = 0; r < n; r++) {
+            s[r] = (float)(1.0 / (1.0 + exp(-(double)x[r])));
         }
     } else {
         lpu_v3_softmax_row(x, s, n, e);
     }
     /*
-     * Rank by score, descending; a strict comparison keeps the lower
-     * index first among equal scores.
+     * Rank by score, descending, the lower index first among equal
+     * scores. A NaN score compares false with everything: a rank takes
+     * the NaN at the lowest index still free if no free score comes
+     * before it, else the best free score (NaNs never win a comparison).
      */
+    nbest = lpu_v3_topk_best(s, n, k, best);
     for (r = 0; r < k; r++) {
-        size_t best = n;
-
-        for (i = 0; i < n; i++) {
-            if (!chosen[i] && (best == n || s[i] > s[best])) {
-                best = i;
-            }
+        /* The lowest free non-NaN index, and the lowest free NaN one. */
+        while (low < n && (isnan(s[low]) || chosen[low])) {
+            low++;
         }
-        chosen[best] = 1;
-        sel[r] = best;
-        sw[r] = s[best];
+        while (nan < n && (!isnan(s[nan]) || chosen[nan])) {
+            nan++;
+        }
+        if (nan < low || next == nbest) {
+            sel[r] = nan;
+        } else {
+            sel[r] = best[next++];
+        }
+        chosen[sel[r]] = 1;
+        sw[r] = s[sel[r]];
     }
     for (r = 0; r < k; r++) {
         chosen[sel[r]] = 0;

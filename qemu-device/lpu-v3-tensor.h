@@ -16,20 +16,16 @@
 #ifndef HW_MISC_LPU_V3_TENSOR_H
 #define HW_MISC_LPU_V3_TENSOR_H
 
-/*
- * Elements in one scratch buffer: weight rows are widened (BF16) or
- * converted (I8) and activation rows quantised in blocks of about this
- * many elements, whatever the matrix size.
- */
-#define LPU_V3_TENSOR_SCRATCH       (1u << 20)
+#include "lpu-v3-plan.h"
 
 /*
  * Largest K for which an I8 product runs through one binary32 GEMM: every
- * partial sum of K products of two int8 values in -127..127 is then below
- * 2^24, so binary32 holds it exactly. Longer rows go through it in slices
- * of this many, whose sums add up in binary64 (exact below 2^53).
+ * partial sum of K products of a quantised activation (-127..127) and a
+ * stored weight (-128..127) is then at most 1032 * 127 * 128 < 2^24, so
+ * binary32 holds it exactly. Longer rows go through it in slices of this
+ * many, whose sums add up in binary64 (exact below 2^53).
  */
-#define LPU_V3_I8_SGEMM_MAX_K       1040
+#define LPU_V3_I8_SGEMM_MAX_K       1032
 
 float lpu_v3_silu(float x);
 
@@ -42,13 +38,17 @@ void lpu_v3_matmul(unsigned dtype, const float *a, size_t m, size_t k,
                    const void *w, const float *sw, size_t n,
                    float *out, size_t ldo);
 
+/* out[i] = w[i] widened exactly to binary32 (BF16, I8), i < n. */
+void lpu_v3_widen(unsigned dtype, const void *w, size_t n, float *out);
+
 /*
  * The SwiGLU feed-forward of one expert on @rows rows of x [rows, h]:
- * w13 [2f, h], w2 [h, f] (with scales s13, s2 for I8); out [rows, h].
+ * w13 [2f, h], w2 [h, f] as binary32 (F32 weights, or BF16 and I8 ones
+ * widened by lpu_v3_widen(); I8 with the scales s13, s2); out [rows, h].
  */
 void lpu_v3_ffn(unsigned dtype, const float *x, size_t rows, size_t h,
-                size_t f, const void *w13, const float *s13,
-                const void *w2, const float *s2, float *out);
+                size_t f, const float *w13, const float *s13,
+                const float *w2, const float *s2, float *out);
 
 void lpu_v3_add(const float *a, const float *b, float *out, size_t n);
 void lpu_v3_mul(const float *a, const float *b, float *out, size_t n);

@@ -15,6 +15,7 @@
 #include "qemu/timer.h"
 #include "qom/object.h"
 #include "lpu_hw.h"
+#include "lpu-v3-plan.h"
 
 #define TYPE_LPU_V3 "lpu-v3"
 OBJECT_DECLARE_SIMPLE_TYPE(LpuV3State, LPU_V3)
@@ -49,17 +50,6 @@ static inline bool lpu_v3_time_ok(int64_t ns)
 {
     return ns >= 0 && ns <= LPU_V3_TIME_MAX_NS;
 }
-
-/*
- * Work one timer callback of the tensor engine may do before it yields
- * back to the main loop, in multiply-accumulates; other work counts by
- * the LPU_V3_EXEC_*_WORK weights below. An instruction runs in chunks of
- * at most about this much work (see lpu_v3_plan()), so a long program
- * holds the main loop for milliseconds at a time, never for all of it.
- */
-#define LPU_V3_EXEC_STEP_WORK       (1ULL << 25)
-#define LPU_V3_EXEC_ELEM_WORK       16      /* per element of a row op */
-#define LPU_V3_EXEC_BYTE_WORK       8       /* per byte COPY moves */
 
 /* A segment table entry that passed validation (see lpu-v3-dma.c). */
 typedef struct LpuV3Segment {
@@ -108,6 +98,17 @@ typedef struct LpuV3Exec {
     uint32_t insns_bytes;       /* insn_count * LPU_INSN_SIZE, or 0 */
     uint8_t *insns;             /* the program, as fetched */
     LpuV3Segment segs[LPU_MAX_SEGMENTS];
+    /*
+     * EXPERT_FFN with BF16 or I8 weights: expert @wide_g of instruction
+     * @wide_pc widened to binary32 (W13_g, then W2_g), so that its chunks
+     * do not widen it again. Device scratch, not migrated: a chunk that
+     * finds it missing (after a migration) rebuilds it first, with the
+     * same result.
+     */
+    float *wide;
+    bool wide_valid;
+    uint32_t wide_pc;
+    uint64_t wide_g;
 } LpuV3Exec;
 
 /* The engine's cycle cost table (lpu_hw.h LPU_COST_*). */
@@ -216,6 +217,7 @@ void lpu_v3_queue_write(LpuV3Queue *q, hwaddr offset, uint32_t val);
 const char *lpu_v3_queue_check_state(const LpuV3Queue *q);
 void lpu_v3_queue_post_load(LpuV3Queue *q);
 extern const VMStateDescription vmstate_lpu_v3_queue;
+extern const VMStateDescription vmstate_lpu_v3_segment;
 
 /* lpu-v3-dma.c */
 const char *lpu_v3_segment_error(const LpuV3State *s, const LpuV3Segment *seg);

@@ -20,6 +20,7 @@
 #include "libqos/malloc-pc.h"
 #include "hw/pci/pci_regs.h"
 #include "lpu_hw.h"
+#include "lpu-v3-plan.h"
 
 #define LPU_DEVFN           QPCI_DEVFN(4, 0)
 #define NOP_NS(cycles)      ((int64_t)LPU_NOP_BASE_CYCLES + (cycles))
@@ -1816,6 +1817,9 @@ static void test_copy_seg_table(void)
         { "SRAM past the end", VA(9), 2 * PAGE, 256 * MiB - PAGE,
           LPU_SEG_SRAM, 0 },
         { "SRAM base beyond SRAM", VA(9), PAGE, -PAGE, LPU_SEG_SRAM, 0 },
+        { "SRAM base 1", VA(9), PAGE, 1, LPU_SEG_SRAM, 0 },
+        { "SRAM base 4", VA(9), PAGE, 4, LPU_SEG_SRAM, 0 },
+        { "SRAM base half a page", VA(9), PAGE, PAGE / 2, LPU_SEG_SRAM, 0 },
         { "directory not page aligned", VA(9), PAGE, 0x100008, LPU_SEG_HOST,
           0 },
         { "overlaps the previous segment", VA(4) + 128 * KiB, PAGE, 0,
@@ -3082,11 +3086,9 @@ static void weights_new(Exec *x, Weights *w, unsigned dtype, size_t g,
     default:
         w->i8 = g_new(int8_t, len);
         w->scale = g_new(float, g * n);
+        /* Stored weights are any int8, -128 included. */
         for (i = 0; i < len; i++) {
-            w->i8[i] = (int8_t)(x_rand(x, 127.99f));
-            if (w->i8[i] == -128) {
-                w->i8[i] = -127;
-            }
+            w->i8[i] = (int8_t)floorf(x_rand(x, 128.0f));
         }
         for (i = 0; i < g * n; i++) {
             w->scale[i] = fabsf(x_rand(x, 0.01f)) + 0.0001f;
@@ -3346,12 +3348,20 @@ static void test_exec_ffn(void)
     for (i = 0; i < ARRAY_SIZE(dtypes); i++) {
         exec_ffn_case(&x, dtypes[i], false, 2, 3, 16, 8);
         exec_ffn_case(&x, dtypes[i], true, 2, 3, 16, 8);
+        /* Expert 2's only slot is empty: its weights are never needed. */
+        exec_ffn_case(&x, dtypes[i], true, 3, 1, 16, 8);
     }
     /* 85 slots a chunk at H 256, F 512: three chunks per expert. */
     exec_ffn_case(&x, LPU_DT_I8, true, 2, 200, 256, 512);
     exec_ffn_case(&x, LPU_DT_BF16, false, 1, 90, 256, 512);
-    /* Both products sliced along K (H and F above 1040). */
+    /* Both products sliced along K (H and F above 1032). */
     exec_ffn_case(&x, LPU_DT_I8, true, 2, 5, 1100, 1050);
+    /*
+     * H * F at LPU_EXEC_MAX_FFN_HF: a chunk of two slots (I8) or one
+     * (BF16, F at LPU_EXEC_MAX_DIM), each expert's weights widened once.
+     */
+    exec_ffn_case(&x, LPU_DT_I8, true, 2, 5, 2048, 2048);
+    exec_ffn_case(&x, LPU_DT_BF16, false, 1, 3, 4, 1 << 20);
     exec_stop(&x);
 }
 
@@ -3717,6 +3727,62 @@ static void test_exec_router_chunks(void)
     exec_stop(&x);
 }
 
+/*
+ * TOPK on rows full of ties, infinities and NaNs, against the plain
+ * k-pass selection of the rules: the engine ranks with a heap, which must
+ * give the very same indices and weights.
+ */
+static void test_exec_topk_ties(void)
+{
+    enum { T = 96, E = 16 };
+    static const uint32_t vals[] = {
+        0x00000000, 0x80000000, 0x3f800000, 0xbf800000, 0x7fc00000,
+        0x7f800000, 0xff800000, 0x40000000,
+    };
+    static const unsigned ks[] = { 1, 3, 8, 16 };
+    Exec x;
+    float logits[T * E];
+    int32_t idx[T * E], want_idx[E];
+    float w[T * E], want_w[E];
+    struct lpu_insn prog[1];
+    uint64_t vl, vi, vw;
+    unsigned i, t, f, ki;
+
+    exec_start(&x);
+    for (i = 0; i < T * E; i++) {
+        /* Few values, many NaNs in some rows, none in others. */
+        uint32_t b = vals[(i * 2654435761u >> 7) % (i / E % 3 ? 8 : 4)];
+
+        memcpy(&logits[i], &b, 4);
+    }
+    vl = x_tensor(&x, logits, T * E);
+    vi = x_new(&x, sizeof(idx));
+    vw = x_new(&x, sizeof(w));
+    for (f = 0; f < 4; f++) {
+        for (ki = 0; ki < ARRAY_SIZE(ks); ki++) {
+            unsigned k = ks[ki];
+
+            g_test_message("TOPK flags %u k %u", f, k);
+            prog[0] = mk(LPU_INSN_TOPK, F32, f, DIMS(T, E, k),
+                         OPS(vl, vi, vw));
+            exec_run(&x, prog, 1);
+            x_get(&x, vi, idx, T * k * 4);
+            x_get(&x, vw, w, T * k * 4);
+            for (t = 0; t < T; t++) {
+                ref_topk(logits + t * E, E, k, f, want_idx, want_w);
+                g_assert(!memcmp(idx + t * k, want_idx, k * 4));
+                /* NaN payloads and signs are the rules' business. */
+                for (i = 0; i < k; i++) {
+                    g_assert(isnan(w[t * k + i]) ?
+                             isnan(want_w[i]) :
+                             !memcmp(&w[t * k + i], &want_w[i], 4));
+                }
+            }
+        }
+    }
+    exec_stop(&x);
+}
+
 /* COPY instructions between host memory and SRAM. */
 static void test_exec_copy(void)
 {
@@ -3934,6 +4000,13 @@ static void test_exec_refusals(void)
         { "EXPERT_FFN of 3 * 2^36 MACs", LPU_EXEC_E_LIMIT, 0,
           mk(LPU_INSN_EXPERT_FFN, LPU_DT_I8, 0, DIMS(1, 1 << 16, 1024, 1024),
              OPS(XA, XB, XO, XR)) },
+        { "EXPERT_FFN H * F above LPU_EXEC_MAX_FFN_HF", LPU_EXEC_E_LIMIT, 0,
+          mk(LPU_INSN_EXPERT_FFN, LPU_DT_I8, 0, DIMS(1, 1, 4096, 1025),
+             OPS(XA, XB, XO, XR)) },
+        { "EXPERT_FFN H * F above the limit, F32, one slot",
+          LPU_EXEC_E_LIMIT, 0,
+          mk(LPU_INSN_EXPERT_FFN, F32, 0, DIMS(1, 1, 1 << 20, 5),
+             OPS(XA, XB, XO, XR)) },
         { "ADD op[1] misaligned", LPU_EXEC_E_ALIGN, 0,
           mk(LPU_INSN_ADD, F32, 0, DIMS(16), OPS(XA, XB + 4, XO)) },
         { "COPY destination misaligned", LPU_EXEC_E_ALIGN, 0,
@@ -3974,6 +4047,11 @@ static void test_exec_refusals(void)
              OPS(XA, XB, XA + 64)) },
         { "COPY ranges overlap", LPU_EXEC_E_ALIAS, 0,
           mk(LPU_INSN_COPY, 0, 0, DIMS(128), OPS(XA, XA + 64)) },
+        { "COPY ranges overlap in SRAM through another segment",
+          LPU_EXEC_E_ALIAS, 0,
+          mk(LPU_INSN_COPY, 0, 0, DIMS(128), OPS(XA, VA(5) + 0x10000 + 64)) },
+        { "COPY onto itself through another segment", LPU_EXEC_E_ALIAS, 0,
+          mk(LPU_INSN_COPY, 0, 0, DIMS(64), OPS(VA(5) + 0x10000, XA)) },
         { "EXPERT_FFN output overlaps the routing table", LPU_EXEC_E_ALIAS, 0,
           mk(LPU_INSN_EXPERT_FFN, F32, 0, DIMS(1, 2, 4, 4),
              OPS(XA, XB, XB + 0x1000, XR, XR)) },
@@ -4102,6 +4180,363 @@ static void test_exec_refusals(void)
     exec_run(&x, prog, 2);
     g_assert_cmpuint(rd(&x.l, LPU_REG_ERROR_COUNT), ==,
                      ARRAY_SIZE(bad) + 1 + 11 + 2);
+    exec_stop(&x);
+}
+
+/*
+ * I8 products whose partial sums reach 1032 * 127 * 128: every activation
+ * quantises to +-127 and the weights are -128 (some -127, so that sums
+ * are odd). Exact at K = 1032 in one GEMM, and above it in slices.
+ */
+static void exec_i8_extreme_case(Exec *x, size_t k)
+{
+    const size_t m = 3, n = 4;
+    g_autofree float *a = g_new(float, m * k);
+    g_autofree float *want = g_new(float, m * n);
+    g_autofree float *got = NULL;
+    struct lpu_insn prog[1];
+    uint64_t va, vw, vo;
+    Weights w;
+    size_t i;
+
+    g_test_message("MATMUL I8 with -128 weights, K %zu", k);
+    x->next = 0;
+    for (i = 0; i < m * k; i++) {
+        /* Row 0 all 127, row 1 all -127, row 2 127 but one 0. */
+        a[i] = i / k == 1 ? -3.0f : 3.0f;
+    }
+    a[2 * k + k / 2] = 0;
+    weights_new(x, &w, LPU_DT_I8, 1, n, k);
+    for (i = 0; i < n * k; i++) {
+        /* Row 0 all -128; the others have an odd number of -127. */
+        w.i8[i] = i / k == 0 || (i % k) % (i / k + 1) ? -128 : -127;
+    }
+    for (i = 0; i < n; i++) {
+        w.scale[i] = 1.0f;
+    }
+    va = x_tensor(x, a, m * k);
+    vw = weights_put(x, &w);
+    vo = x_new(x, m * n * 4);
+    prog[0] = mk(LPU_INSN_MATMUL, LPU_DT_I8, 0, DIMS(m, n, k, 1),
+                 OPS(va, vw, vo));
+    exec_run(x, prog, 1);
+    ref_matmul(&w, 0, a, m, want, NULL);
+    got = x_read(x, vo, m * n);
+    check_close(LPU_DT_I8, got, want, NULL, m * n, "out");
+    weights_free(&w);
+}
+
+static void test_exec_i8_extreme(void)
+{
+    static const size_t ks[] = { 1032, 1033, 1040, 2064, 2065 };
+    Exec x;
+    size_t i;
+
+    exec_start(&x);
+    for (i = 0; i < ARRAY_SIZE(ks); i++) {
+        exec_i8_extreme_case(&x, ks[i]);
+    }
+    exec_stop(&x);
+}
+
+/*
+ * The engine's chunk plan (lpu-v3-plan.h) for the largest shapes the
+ * rules allow: no chunk does more work than one step of the engine, the
+ * chunks cover the instruction, and the last one is not empty. The work
+ * of a chunk is counted here from lpu-v3-plan.h's units, independently of
+ * the plan's own helpers.
+ */
+static void plan_check(uint8_t opcode, unsigned dtype, const uint32_t *d)
+{
+    const uint64_t step = LPU_V3_EXEC_STEP_WORK, ew = LPU_V3_EXEC_ELEM_WORK;
+    uint64_t wk = dtype != LPU_DT_F32 ? 1 : 0, qk = dtype == LPU_DT_I8;
+    uint64_t work = 0, m = 0, n, e, c, pairs;
+    LpuV3Plan p;
+
+    lpu_v3_plan_dims(opcode, dtype, d, &p);
+    g_assert_cmpuint(p.rows, >=, 1);
+    g_assert_cmpuint(p.cols, >=, 1);
+    switch (opcode) {
+    case LPU_INSN_COPY:
+        m = d[0];
+        work = p.rows * LPU_V3_EXEC_BYTE_WORK;
+        break;
+    case LPU_INSN_MATMUL:
+        m = d[0];
+        n = d[1];
+        g_assert(p.cols == n || p.rows == 1);
+        g_assert_cmpuint(p.cols, <=, n);
+        g_assert_cmpuint((p.col_chunks - 1) * p.cols, <, n);
+        g_assert_cmpuint(p.col_chunks * p.cols, >=, n);
+        g_assert_cmpuint(p.chunks, ==, d[3] * p.row_chunks * p.col_chunks);
+        work = p.rows * p.cols * d[2] + wk * p.cols * d[2] +
+               qk * p.rows * d[2];
+        break;
+    case LPU_INSN_EXPERT_FFN:
+        m = d[1];
+        g_assert_cmpuint(p.chunks, ==, d[0] * p.row_chunks);
+        /* Two products, quantising x and act rows, silu of act. */
+        work = p.rows * (3ULL * d[2] * d[3] + qk * (d[2] + d[3]) +
+                         ew * d[3]);
+        /* Widening W13_g and W2_g is a step of its own. */
+        g_assert_cmpuint(wk * 3ULL * d[2] * d[3], <=, step);
+        break;
+    case LPU_INSN_ADD:
+    case LPU_INSN_SILU:
+        m = d[0];
+        work = p.rows * ew;
+        break;
+    case LPU_INSN_RMSNORM:
+        m = d[0];
+        work = p.rows * d[1] * ew;
+        break;
+    case LPU_INSN_TOPK:
+        /*
+         * A row's scores, then its ranking: a heap of k, so at most
+         * 1 + 2 * (bit length of k) comparisons per element, and two
+         * scans for the lowest free index.
+         */
+        m = d[0];
+        for (n = 0; d[2] >> n; n++) {
+            continue;
+        }
+        work = p.rows * d[1] * (ew + 3 + 2 * n);
+        break;
+    case LPU_INSN_DISPATCH:
+    case LPU_INSN_COMBINE:
+        e = d[2];
+        c = opcode == LPU_INSN_DISPATCH ? d[4] : d[3];
+        pairs = opcode == LPU_INSN_DISPATCH ? (uint64_t)d[0] * d[3] : 0;
+        m = e * c;
+        g_assert_cmpuint(p.entries * ew, <=, step);
+        g_assert_cmpuint(p.check_chunks * p.entries, >=,
+                         pairs ? pairs : m);
+        g_assert_cmpuint(p.assign_chunks * p.entries, >=, pairs);
+        g_assert_cmpuint(p.init_chunks * p.entries, >=,
+                         pairs ? 2 * m + 2 * e : 0);
+        g_assert_cmpuint(p.chunks, ==, p.check_chunks + p.init_chunks +
+                         p.assign_chunks + p.row_chunks);
+        work = p.rows * d[1] * ew;
+        break;
+    default:
+        g_assert_not_reached();
+    }
+    if (opcode != LPU_INSN_MATMUL && opcode != LPU_INSN_EXPERT_FFN &&
+        opcode != LPU_INSN_DISPATCH && opcode != LPU_INSN_COMBINE) {
+        g_assert_cmpuint(p.chunks, ==, p.row_chunks);
+    }
+    g_assert_cmpuint(p.rows, <=, m);
+    g_assert_cmpuint(p.row_chunks * p.rows, >=, m);
+    g_assert_cmpuint((p.row_chunks - 1) * p.rows, <, m);
+    if (work > step) {
+        g_test_message("opcode 0x%x dtype %u dims %u %u %u %u %u: a chunk "
+                       "of %" PRIu64 " units", opcode, dtype, d[0], d[1],
+                       d[2], d[3], d[4], work);
+        g_assert_not_reached();
+    }
+}
+
+static void test_exec_plan_bounds(void)
+{
+    static const uint32_t sizes[] = {
+        1, 3, 1024, 1032, 4096, 65535, LPU_EXEC_MAX_DIM
+    };
+    const uint32_t max = LPU_EXEC_MAX_DIM;
+    unsigned dt, i, j, l;
+
+    for (dt = LPU_DT_F32; dt <= LPU_DT_I8; dt++) {
+        for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+            for (j = 0; j < ARRAY_SIZE(sizes); j++) {
+                for (l = 0; l < ARRAY_SIZE(sizes); l++) {
+                    plan_check(LPU_INSN_MATMUL, dt,
+                               DIMS(sizes[i], sizes[j], sizes[l], 1));
+                }
+            }
+        }
+        /* EXPERT_FFN: every split of H * F = LPU_EXEC_MAX_FFN_HF. */
+        for (i = 2; i <= 20; i++) {
+            uint32_t h = 1u << i, f = LPU_EXEC_MAX_FFN_HF / h;
+
+            for (j = 0; j < ARRAY_SIZE(sizes); j++) {
+                plan_check(LPU_INSN_EXPERT_FFN, dt,
+                           DIMS(64, sizes[j], h, f));
+                plan_check(LPU_INSN_EXPERT_FFN, dt,
+                           DIMS(1, sizes[j], h - 1, f));
+            }
+        }
+    }
+    for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+        plan_check(LPU_INSN_ADD, F32, DIMS(sizes[i]));
+        plan_check(LPU_INSN_SILU, F32, DIMS(sizes[i]));
+        for (j = 0; j < ARRAY_SIZE(sizes); j++) {
+            plan_check(LPU_INSN_RMSNORM, F32, DIMS(sizes[i], sizes[j], 0));
+            plan_check(LPU_INSN_TOPK, F32,
+                       DIMS(sizes[i], sizes[j],
+                            MIN(sizes[j], LPU_EXEC_MAX_TOPK)));
+            plan_check(LPU_INSN_DISPATCH, F32,
+                       DIMS(max, sizes[i], sizes[j], MIN(sizes[j], 32),
+                            sizes[i]));
+            plan_check(LPU_INSN_COMBINE, F32,
+                       DIMS(max, sizes[i], sizes[j], sizes[i]));
+        }
+    }
+    plan_check(LPU_INSN_COPY, 0, DIMS(1));
+    plan_check(LPU_INSN_COPY, 0, DIMS(LPU_COPY_MAX_SIZE));
+    /* A table chunk, elementwise or row block covers all it can. */
+    {
+        LpuV3Plan p;
+
+        lpu_v3_plan_dims(LPU_INSN_ADD, F32, DIMS(max), &p);
+        g_assert_cmpuint(p.chunks, ==, 1);
+        lpu_v3_plan_dims(LPU_INSN_DISPATCH, F32, DIMS(max, 1, 32, 32, 1),
+                         &p);
+        g_assert_cmpuint(p.check_chunks, ==, 16);
+        g_assert_cmpuint(p.assign_chunks, ==, 16);
+        g_assert_cmpuint(p.init_chunks, ==, 1);
+    }
+}
+
+/* An EXEC whose segment table maps SRAM at base @base. */
+static void exec_seg_base_case(Exec *x, uint64_t base, uint32_t want)
+{
+    Lpu *l = &x->l;
+    uint32_t errors = rd(l, LPU_REG_ERROR_COUNT);
+    struct lpu_segment segs[4];
+    struct lpu_insn prog[1];
+    struct lpu_fence_record rec;
+    union lpu_desc d;
+    uint64_t table;
+
+    g_test_message("SRAM segment base 0x%" PRIx64, base);
+    segs[0] = sram_seg(VA(1), 64 * MiB, 0);
+    segs[1] = sram_seg(VA(2), MiB, base);
+    segs[2] = x->host.seg;
+    segs[3] = sram_seg(VA(5), MiB, 0);
+    table = table_put(l, segs, 4);
+    prog[0] = mk(LPU_INSN_ADD, F32, 0, DIMS(16), OPS(XA, XB, VA(2)));
+    x_put(x, VA(1) + X_PROG, prog, sizeof(prog));
+    qtest_memset(l->qts, x->sram + X_STATS, 0xff, LPU_EXEC_STATS_SIZE);
+    exec_desc(x, &d, 1);
+    d.exec.seg_table = cpu_to_le64(table);
+    qtest_memset(l->qts, x->r.fence, 0, x->r.count * LPU_FENCE_RECORD_SIZE);
+    x->r.tail = 0;
+    qwr(l, x->r.q, LPU_Q_CTRL, LPU_Q_CTRL_RESET | LPU_Q_CTRL_ENABLE);
+    put_desc(l, &x->r, &d);
+    put_fence(l, &x->r, 0, 0x77, 0);
+    ring_doorbell(l, &x->r);
+    step(l, 100000);
+    if (want == LPU_ERR_OK) {
+        g_assert_cmphex(qrd(l, x->r.q, LPU_Q_STATUS), ==,
+                        LPU_Q_STATUS_ENABLED);
+        read_fence(l, &x->r, 0, &rec);
+        g_assert_cmphex(rec.seq, ==, 0x77);
+        return;
+    }
+    assert_halted(l, &x->r, want, 0, errors + 1);
+    read_fence(l, &x->r, 0, &rec);
+    g_assert_cmphex(rec.seq, ==, 0);
+    qwr(l, x->r.q, LPU_Q_CTRL, LPU_Q_CTRL_RESET | LPU_Q_CTRL_ENABLE);
+    wr(l, LPU_REG_ERROR_ACK, 1);
+    wr(l, LPU_REG_IRQ_STATUS, LPU_IRQ_ALL);
+}
+
+/*
+ * An SRAM segment's base must be page aligned (else operands could be
+ * misaligned in SRAM although aligned in device address space).
+ */
+static void test_exec_seg_base(void)
+{
+    Exec x;
+
+    exec_start(&x);
+    exec_seg_base_case(&x, 1, LPU_ERR_SEG_TABLE);
+    exec_seg_base_case(&x, 4, LPU_ERR_SEG_TABLE);
+    exec_seg_base_case(&x, X_SRAM2 + 64, LPU_ERR_SEG_TABLE);
+    exec_seg_base_case(&x, X_SRAM2 + PAGE, LPU_ERR_OK);
+    exec_stop(&x);
+}
+
+/*
+ * DISPATCH and COMBINE of more (token, rank) pairs than one table chunk
+ * takes: the result is that of one pass, and an index out of range in the
+ * last chunk is found before anything is written.
+ */
+static void test_exec_dispatch_table_chunks(void)
+{
+    enum { T = 65600, H = 1, E = 32, K = 32, C = 80 };
+    Exec x;
+    union lpu_desc d;
+    g_autofree float *xin = NULL;
+    g_autofree float *w = NULL;
+    g_autofree float *out0 = NULL;
+    g_autofree int32_t *idx = g_new(int32_t, T * K);
+    g_autofree int32_t *rt = g_new(int32_t, LPU_ROUTING_SIZE(E, C) / 4);
+    g_autofree int32_t *want_rt = g_new(int32_t, LPU_ROUTING_SIZE(E, C) / 4);
+    g_autofree float *want = NULL;
+    g_autofree float *got = NULL;
+    int32_t *token = want_rt, *load = want_rt + 2 * E * C;
+    int32_t *dropped = load + E;
+    float *slot_w = (float *)want_rt + E * C;
+    struct lpu_insn prog[2];
+    uint64_t vx, vi, vw, vxe, vrt, vout;
+    unsigned i, t, e;
+
+    g_assert_cmpuint((uint64_t)T * K, >, LPU_V3_PLAN_ENTRIES);
+    exec_start(&x);
+    xin = x_floats(&x, T * H, 1.0f);
+    w = x_floats(&x, T * K, 1.0f);
+    out0 = x_floats(&x, T * H, 1.0f);
+    for (i = 0; i < T * K; i++) {
+        idx[i] = (i * 7 + i / 3) % E;
+    }
+    vx = x_tensor(&x, xin, T * H);
+    vi = x_new(&x, T * K * 4);
+    x_put(&x, vi, idx, T * K * 4);
+    vw = x_tensor(&x, w, T * K);
+    vxe = x_new(&x, E * C * H * 4);
+    vrt = x_new(&x, LPU_ROUTING_SIZE(E, C));
+    vout = x_tensor(&x, out0, T * H);
+    prog[0] = mk(LPU_INSN_DISPATCH, F32, 0, DIMS(T, H, E, K, C),
+                 OPS(vx, vi, vw, vxe, vrt));
+    prog[1] = mk(LPU_INSN_COMBINE, F32, 0, DIMS(T, H, E, C),
+                 OPS(vxe, vrt, vout));
+
+    g_test_message("index out of range in the last table chunk");
+    x_put(&x, vi + (T * K - 1) * 4, &(int32_t){ E }, 4);
+    x_put(&x, VA(1) + X_PROG, prog, sizeof(prog));
+    exec_desc(&x, &d, 2);
+    exec_refused(&x, &d, 0, LPU_EXEC_E_INDEX, 0, false);
+    x_put(&x, vi + (T * K - 1) * 4, &idx[T * K - 1], 4);
+
+    g_test_message("%u pairs dispatched and combined", T * K);
+    exec_run(&x, prog, 2);
+    memset(want_rt, 0, LPU_ROUTING_SIZE(E, C));
+    for (i = 0; i < E * C; i++) {
+        token[i] = -1;
+    }
+    for (i = 0; i < T * K; i++) {
+        e = idx[i];
+        if (load[e] < C) {
+            token[e * C + load[e]] = i / K;
+            slot_w[e * C + load[e]] = w[i];
+        } else {
+            dropped[e]++;
+        }
+        load[e]++;
+    }
+    x_get(&x, vrt, rt, LPU_ROUTING_SIZE(E, C));
+    g_assert(!memcmp(rt, want_rt, LPU_ROUTING_SIZE(E, C)));
+    want = g_memdup2(out0, T * H * 4);
+    for (i = 0; i < E * C; i++) {
+        t = token[i];
+        if (token[i] >= 0) {
+            float p = slot_w[i] * xin[t * H];
+
+            want[t * H] = want[t * H] + p;
+        }
+    }
+    got = x_read(&x, vout, T * H);
+    check_exact(got, want, T * H, "combine");
     exec_stop(&x);
 }
 
@@ -4259,7 +4694,7 @@ static const BadState bad_exec_states[] = {
     { "queue 1: in-flight EXEC progress out of range",
       MIG_X(MIG_EXEC_PC), 4, LONG_INSNS + 1 },
     { "queue 1: in-flight EXEC progress out of range",
-      MIG_X(MIG_EXEC_SUB), 8, 1 },
+      MIG_X(MIG_EXEC_SUB), 8, 1000 },   /* a MATMUL of two chunks */
     { "queue 1: in-flight EXEC time does not match its program",
       MIG_X(MIG_EXEC_CYCLES), 8, 1, true },
     { "queue 1: in-flight EXEC program size is invalid",
@@ -4391,6 +4826,71 @@ static void test_exec_migrate_mid_program(void)
     g_assert_cmpuint(le32_to_cpu(st.insns), ==, LONG_INSNS);
     exec_migrate_invalid(&x, path, errpath);
     long_free(&p);
+    exec_stop(&x);
+    unlink(path);
+    unlink(errpath);
+    rmdir(dir);
+}
+
+/*
+ * An I8 EXPERT_FFN migrated between two of its chunks: the widened weights
+ * of the current expert are device scratch, not migration state, so the
+ * destination widens them again; the result is bit for bit that of a run
+ * without migration.
+ */
+static void test_exec_migrate_mid_ffn(void)
+{
+    enum { G = 2, C = 5, H = 2048, F = 2048 };
+    g_autofree char *dir = g_dir_make_tmp("lpu-v3-migrate-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "stream", NULL);
+    g_autofree char *errpath = g_build_filename(dir, "stderr", NULL);
+    g_autofree float *xin = NULL;
+    g_autofree float *whole = NULL;
+    g_autofree float *got = NULL;
+    g_autofree uint8_t *fill = g_malloc(G * C * H * 4);
+    struct lpu_fence_record rec;
+    struct lpu_insn prog[1];
+    uint64_t vx, v13, v2, vo, cycles;
+    Weights w13, w2;
+    Exec x;
+    Lpu dst;
+    int64_t db;
+
+    exec_start(&x);
+    xin = x_floats(&x, G * C * H, 1.0f);
+    weights_new(&x, &w13, LPU_DT_I8, G, 2 * F, H);
+    weights_new(&x, &w2, LPU_DT_I8, G, H, F);
+    vx = x_tensor(&x, xin, G * C * H);
+    v13 = weights_put(&x, &w13);
+    v2 = weights_put(&x, &w2);
+    vo = x_new(&x, G * C * H * 4);
+    prog[0] = mk(LPU_INSN_EXPERT_FFN, LPU_DT_I8, 0, DIMS(G, C, H, F),
+                 OPS(vx, v13, v2, vo, 0));
+    cycles = exec_run(&x, prog, 1);
+    whole = x_read(&x, vo, G * C * H);
+
+    memset(fill, 0xee, G * C * H * 4);
+    x_put(&x, vo, fill, G * C * H * 4);
+    exec_submit(&x, prog, 1);
+    put_fence(&x.l, &x.r, 0, 0x4e, 0);
+    db = ring_doorbell(&x.l, &x.r);
+    step(&x.l, 1);
+    got = x_read(&x, vo, G * C * H);
+    /* Expert 0 has started, expert 1 not. */
+    g_assert(memcmp(got, fill, C * H * 4));
+    g_assert(!memcmp(got + C * H, fill, C * H * 4));
+    migrate_to_file(&x.l, path);
+    g_assert_true(migrate_from_file(&dst, &x.l, path, errpath));
+    lpu_stop(&x.l);
+    x.l = dst;
+    step(&x.l, db + cycles + FENCE_NS + 10 - x.l.now);
+    read_fence(&x.l, &x.r, 0, &rec);
+    g_assert_cmphex(rec.seq, ==, 0x4e);
+    g_free(got);
+    got = x_read(&x, vo, G * C * H);
+    g_assert(!memcmp(got, whole, G * C * H * 4));
+    weights_free(&w13);
+    weights_free(&w2);
     exec_stop(&x);
     unlink(path);
     unlink(errpath);
@@ -4608,13 +5108,20 @@ int main(int argc, char **argv)
     qtest_add_func("lpu-v3/exec-elementwise-norm", test_exec_elementwise);
     qtest_add_func("lpu-v3/exec-router", test_exec_router);
     qtest_add_func("lpu-v3/exec-router-chunks", test_exec_router_chunks);
+    qtest_add_func("lpu-v3/exec-topk-ties", test_exec_topk_ties);
     qtest_add_func("lpu-v3/exec-copy", test_exec_copy);
     qtest_add_func("lpu-v3/exec-cycles", test_exec_cycles);
     qtest_add_func("lpu-v3/exec-refusals", test_exec_refusals);
+    qtest_add_func("lpu-v3/exec-i8-extreme", test_exec_i8_extreme);
+    qtest_add_func("lpu-v3/exec-plan-bounds", test_exec_plan_bounds);
+    qtest_add_func("lpu-v3/exec-seg-base", test_exec_seg_base);
+    qtest_add_func("lpu-v3/exec-dispatch-table-chunks",
+                   test_exec_dispatch_table_chunks);
     qtest_add_func("lpu-v3/exec-reset-mid-program",
                    test_exec_reset_mid_program);
     qtest_add_func("lpu-v3/exec-migrate-mid-program",
                    test_exec_migrate_mid_program);
+    qtest_add_func("lpu-v3/exec-migrate-mid-ffn", test_exec_migrate_mid_ffn);
     qtest_add_func("lpu-v3/exec-determinism", test_exec_determinism);
     qtest_add_func("lpu-v3/exec-mutations", test_exec_mutations);
 
