@@ -51,6 +51,8 @@
 #include <linux/dma-mapping.h>
 #include <linux/interrupt.h>
 #include <linux/iopoll.h>
+#include <linux/ktime.h>
+#include <linux/minmax.h>
 #include <linux/seq_file.h>
 
 #include <drm/drm_drv.h>
@@ -194,10 +196,12 @@ static int lpu_queue_hw_enable_locked(struct lpu_queue *q)
 
 /*
  * The job at the head of the queue is the one the device works on (jobs
- * run in ring order): if it has a time limit of its own and its clock does
- * not run yet, start it and arm @deadline_work for it. Called whenever the
- * head may have changed: a job emitted to an idle queue, a job completed,
- * the queue restarted. Any context.
+ * run in ring order): note when it became the head (the start of the
+ * engine time a job that ends without a fence record is billed), and if
+ * it has a time limit of its own and its clock does not run yet, start it
+ * and arm @deadline_work for it. Called whenever the head may have
+ * changed: a job emitted to an idle queue, a job completed, the queue
+ * restarted. Any context.
  */
 static void lpu_queue_arm_deadline_locked(struct lpu_queue *q)
 {
@@ -206,7 +210,13 @@ static void lpu_queue_arm_deadline_locked(struct lpu_queue *q)
 	lockdep_assert_held(&q->lock);
 
 	head = list_first_entry_or_null(&q->inflight, struct lpu_hw_fence, link);
-	if (!head || !head->timeout || head->deadline_set)
+	if (!head)
+		return;
+	if (!head->at_head) {
+		head->head_ns = ktime_get_ns();
+		head->at_head = true;
+	}
+	if (!head->timeout || head->deadline_set)
 		return;
 	head->deadline = jiffies + head->timeout;
 	head->deadline_set = true;
@@ -232,6 +242,13 @@ static void lpu_queue_complete_locked(struct lpu_queue *q,
 {
 	lockdep_assert_held(&q->lock);
 
+	/*
+	 * No fence record (failed, timed out, or done while the queue was
+	 * reset): the engine was on it from when it became the head, and a
+	 * client must not hide that use by failing on purpose.
+	 */
+	if (!hw->recorded && hw->at_head)
+		hw->engine_ns = ktime_get_ns() - hw->head_ns;
 	/* Before anyone can see the job done and read what it wrote. */
 	if (hw->space)
 		lpu_space_sync_for_cpu(hw->space);
@@ -269,7 +286,7 @@ static void lpu_queue_retire_locked(struct lpu_queue *q)
 
 	list_for_each_entry_safe(hw, tmp, &q->inflight, link) {
 		struct lpu_fence_record *rec = &q->records[hw->slot];
-		u64 doorbell_ns, complete_ns;
+		u64 doorbell_ns, complete_ns, start_ns;
 		u32 status;
 
 		if (le64_to_cpu(READ_ONCE(rec->seq)) != hw->base.seqno)
@@ -281,6 +298,20 @@ static void lpu_queue_retire_locked(struct lpu_queue *q)
 		complete_ns = le64_to_cpu(READ_ONCE(rec->complete_ns));
 		if (complete_ns > doorbell_ns)
 			hw->device_ns = complete_ns - doorbell_ns;
+		/*
+		 * doorbell_ns is when the job became visible to the device,
+		 * not when the engine took it up: behind another job it only
+		 * starts when that one completes. Bill only the time after
+		 * both, so waiting behind another client's job costs nothing
+		 * and a queue's engine times never add up to more than
+		 * wall time. Records retire in ring order.
+		 */
+		start_ns = max(doorbell_ns, q->last_complete_ns);
+		if (complete_ns > start_ns)
+			hw->engine_ns = complete_ns - start_ns;
+		if (complete_ns > q->last_complete_ns)
+			q->last_complete_ns = complete_ns;
+		hw->recorded = true;
 
 		if (status != LPU_ERR_OK)
 			drm_err_ratelimited(&q->ldev->drm,
@@ -304,8 +335,9 @@ static void lpu_queue_restart_locked(struct lpu_queue *q, int reset_ret)
 
 	q->resets++;
 	q->progress = jiffies;
-	/* The reset zeroed the device's count. */
+	/* The reset zeroed the device's count, and its records start over. */
 	q->last_done = 0;
+	q->last_complete_ns = 0;
 	if (reset_ret || lpu_queue_hw_enable_locked(q)) {
 		lpu_queue_fail_all_locked(q, -EIO);
 		return;
@@ -316,6 +348,7 @@ static void lpu_queue_restart_locked(struct lpu_queue *q, int reset_ret)
 		hw->bad_opcode = false;
 		/* None of them started: their clocks start again. */
 		hw->deadline_set = false;
+		hw->at_head = false;
 		lpu_queue_write_job_locked(q, hw);
 	}
 	lpu_queue_kick_locked(q);
