@@ -582,6 +582,18 @@ static void lpu_queue_recover(struct lpu_queue *q, struct lpu_hw_fence *suspect)
 	if (halted) {
 		lpu_queue_fail_halted_locked(q, lpu_queue_job_at_locked(q, h.at),
 					     &h);
+	} else if (!list_empty(&suspect->link) && !ret &&
+		   head == ((suspect->ring_index + suspect->num_descs) &
+			    (ldev->ring_entries - 1))) {
+		/*
+		 * HEAD on its own FENCE: its work was all done when the
+		 * queue was stopped, only the record was not written yet.
+		 * A job that finished is never reported as failed.
+		 */
+		drm_dbg_driver(&ldev->drm,
+			       "queue %u: job with fence %llu had done its work at its timeout\n",
+			       q->index, suspect->base.seqno);
+		lpu_queue_complete_locked(q, suspect, 0);
 	} else if (!list_empty(&suspect->link)) {
 		/* A client can ask for a tiny EXEC limit: rate-limited. */
 		drm_err_ratelimited(&ldev->drm,
