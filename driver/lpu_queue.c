@@ -458,7 +458,7 @@ static void lpu_queue_exec_failed_locked(struct lpu_queue *q,
 					 struct lpu_hw_fence *bad,
 					 const struct lpu_halt *h)
 {
-	char where[24];
+	char where[24], operand[32] = "";
 
 	bad->exec_insn = h->exec_insn;
 	bad->exec_reason = h->exec_reason;
@@ -467,12 +467,16 @@ static void lpu_queue_exec_failed_locked(struct lpu_queue *q,
 		strscpy(where, "its descriptor", sizeof(where));
 	else
 		snprintf(where, sizeof(where), "instruction %u", h->exec_insn);
+	/* Only an operand refusal has an address (lpu_queue_read_halt()). */
+	if (h->exec_reason == LPU_EXEC_E_OPERAND)
+		snprintf(operand, sizeof(operand), ", operand 0x%llx",
+			 h->fault_addr);
 	/* Any client can send a bad program at will: don't flood the log. */
 	drm_err_ratelimited(&q->ldev->drm,
-			    "queue %u: EXEC job with fence %llu of client %llu stopped at %s: %s (reason %u, operand 0x%llx); job failed with -ENOEXEC, queue reset\n",
+			    "queue %u: EXEC job with fence %llu of client %llu stopped at %s: %s (reason %u%s); job failed with -ENOEXEC, queue reset\n",
 			    q->index, bad->base.seqno, bad->client_id, where,
 			    lpu_hw_exec_reason_name(h->exec_reason),
-			    h->exec_reason, h->fault_addr);
+			    h->exec_reason, operand);
 }
 
 /* Fail the job the device halted on (@bad, may be NULL) as @h says. */
