@@ -218,21 +218,41 @@ static void lpu_queue_arm_deadline_locked(struct lpu_queue *q)
 	}
 	if (!head->timeout || head->deadline_set)
 		return;
-	head->deadline = jiffies + head->timeout;
+	head->deadline_ns = ktime_get_ns() +
+			    (u64)head->timeout_ms * NSEC_PER_MSEC;
 	head->deadline_set = true;
 	mod_delayed_work(system_unbound_wq, &q->deadline_work, head->timeout);
 }
 
-/* The head job, if its own deadline has passed. */
+/* Whether @hw's own deadline has passed. */
+static bool lpu_hw_fence_expired(const struct lpu_hw_fence *hw)
+{
+	return hw->deadline_set && ktime_get_ns() >= hw->deadline_ns;
+}
+
+/*
+ * The head job, if its own deadline has passed; if it has one that has
+ * not, the deadline work runs again when it does.
+ */
 static struct lpu_hw_fence *lpu_queue_expired_locked(struct lpu_queue *q)
 {
 	struct lpu_hw_fence *head;
+	u64 now;
 
 	lockdep_assert_held(&q->lock);
 
 	head = list_first_entry_or_null(&q->inflight, struct lpu_hw_fence, link);
-	if (head && head->deadline_set && time_after_eq(jiffies, head->deadline))
+	if (!head || !head->deadline_set)
+		return NULL;
+	now = ktime_get_ns();
+	if (now >= head->deadline_ns)
 		return head;
+	/*
+	 * The timer went off before the deadline (the jiffies it counts
+	 * can lag behind the clock): wait for the rest of it.
+	 */
+	mod_delayed_work(system_unbound_wq, &q->deadline_work,
+			 nsecs_to_jiffies(head->deadline_ns - now) + 1);
 	return NULL;
 }
 
@@ -406,7 +426,7 @@ static bool lpu_queue_hung_locked(struct lpu_queue *q,
 
 	head = list_first_entry(&q->inflight, struct lpu_hw_fence, link);
 	if (head->deadline_set)
-		return head == suspect && time_after_eq(jiffies, head->deadline);
+		return head == suspect && lpu_hw_fence_expired(head);
 	/*
 	 * Or the queue completed something within the last timeout (the
 	 * scheduler's timer is re-armed by submissions and frees, so it can

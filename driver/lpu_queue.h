@@ -70,19 +70,21 @@ struct seq_file;
  * @exec_insn: with -ENOEXEC: Q_EXEC_INSN, the instruction refused.
  * @exec_reason: with -ENOEXEC: Q_EXEC_REASON, LPU_EXEC_E_* why.
  * @timeout: the job's own time limit once the device works on it, in
- *	jiffies, rounded up by one so that it never ends before the time
- *	asked for (an EXEC job's, see lpu_queue_arm_deadline_locked()); 0
- *	for none: the scheduler's progress-based timeout applies. Set at
- *	SUBMIT, before the job is emitted, and constant afterwards.
- * @timeout_ms: @timeout as asked for, for messages.
- * @deadline: jiffies when the job fails with -ETIMEDOUT, valid with
- *	@deadline_set.
+ *	jiffies, rounded up by one: the delay of &lpu_queue.deadline_work,
+ *	which must not fire before the time asked for (an EXEC job's, see
+ *	lpu_queue_arm_deadline_locked()); 0 for none: the scheduler's
+ *	progress-based timeout applies. Set at SUBMIT, before the job is
+ *	emitted, and constant afterwards, like @timeout_ms.
+ * @timeout_ms: @timeout as asked for: what @deadline_ns counts.
+ * @deadline_ns: ktime_get_ns() from which the job fails with -ETIMEDOUT,
+ *	valid with @deadline_set. A ktime, not jiffies: jiffies may lag
+ *	behind when ticks come late, which would end the job early.
  * @deadline_set: the job is at the head of its queue and @deadline runs.
  *
  * @fault_addr, @fault_kind, @exec_insn, @exec_reason, @device_ns and
  * @engine_ns are written under &lpu_queue.lock before the fence signals,
  * and read only after it signaled. @recorded, @head_ns, @at_head,
- * @deadline and @deadline_set are read and written only under
+ * @deadline_ns and @deadline_set are read and written only under
  * &lpu_queue.lock (lpu_queue.c); the deadline work and the recovery read
  * them there too.
  */
@@ -110,7 +112,7 @@ struct lpu_hw_fence {
 	u32 exec_reason;
 	unsigned long timeout;
 	u32 timeout_ms;
-	unsigned long deadline;
+	u64 deadline_ns;
 	bool deadline_set;
 };
 
