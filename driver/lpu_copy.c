@@ -63,8 +63,7 @@ static int lpu_copy_add(struct lpu_space *space, struct drm_file *file,
 			       i, c->dst_handle);
 		return -EINVAL;
 	}
-	/* Adding the destination may have moved the source entry. */
-	src = lpu_space_add_buf(space, file, c->src_handle);
+	/* Entries never move: @src is still the source's. */
 	dst->write = true;
 
 	if (c->flags & DRM_LPU_COPY_DEVICE_ADDRESSES) {
@@ -155,12 +154,12 @@ int lpu_copy_prepare(struct lpu_job *job, struct drm_file *file,
 	for (i = 0; dev_addr && i < space->num_bufs; i++)
 		space->bufs[i].write = true;
 
-	/* Handle order is va order. */
-	for (i = 0; i < space->num_bufs; i++) {
-		segs[i].va = (u64)space->bufs[i].handle << 32;
-		segs[i].handle = space->bufs[i].handle;
+	/* A segment per handle; handle order is va order. */
+	for (i = 0; i < space->num_handles; i++) {
+		segs[i].va = (u64)space->handles[i].handle << 32;
+		segs[i].handle = space->handles[i].handle;
 	}
-	ret = lpu_space_build(space, segs, space->num_bufs);
+	ret = lpu_space_build(space, segs, space->num_handles);
 	if (ret)
 		goto out;
 

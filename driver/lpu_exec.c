@@ -132,7 +132,12 @@ int lpu_exec_prepare(struct lpu_job *job, struct drm_file *file,
 
 	/* 0: no deadline (job_timeout_ms=0, no limit). */
 	ms = ex.timeout_ms ? ex.timeout_ms : lpu_job_timeout_ms;
-	job->hw->timeout = ms ? msecs_to_jiffies(ms) : 0;
+	/*
+	 * The deadline itself is a ktime (lpu_queue.c); this is the delay of
+	 * its timer, one jiffy more because it counts from a jiffy already
+	 * under way, and the job may run at least the time it asked for.
+	 */
+	job->hw->timeout = ms ? msecs_to_jiffies(ms) + 1 : 0;
 	job->hw->timeout_ms = ms;
 	return 0;
 }

@@ -129,6 +129,19 @@ static u64 lpu_job_device_ns(struct lpu_job *job)
 	return READ_ONCE(job->hw->device_ns);
 }
 
+/*
+ * Engine time of a finished job for fdinfo: its own time on the engine,
+ * failed jobs included (lpu_queue.c); 0 if it was never emitted.
+ */
+static u64 lpu_job_engine_ns(struct lpu_job *job)
+{
+	if (!READ_ONCE(job->hw_armed))
+		return 0;
+	/* Written before the fence signaled, which the caller observed. */
+	smp_rmb();
+	return READ_ONCE(job->hw->engine_ns);
+}
+
 static void lpu_file_note_success(struct lpu_file *lfile, u64 seq,
 				  u64 device_ns)
 {
@@ -222,7 +235,7 @@ void lpu_job_free(struct drm_sched_job *sched_job)
 	drm_sched_job_cleanup(sched_job);
 
 	mutex_lock(&lfile->lock);
-	lfile->busy_ns[job->q->index] += device_ns;
+	lfile->busy_ns[job->q->index] += lpu_job_engine_ns(job);
 	/* close() may have emptied the map already. */
 	listed = xa_load(&lfile->jobs, job->seq) == job;
 	if (listed) {

@@ -70,7 +70,8 @@ struct lpu_job_failure {
  * @failures_next: slot of @failures the next failure takes.
  * @failures_forgotten: highest seq of a failure overwritten in @failures
  *	(0: none); a finished job at or below it may have failed.
- * @busy_ns: device time of this file's finished jobs, per queue (fdinfo).
+ * @busy_ns: engine time of this file's finished jobs, per queue (fdinfo):
+ *	its own time on the engine, failed jobs included (lpu_queue.c).
  */
 struct lpu_file {
 	struct kref ref;

@@ -51,6 +51,8 @@
 #include <linux/dma-mapping.h>
 #include <linux/interrupt.h>
 #include <linux/iopoll.h>
+#include <linux/ktime.h>
+#include <linux/minmax.h>
 #include <linux/seq_file.h>
 
 #include <drm/drm_drv.h>
@@ -194,10 +196,12 @@ static int lpu_queue_hw_enable_locked(struct lpu_queue *q)
 
 /*
  * The job at the head of the queue is the one the device works on (jobs
- * run in ring order): if it has a time limit of its own and its clock does
- * not run yet, start it and arm @deadline_work for it. Called whenever the
- * head may have changed: a job emitted to an idle queue, a job completed,
- * the queue restarted. Any context.
+ * run in ring order): note when it became the head (the start of the
+ * engine time a job that ends without a fence record is billed), and if
+ * it has a time limit of its own and its clock does not run yet, start it
+ * and arm @deadline_work for it. Called whenever the head may have
+ * changed: a job emitted to an idle queue, a job completed, the queue
+ * restarted. Any context.
  */
 static void lpu_queue_arm_deadline_locked(struct lpu_queue *q)
 {
@@ -206,23 +210,49 @@ static void lpu_queue_arm_deadline_locked(struct lpu_queue *q)
 	lockdep_assert_held(&q->lock);
 
 	head = list_first_entry_or_null(&q->inflight, struct lpu_hw_fence, link);
-	if (!head || !head->timeout || head->deadline_set)
+	if (!head)
 		return;
-	head->deadline = jiffies + head->timeout;
+	if (!head->at_head) {
+		head->head_ns = ktime_get_ns();
+		head->at_head = true;
+	}
+	if (!head->timeout || head->deadline_set)
+		return;
+	head->deadline_ns = ktime_get_ns() +
+			    (u64)head->timeout_ms * NSEC_PER_MSEC;
 	head->deadline_set = true;
 	mod_delayed_work(system_unbound_wq, &q->deadline_work, head->timeout);
 }
 
-/* The head job, if its own deadline has passed. */
+/* Whether @hw's own deadline has passed. */
+static bool lpu_hw_fence_expired(const struct lpu_hw_fence *hw)
+{
+	return hw->deadline_set && ktime_get_ns() >= hw->deadline_ns;
+}
+
+/*
+ * The head job, if its own deadline has passed; if it has one that has
+ * not, the deadline work runs again when it does.
+ */
 static struct lpu_hw_fence *lpu_queue_expired_locked(struct lpu_queue *q)
 {
 	struct lpu_hw_fence *head;
+	u64 now;
 
 	lockdep_assert_held(&q->lock);
 
 	head = list_first_entry_or_null(&q->inflight, struct lpu_hw_fence, link);
-	if (head && head->deadline_set && time_after_eq(jiffies, head->deadline))
+	if (!head || !head->deadline_set)
+		return NULL;
+	now = ktime_get_ns();
+	if (now >= head->deadline_ns)
 		return head;
+	/*
+	 * The timer went off before the deadline (the jiffies it counts
+	 * can lag behind the clock): wait for the rest of it.
+	 */
+	mod_delayed_work(system_unbound_wq, &q->deadline_work,
+			 nsecs_to_jiffies(head->deadline_ns - now) + 1);
 	return NULL;
 }
 
@@ -232,6 +262,13 @@ static void lpu_queue_complete_locked(struct lpu_queue *q,
 {
 	lockdep_assert_held(&q->lock);
 
+	/*
+	 * No fence record (failed, timed out, or done while the queue was
+	 * reset): the engine was on it from when it became the head, and a
+	 * client must not hide that use by failing on purpose.
+	 */
+	if (!hw->recorded && hw->at_head)
+		hw->engine_ns = ktime_get_ns() - hw->head_ns;
 	/* Before anyone can see the job done and read what it wrote. */
 	if (hw->space)
 		lpu_space_sync_for_cpu(hw->space);
@@ -269,7 +306,7 @@ static void lpu_queue_retire_locked(struct lpu_queue *q)
 
 	list_for_each_entry_safe(hw, tmp, &q->inflight, link) {
 		struct lpu_fence_record *rec = &q->records[hw->slot];
-		u64 doorbell_ns, complete_ns;
+		u64 doorbell_ns, complete_ns, start_ns;
 		u32 status;
 
 		if (le64_to_cpu(READ_ONCE(rec->seq)) != hw->base.seqno)
@@ -281,6 +318,20 @@ static void lpu_queue_retire_locked(struct lpu_queue *q)
 		complete_ns = le64_to_cpu(READ_ONCE(rec->complete_ns));
 		if (complete_ns > doorbell_ns)
 			hw->device_ns = complete_ns - doorbell_ns;
+		/*
+		 * doorbell_ns is when the job became visible to the device,
+		 * not when the engine took it up: behind another job it only
+		 * starts when that one completes. Bill only the time after
+		 * both, so waiting behind another client's job costs nothing
+		 * and a queue's engine times never add up to more than
+		 * wall time. Records retire in ring order.
+		 */
+		start_ns = max(doorbell_ns, q->last_complete_ns);
+		if (complete_ns > start_ns)
+			hw->engine_ns = complete_ns - start_ns;
+		if (complete_ns > q->last_complete_ns)
+			q->last_complete_ns = complete_ns;
+		hw->recorded = true;
 
 		if (status != LPU_ERR_OK)
 			drm_err_ratelimited(&q->ldev->drm,
@@ -304,8 +355,9 @@ static void lpu_queue_restart_locked(struct lpu_queue *q, int reset_ret)
 
 	q->resets++;
 	q->progress = jiffies;
-	/* The reset zeroed the device's count. */
+	/* The reset zeroed the device's count, and its records start over. */
 	q->last_done = 0;
+	q->last_complete_ns = 0;
 	if (reset_ret || lpu_queue_hw_enable_locked(q)) {
 		lpu_queue_fail_all_locked(q, -EIO);
 		return;
@@ -316,6 +368,7 @@ static void lpu_queue_restart_locked(struct lpu_queue *q, int reset_ret)
 		hw->bad_opcode = false;
 		/* None of them started: their clocks start again. */
 		hw->deadline_set = false;
+		hw->at_head = false;
 		lpu_queue_write_job_locked(q, hw);
 	}
 	lpu_queue_kick_locked(q);
@@ -373,7 +426,7 @@ static bool lpu_queue_hung_locked(struct lpu_queue *q,
 
 	head = list_first_entry(&q->inflight, struct lpu_hw_fence, link);
 	if (head->deadline_set)
-		return head == suspect && time_after_eq(jiffies, head->deadline);
+		return head == suspect && lpu_hw_fence_expired(head);
 	/*
 	 * Or the queue completed something within the last timeout (the
 	 * scheduler's timer is re-armed by submissions and frees, so it can
@@ -425,7 +478,7 @@ static void lpu_queue_exec_failed_locked(struct lpu_queue *q,
 					 struct lpu_hw_fence *bad,
 					 const struct lpu_halt *h)
 {
-	char where[24];
+	char where[24], operand[32] = "";
 
 	bad->exec_insn = h->exec_insn;
 	bad->exec_reason = h->exec_reason;
@@ -434,12 +487,16 @@ static void lpu_queue_exec_failed_locked(struct lpu_queue *q,
 		strscpy(where, "its descriptor", sizeof(where));
 	else
 		snprintf(where, sizeof(where), "instruction %u", h->exec_insn);
+	/* Only an operand refusal has an address (lpu_queue_read_halt()). */
+	if (h->exec_reason == LPU_EXEC_E_OPERAND)
+		snprintf(operand, sizeof(operand), ", operand 0x%llx",
+			 h->fault_addr);
 	/* Any client can send a bad program at will: don't flood the log. */
 	drm_err_ratelimited(&q->ldev->drm,
-			    "queue %u: EXEC job with fence %llu of client %llu stopped at %s: %s (reason %u, operand 0x%llx); job failed with -ENOEXEC, queue reset\n",
+			    "queue %u: EXEC job with fence %llu of client %llu stopped at %s: %s (reason %u%s); job failed with -ENOEXEC, queue reset\n",
 			    q->index, bad->base.seqno, bad->client_id, where,
 			    lpu_hw_exec_reason_name(h->exec_reason),
-			    h->exec_reason, h->fault_addr);
+			    h->exec_reason, operand);
 }
 
 /* Fail the job the device halted on (@bad, may be NULL) as @h says. */
@@ -549,6 +606,18 @@ static void lpu_queue_recover(struct lpu_queue *q, struct lpu_hw_fence *suspect)
 	if (halted) {
 		lpu_queue_fail_halted_locked(q, lpu_queue_job_at_locked(q, h.at),
 					     &h);
+	} else if (!list_empty(&suspect->link) && !ret &&
+		   head == ((suspect->ring_index + suspect->num_descs) &
+			    (ldev->ring_entries - 1))) {
+		/*
+		 * HEAD on its own FENCE: its work was all done when the
+		 * queue was stopped, only the record was not written yet.
+		 * A job that finished is never reported as failed.
+		 */
+		drm_dbg_driver(&ldev->drm,
+			       "queue %u: job with fence %llu had done its work at its timeout\n",
+			       q->index, suspect->base.seqno);
+		lpu_queue_complete_locked(q, suspect, 0);
 	} else if (!list_empty(&suspect->link)) {
 		/* A client can ask for a tiny EXEC limit: rate-limited. */
 		drm_err_ratelimited(&ldev->drm,

@@ -51,19 +51,42 @@ struct seq_file;
  * @client_id: DRM client id of the submitting file, for error messages.
  * @bad_opcode: emit the first descriptor with an invalid opcode (debugfs
  *	fault hook).
- * @device_ns: doorbell-to-completion time the device recorded.
+ * @device_ns: doorbell-to-completion time the device recorded (WAIT's
+ *	device_ns); it includes any wait behind earlier jobs of the queue.
+ * @engine_ns: time the engine spent on this job alone, what fdinfo bills
+ *	its client: from its fence record, completion minus the later of its
+ *	doorbell and the previous completion on the queue; for a job that
+ *	ends without a record (failed, timed out, finished during a reset),
+ *	the time since it became the head of its queue (@head_ns).
+ * @recorded: the job completed through its fence record; @engine_ns is
+ *	the device's.
+ * @head_ns: ktime_get_ns() when the job became the head of its queue,
+ *	valid with @at_head.
+ * @at_head: the job is, or was, the head of its queue since it was last
+ *	emitted.
  * @fault_addr: with -EFAULT: the device address the device refused; with
  *	-ENOEXEC and LPU_EXEC_E_OPERAND: the operand's device address.
  * @fault_kind: with -EFAULT: DRM_LPU_FAULT_* of that access.
  * @exec_insn: with -ENOEXEC: Q_EXEC_INSN, the instruction refused.
  * @exec_reason: with -ENOEXEC: Q_EXEC_REASON, LPU_EXEC_E_* why.
  * @timeout: the job's own time limit once the device works on it, in
- *	jiffies (an EXEC job's, see lpu_queue_arm_deadline_locked()); 0 for
- *	none: the scheduler's progress-based timeout applies.
- * @timeout_ms: @timeout as asked for, for messages.
- * @deadline: jiffies when the job fails with -ETIMEDOUT, valid with
- *	@deadline_set.
+ *	jiffies, rounded up by one: the delay of &lpu_queue.deadline_work,
+ *	which must not fire before the time asked for (an EXEC job's, see
+ *	lpu_queue_arm_deadline_locked()); 0 for none: the scheduler's
+ *	progress-based timeout applies. Set at SUBMIT, before the job is
+ *	emitted, and constant afterwards, like @timeout_ms.
+ * @timeout_ms: @timeout as asked for: what @deadline_ns counts.
+ * @deadline_ns: ktime_get_ns() from which the job fails with -ETIMEDOUT,
+ *	valid with @deadline_set. A ktime, not jiffies: jiffies may lag
+ *	behind when ticks come late, which would end the job early.
  * @deadline_set: the job is at the head of its queue and @deadline runs.
+ *
+ * @fault_addr, @fault_kind, @exec_insn, @exec_reason, @device_ns and
+ * @engine_ns are written under &lpu_queue.lock before the fence signals,
+ * and read only after it signaled. @recorded, @head_ns, @at_head,
+ * @deadline_ns and @deadline_set are read and written only under
+ * &lpu_queue.lock (lpu_queue.c); the deadline work and the recovery read
+ * them there too.
  */
 struct lpu_hw_fence {
 	struct dma_fence base;
@@ -79,13 +102,17 @@ struct lpu_hw_fence {
 	u64 client_id;
 	bool bad_opcode;
 	u64 device_ns;
+	u64 engine_ns;
+	bool recorded;
+	u64 head_ns;
+	bool at_head;
 	u64 fault_addr;
 	u32 fault_kind;
 	u32 exec_insn;
 	u32 exec_reason;
 	unsigned long timeout;
 	u32 timeout_ms;
-	unsigned long deadline;
+	u64 deadline_ns;
 	bool deadline_set;
 };
 
@@ -125,6 +152,10 @@ struct lpu_hw_fence {
  *	as hung only if the queue made no progress for a whole timeout.
  * @last_done: Q_DONE (descriptors completed) when the recovery last looked;
  *	a change is progress too.
+ * @last_complete_ns: device time (complete_ns) of the last fence record
+ *	retired since the queue was last (re)started, 0 for none: the
+ *	engine was busy with that job until then, so the next job's engine
+ *	time starts no earlier.
  * @jobs_done: jobs the device completed.
  * @jobs_failed: jobs failed by a halt or a timeout.
  * @resets: queue resets done for recovery.
@@ -160,6 +191,7 @@ struct lpu_queue {
 	u64 last_seqno;
 	unsigned long progress;
 	u32 last_done;
+	u64 last_complete_ns;
 	u64 jobs_done;
 	u64 jobs_failed;
 	u32 resets;

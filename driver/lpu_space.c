@@ -55,43 +55,57 @@ static struct lpu_space_buf *lpu_space_find(struct lpu_space *space,
 {
 	u32 i;
 
-	for (i = 0; i < space->num_bufs; i++)
-		if (space->bufs[i].handle == handle)
-			return &space->bufs[i];
+	for (i = 0; i < space->num_handles; i++)
+		if (space->handles[i].handle == handle)
+			return &space->bufs[space->handles[i].buf];
 	return NULL;
 }
 
 /*
- * The job's buffer for @handle, added (in handle order) if new; NULL if
- * the file has no such buffer. Entries move when one is added, so a
- * pointer returned earlier is stale after the next call.
+ * The job's buffer for @handle, added if new; NULL if the file has no such
+ * buffer. A buffer is kept once however many handles name it (one lock,
+ * one fence, one pin per object), and @handle is added to the handles in
+ * handle order. Entries of &lpu_space.bufs never move.
  */
 struct lpu_space_buf *lpu_space_add_buf(struct lpu_space *space,
 					struct drm_file *file, u32 handle)
 {
 	struct drm_gem_object *obj;
 	struct lpu_space_buf *b;
-	u32 i;
+	u32 i, buf;
 
 	b = lpu_space_find(space, handle);
 	if (b)
 		return b;
-	/* Callers bound their buffers below this; never overrun. */
-	if (space->num_bufs == LPU_SPACE_MAX_BUFS)
+	/* Callers bound their handles below this; never overrun. */
+	if (space->num_handles == LPU_SPACE_MAX_BUFS)
 		return NULL;
 
 	obj = drm_gem_object_lookup(file, handle);
 	if (!obj)
 		return NULL;
-	for (i = 0; i < space->num_bufs && space->bufs[i].handle < handle; i++)
+	for (buf = 0; buf < space->num_bufs; buf++)
+		if (space->bufs[buf].obj == obj)
+			break;
+	if (buf < space->num_bufs) {
+		/* Another handle of the same buffer: its entry holds it. */
+		drm_gem_object_put(obj);
+	} else {
+		/* At most one buffer per handle: there is room. */
+		memset(&space->bufs[buf], 0, sizeof(space->bufs[0]));
+		space->bufs[buf].obj = obj;
+		space->num_bufs++;
+	}
+
+	for (i = 0; i < space->num_handles &&
+	     space->handles[i].handle < handle; i++)
 		;
-	memmove(&space->bufs[i + 1], &space->bufs[i],
-		(space->num_bufs - i) * sizeof(space->bufs[0]));
-	memset(&space->bufs[i], 0, sizeof(space->bufs[0]));
-	space->bufs[i].obj = obj;
-	space->bufs[i].handle = handle;
-	space->num_bufs++;
-	return &space->bufs[i];
+	memmove(&space->handles[i + 1], &space->handles[i],
+		(space->num_handles - i) * sizeof(space->handles[0]));
+	space->handles[i].handle = handle;
+	space->handles[i].buf = buf;
+	space->num_handles++;
+	return &space->bufs[buf];
 }
 
 /*

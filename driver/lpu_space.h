@@ -27,7 +27,6 @@ struct lpu_device;
 /**
  * struct lpu_space_buf - one buffer a job names
  * @obj: the buffer; the job holds a reference until it is freed.
- * @handle: its handle in the submitting file.
  * @write: the job writes it, or may; its fence is a write fence there.
  * @mapped: host buffer: the job holds its device mapping
  *	(lpu_host_bo_map()).
@@ -35,10 +34,20 @@ struct lpu_device;
  */
 struct lpu_space_buf {
 	struct drm_gem_object *obj;
-	u32 handle;
 	bool write;
 	bool mapped;
 	dma_addr_t dir;
+};
+
+/**
+ * struct lpu_space_handle - one handle a job names
+ * @handle: the handle in the submitting file.
+ * @buf: index in &lpu_space.bufs of its buffer; several handles of one
+ *	file may name the same buffer (GEM_OPEN of a flink name).
+ */
+struct lpu_space_handle {
+	u32 handle;
+	u32 buf;
 };
 
 /**
@@ -46,8 +55,11 @@ struct lpu_space_buf {
  * @ldev: the device; its DMA memory is what the space holds.
  * @link: entry in &lpu_device.spaces while the space holds DMA mappings or
  *	coherent memory, so that removal can take them back.
- * @num_bufs: entries of @bufs, sorted by handle, each buffer once.
- * @bufs: the buffers.
+ * @num_bufs: entries of @bufs, each buffer (GEM object) once, in the
+ *	order first named; entries never move.
+ * @bufs: the buffers: what is locked, fenced, pinned and synced.
+ * @num_handles: entries of @handles, sorted by handle, each handle once.
+ * @handles: the handles the job named and their buffers.
  * @segs: the segment table (coherent DMA memory), sorted by va.
  * @segs_dma: its bus address.
  * @num_segs: segments in @segs.
@@ -57,6 +69,8 @@ struct lpu_space {
 	struct list_head link;
 	u32 num_bufs;
 	struct lpu_space_buf bufs[LPU_SPACE_MAX_BUFS];
+	u32 num_handles;
+	struct lpu_space_handle handles[LPU_SPACE_MAX_BUFS];
 	struct lpu_segment *segs;
 	dma_addr_t segs_dma;
 	u32 num_segs;
