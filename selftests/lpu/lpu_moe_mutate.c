@@ -805,7 +805,8 @@ TEST_F_TIMEOUT(mut, valid_schedule_runs_after, 120)
 	EXPECT_EQ(0, lpu_schedule_unload(s));
 }
 
-TEST(kernel_not_tainted)
+/* Declared last: runs after every MoE test above. */
+TEST_F(mut, kernel_not_tainted)
 {
 	expect_not_tainted(_metadata);
 }
