@@ -19,6 +19,7 @@
 #include <isa-l/crc.h>
 
 #include "drm/lpu_accel.h"
+#include "sched_capacity.h"
 #include "sched_file.h"
 
 /* crc32_iscsi() takes an int length: feed it at most this much at once. */
@@ -335,9 +336,6 @@ static int check_manifest(struct parse *p)
 	if (k < 1 || k > e || k > LPU_EXEC_MAX_TOPK)
 		return fail(p, EINVAL, "manifest: top_k %u not in 1..min(num_experts %u, %u)",
 			    k, e, LPU_EXEC_MAX_TOPK);
-	if (c > t)
-		return fail(p, EINVAL, "manifest: capacity %u larger than tokens %u",
-			    c, t);
 	if (!ns != !sf)
 		return fail(p, EINVAL,
 			    "manifest: num_shared %u and shared_ffn %u must be both zero or both non-zero",
@@ -359,6 +357,14 @@ static int check_manifest(struct parse *p)
 		return fail(p, EINVAL, "manifest: rms_eps not finite and >= 0");
 	if (!isfinite(cf) || cf <= 0)
 		return fail(p, EINVAL, "manifest: capacity_factor not finite and > 0");
+	if (c > t)
+		return fail(p, EINVAL, "manifest: capacity %u larger than tokens %u",
+			    c, t);
+	/* The compiler's rule: a C it does not give is not its program's. */
+	if (c != lpu_sched_capacity(cf, t, k, e))
+		return fail(p, EINVAL,
+			    "manifest: capacity %u but ceil(capacity_factor %g * tokens %u * top_k %u / num_experts %u) is %u",
+			    c, (double)cf, t, k, e, lpu_sched_capacity(cf, t, k, e));
 	if (le32toh(m->insn_count) != p->v->insn_count)
 		return fail(p, EINVAL,
 			    "manifest: insn_count %u but the PROGRAM section holds %u",
