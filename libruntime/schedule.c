@@ -59,17 +59,17 @@ static int check_target(struct lpu_device *dev, uint32_t target,
 
 	if (ret)
 		return lpu_msg(msg, len, ret, "cannot query the card: %s",
-				 lpu_strerror(ret));
+			       lpu_strerror(ret));
 	if (!(card->capabilities & LPU_CAP_EXEC))
 		return lpu_msg(msg, len, -EOPNOTSUPP,
-				 "the card has no tensor engine (LPU_CAP_EXEC)");
+			       "the card has no tensor engine (LPU_CAP_EXEC)");
 	if (target >> 16 != card->hw_version >> 16 ||
 	    (target & 0xffff) > (card->hw_version & 0xffff))
 		return lpu_msg(msg, len, -ENOEXEC,
-				 "schedule targets hw %u.%u but card is %u.%u",
-				 target >> 16, target & 0xffff,
-				 card->hw_version >> 16,
-				 card->hw_version & 0xffff);
+			       "schedule targets hw %u.%u but card is %u.%u",
+			       target >> 16, target & 0xffff,
+			       card->hw_version >> 16,
+			       card->hw_version & 0xffff);
 	return 0;
 }
 
@@ -89,19 +89,19 @@ static int slot_image(const struct lpu_sched_view *v, uint32_t i,
 		return 0;
 	if (sec >= v->section_count)
 		return lpu_msg(msg, len, -EINVAL,
-				 "slot %u: initial image in section %u, the file has %u",
-				 i, sec, v->section_count);
+			       "slot %u: initial image in section %u, the file has %u",
+			       i, sec, v->section_count);
 	se = &v->sections[sec];
 	type = le32toh(se->type);
 	ssize = le64toh(se->size);
 	if (type != LPU_SCHED_SEC_WEIGHTS && type != LPU_SCHED_SEC_PROGRAM)
 		return lpu_msg(msg, len, -EINVAL,
-				 "slot %u: initial image in section %u of type %u, not PROGRAM or WEIGHTS",
-				 i, sec, type);
+			       "slot %u: initial image in section %u of type %u, not PROGRAM or WEIGHTS",
+			       i, sec, type);
 	if (off >= ssize)
 		return lpu_msg(msg, len, -EINVAL,
-				 "slot %u: initial image at offset %" PRIu64 " of a %" PRIu64 "-byte section",
-				 i, off, ssize);
+			       "slot %u: initial image at offset %" PRIu64 " of a %" PRIu64 "-byte section",
+			       i, off, ssize);
 	/* The image runs to the end of its section, at most a slot's worth. */
 	*n = ssize - off;
 	if (*n > le64toh(sl->size))
@@ -134,8 +134,8 @@ static int alloc_slots(struct lpu_schedule *s, const struct lpu_sched_view *v,
 
 	if (!v->slot_count || v->slot_count > DRM_LPU_MAX_SLOTS)
 		return lpu_msg(msg, len, -EINVAL,
-				 "%u buffer slots, a run passes 1..%u",
-				 v->slot_count, DRM_LPU_MAX_SLOTS);
+			       "%u buffer slots, a run passes 1..%u",
+			       v->slot_count, DRM_LPU_MAX_SLOTS);
 	s->info.slot_count = v->slot_count;
 	for (i = 0; i < v->slot_count; i++) {
 		const struct lpu_sched_slot *sl = &v->slots[i];
@@ -146,24 +146,24 @@ static int alloc_slots(struct lpu_schedule *s, const struct lpu_sched_view *v,
 		ss->role = le32toh(sl->role);
 		if (ss->domain != LPU_BO_SRAM && ss->domain != LPU_BO_HOST)
 			return lpu_msg(msg, len, -EINVAL,
-					 "slot %u: unknown domain %u", i,
-					 ss->domain);
+				       "slot %u: unknown domain %u", i,
+				       ss->domain);
 		if (!size || size % DRM_LPU_BO_ALIGN || size > DRM_LPU_BO_MAX_SIZE)
 			return lpu_msg(msg, len, -EINVAL,
-					 "slot %u: size %" PRIu64 " is not a multiple of %u in 4 KiB..1 GiB",
-					 i, size, DRM_LPU_BO_ALIGN);
+				       "slot %u: size %" PRIu64 " is not a multiple of %u in 4 KiB..1 GiB",
+				       i, size, DRM_LPU_BO_ALIGN);
 		ret = lpu_bo_alloc(s->dev, ss->domain, size, 0, &ss->bo);
 		if (ret == -ENOSPC)
 			return lpu_msg(msg, len, ret,
-					 "slot %u (%s): no free SRAM range of %llu KiB (schedule needs more SRAM than is free on the card's %llu MiB)",
-					 i, role_name(ss->role),
-					 (unsigned long long)size >> 10,
-					 (unsigned long long)card->sram_size >> 20);
+				       "slot %u (%s): no free SRAM range of %llu KiB (schedule needs more SRAM than is free on the card's %llu MiB)",
+				       i, role_name(ss->role),
+				       (unsigned long long)size >> 10,
+				       (unsigned long long)card->sram_size >> 20);
 		if (ret)
 			return lpu_msg(msg, len, ret,
-					 "slot %u (%s): cannot allocate %" PRIu64 " KiB: %s",
-					 i, role_name(ss->role), size >> 10,
-					 lpu_strerror(ret));
+				       "slot %u (%s): cannot allocate %" PRIu64 " KiB: %s",
+				       i, role_name(ss->role), size >> 10,
+				       lpu_strerror(ret));
 		ss->handle = lpu_bo_handle(ss->bo);
 		s->handles[i] = ss->handle;
 		if (ss->domain == LPU_BO_SRAM) {
@@ -174,8 +174,8 @@ static int alloc_slots(struct lpu_schedule *s, const struct lpu_sched_view *v,
 		ret = lpu_bo_map(ss->bo, &ss->map);
 		if (ret)
 			return lpu_msg(msg, len, ret,
-					 "slot %u (%s): cannot map it: %s", i,
-					 role_name(ss->role), lpu_strerror(ret));
+				       "slot %u (%s): cannot map it: %s", i,
+				       role_name(ss->role), lpu_strerror(ret));
 	}
 	return 0;
 }
@@ -207,8 +207,8 @@ static int upload(struct lpu_schedule *s, const struct lpu_sched_view *v,
 			ret = lpu_bo_map(staging, &stage_map);
 		if (ret) {
 			lpu_msg(msg, len, ret,
-				  "staging buffer of the weights: %s",
-				  lpu_strerror(ret));
+				"staging buffer of the weights: %s",
+				lpu_strerror(ret));
 			goto out;
 		}
 	}
@@ -233,10 +233,10 @@ static int upload(struct lpu_schedule *s, const struct lpu_sched_view *v,
 			ret = lpu_copy(s->dev, s->queue, &op, 1, &st);
 			if (ret)
 				lpu_msg(msg, len, ret,
-					  "slot %u (%s): DMA copy of its image failed at byte %llu: %s",
-					  i, role_name(ss->role),
-					  (unsigned long long)done,
-					  lpu_strerror(ret));
+					"slot %u (%s): DMA copy of its image failed at byte %llu: %s",
+					i, role_name(ss->role),
+					(unsigned long long)done,
+					lpu_strerror(ret));
 		}
 	}
 out:
@@ -261,16 +261,16 @@ static int check_io_kind(const struct lpu_schedule *s,
 		    !t->block)
 			return 0;
 		return lpu_msg(msg, len, -EINVAL,
-				 "I/O '%s': activations must be f32 [%u, %u] (tokens, hidden) of block 0",
-				 t->name, in->tokens, in->hidden);
+			       "I/O '%s': activations must be f32 [%u, %u] (tokens, hidden) of block 0",
+			       t->name, in->tokens, in->hidden);
 	case LPU_IO_ROUTER_INDEX:
 		if (t->direction == LPU_IO_OUTPUT && t->dtype == LPU_DT_I32 &&
 		    t->rank == 2 && t->shape[0] == in->tokens &&
 		    t->shape[1] == in->top_k && t->block < in->num_blocks)
 			return 0;
 		return lpu_msg(msg, len, -EINVAL,
-				 "I/O '%s': router choices must be an i32 [%u, %u] (tokens, top-k) output of a block below %u",
-				 t->name, in->tokens, in->top_k, in->num_blocks);
+			       "I/O '%s': router choices must be an i32 [%u, %u] (tokens, top-k) output of a block below %u",
+			       t->name, in->tokens, in->top_k, in->num_blocks);
 	case LPU_IO_EXPERT_LOAD:
 	case LPU_IO_EXPERT_DROPPED:
 		if (t->direction == LPU_IO_OUTPUT && t->dtype == LPU_DT_I32 &&
@@ -278,11 +278,11 @@ static int check_io_kind(const struct lpu_schedule *s,
 		    t->block < in->num_blocks)
 			return 0;
 		return lpu_msg(msg, len, -EINVAL,
-				 "I/O '%s': an expert counter must be an i32 [%u] output of a block below %u",
-				 t->name, in->num_experts, in->num_blocks);
+			       "I/O '%s': an expert counter must be an i32 [%u] output of a block below %u",
+			       t->name, in->num_experts, in->num_blocks);
 	default:
 		return lpu_msg(msg, len, -EINVAL, "I/O '%s': unknown kind %u",
-				 t->name, t->kind);
+			       t->name, t->kind);
 	}
 }
 
@@ -305,13 +305,13 @@ static int load_io(struct lpu_schedule *s, const struct lpu_sched_view *v,
 
 		if (ti_idx >= v->tensor_count)
 			return lpu_msg(msg, len, -EINVAL,
-					 "I/O %u: tensor %u, the table has %u",
-					 i, ti_idx, v->tensor_count);
+				       "I/O %u: tensor %u, the table has %u",
+				       i, ti_idx, v->tensor_count);
 		t = &v->tensors[ti_idx];
 		if (!memchr(t->name, 0, sizeof(t->name)) || !t->name[0])
 			return lpu_msg(msg, len, -EINVAL,
-					 "I/O %u: tensor %u has no NUL-terminated name",
-					 i, ti_idx);
+				       "I/O %u: tensor %u has no NUL-terminated name",
+				       i, ti_idx);
 		memcpy(ti->name, t->name, sizeof(ti->name));
 		ti->direction = le32toh(io->direction);
 		ti->kind = le32toh(io->kind);
@@ -324,38 +324,38 @@ static int load_io(struct lpu_schedule *s, const struct lpu_sched_view *v,
 		for (d = 0; d < i; d++)
 			if (!strcmp(s->io[d].info.name, ti->name))
 				return lpu_msg(msg, len, -EINVAL,
-						 "I/O %u: the name '%s' is used twice",
-						 i, ti->name);
+					       "I/O %u: the name '%s' is used twice",
+					       i, ti->name);
 		if (ti->direction != LPU_IO_INPUT && ti->direction != LPU_IO_OUTPUT)
 			return lpu_msg(msg, len, -EINVAL,
-					 "I/O '%s': unknown direction %u",
-					 ti->name, ti->direction);
+				       "I/O '%s': unknown direction %u",
+				       ti->name, ti->direction);
 		if (ti->dtype != LPU_DT_F32 && ti->dtype != LPU_DT_I32)
 			return lpu_msg(msg, len, -EINVAL,
-					 "I/O '%s': dtype %u, not f32 or i32",
-					 ti->name, ti->dtype);
+				       "I/O '%s': dtype %u, not f32 or i32",
+				       ti->name, ti->dtype);
 		if (!ti->rank || ti->rank > 4)
 			return lpu_msg(msg, len, -EINVAL,
-					 "I/O '%s': rank %u, not 1..4",
-					 ti->name, ti->rank);
+				       "I/O '%s': rank %u, not 1..4",
+				       ti->name, ti->rank);
 		for (d = 0; d < ti->rank; d++) {
 			ti->shape[d] = le32toh(t->shape[d]);
 			elems *= ti->shape[d];	/* 4 x 32 bits: cannot wrap */
 		}
 		if (!elems || elems > UINT64_MAX / 4 || elems * 4 != ti->bytes)
 			return lpu_msg(msg, len, -EINVAL,
-					 "I/O '%s': %" PRIu64 " bytes for %" PRIu64 " elements of 4 bytes",
-					 ti->name, ti->bytes, elems);
+				       "I/O '%s': %" PRIu64 " bytes for %" PRIu64 " elements of 4 bytes",
+				       ti->name, ti->bytes, elems);
 		if (o->slot >= s->info.slot_count ||
 		    s->slots[o->slot].domain != LPU_BO_HOST)
 			return lpu_msg(msg, len, -EINVAL,
-					 "I/O '%s': slot %u is not a host slot of the schedule",
-					 ti->name, o->slot);
+				       "I/O '%s': slot %u is not a host slot of the schedule",
+				       ti->name, o->slot);
 		if (o->offset > lpu_bo_size(s->slots[o->slot].bo) ||
 		    ti->bytes > lpu_bo_size(s->slots[o->slot].bo) - o->offset)
 			return lpu_msg(msg, len, -EINVAL,
-					 "I/O '%s': bytes %" PRIu64 "..+%" PRIu64 " are outside slot %u",
-					 ti->name, o->offset, ti->bytes, o->slot);
+				       "I/O '%s': bytes %" PRIu64 "..+%" PRIu64 " are outside slot %u",
+				       ti->name, o->offset, ti->bytes, o->slot);
 		ret = check_io_kind(s, ti, msg, len);
 		if (ret)
 			return ret;
@@ -413,8 +413,8 @@ static int load_checked(struct lpu_schedule *s, const struct lpu_sched_view *v,
 		return ret;
 	if (s->info.insn_count != v->insn_count)
 		return lpu_msg(msg, len, -EINVAL,
-				 "manifest says %u instructions, the program section holds %u",
-				 s->info.insn_count, v->insn_count);
+			       "manifest says %u instructions, the program section holds %u",
+			       s->info.insn_count, v->insn_count);
 	s->program = calloc(v->insn_count ? v->insn_count : 1,
 			    sizeof(*s->program));
 	if (!s->program)
@@ -427,8 +427,8 @@ static int load_checked(struct lpu_schedule *s, const struct lpu_sched_view *v,
 	if (addr_slot(s, s->stats_addr, LPU_EXEC_STATS_SIZE, &slot, &off) ||
 	    s->slots[slot].domain != LPU_BO_HOST)
 		return lpu_msg(msg, len, -EINVAL,
-				 "stats address 0x%" PRIx64 " is not inside a host slot",
-				 s->stats_addr);
+			       "stats address 0x%" PRIx64 " is not inside a host slot",
+			       s->stats_addr);
 	s->stats = (struct lpu_exec_stats *)((uint8_t *)s->slots[slot].map + off);
 	ret = load_io(s, v, msg, len);
 	if (ret)
@@ -448,7 +448,7 @@ static int load_view(struct lpu_device *dev, const void *data, size_t size,
 	ret = lpu_sched_parse(data, size, &v, perr, sizeof(perr));
 	if (ret)
 		return lpu_msg(msg, len, ret, "%s",
-				 perr[0] ? perr : lpu_strerror(ret));
+			       perr[0] ? perr : lpu_strerror(ret));
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return lpu_msg(msg, len, -ENOMEM, "out of memory");
@@ -475,7 +475,7 @@ int lpu_schedule_load_mem(struct lpu_device *dev, const void *data,
 	*out = NULL;
 	if (!dev || !data || !size)
 		return lpu_msg(msg, msglen, -EINVAL,
-				 "no device or no data (%zu bytes)", size);
+			       "no device or no data (%zu bytes)", size);
 	/* The parser needs 8-byte alignment; nothing is kept after loading. */
 	if ((uintptr_t)data % 8) {
 		copy = malloc(size);
@@ -507,16 +507,16 @@ int lpu_schedule_load(struct lpu_device *dev, const char *path,
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return lpu_msg(msg, msglen, -errno, "%s: %s", path,
-				 lpu_strerror(-errno));
+			       lpu_strerror(-errno));
 	if (fstat(fd, &st)) {
 		ret = lpu_msg(msg, msglen, -errno, "%s: %s", path,
-				lpu_strerror(-errno));
+			      lpu_strerror(-errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size <= 0 ||
 	    (uint64_t)st.st_size > SCHED_MAX_FILE) {
 		ret = lpu_msg(msg, msglen, -EINVAL,
-				"%s: not a regular file of 1 byte .. 2 GiB", path);
+			      "%s: not a regular file of 1 byte .. 2 GiB", path);
 		goto out;
 	}
 	buf = malloc(st.st_size);	/* malloc() aligns for any type */
@@ -528,7 +528,7 @@ int lpu_schedule_load(struct lpu_device *dev, const char *path,
 		r = read(fd, buf + got, st.st_size - got);
 		if (r <= 0) {
 			ret = lpu_msg(msg, msglen, r ? -errno : -EIO,
-					"%s: read failed at byte %zu", path, got);
+				      "%s: read failed at byte %zu", path, got);
 			goto out;
 		}
 		got += r;

@@ -98,7 +98,7 @@ static int bench_tokens(struct lpu_device *dev, const char *dir,
 
 static int bench_experts(struct lpu_device *dev, const char *dir)
 {
-	static const unsigned int experts[] = { 8, 16, 64 };
+	static const unsigned int experts[] = { 8, 16, 64, 0 };
 	struct lpu_schedule_info in;
 	struct lpu_schedule *s;
 	uint64_t c1, c2, base = 0;
@@ -106,7 +106,7 @@ static int bench_experts(struct lpu_device *dev, const char *dir)
 	unsigned int i;
 	int ret;
 
-	for (i = 0; i < sizeof(experts) / sizeof(experts[0]); i++) {
+	for (i = 0; experts[i]; i++) {
 		snprintf(name, sizeof(name), "e%u-f32", experts[i]);
 		ret = load_case(dev, dir, name, &s, &in);
 		if (ret)
