@@ -64,6 +64,9 @@ struct mut_state {
 	size_t off_man, off_slots, off_tensors, off_prog, off_io, off_sec;
 	struct lpu_npy x;
 	uint64_t rng;
+	struct lpu_card card;
+	/* sram_used_bytes of a settled card before the test, or -1 */
+	uint64_t sram_before;
 	unsigned int count[O_COUNT];
 	unsigned int wrong_shown;
 	char desc[160];
@@ -79,11 +82,13 @@ FIXTURE_SETUP(mut)
 {
 	struct mut_state *st = &self->s;
 	const char *seed = getenv("LPU_MUTATE_SEED");
-	struct lpu_card card;
 	char path[512];
 	int ret;
 
-	ASSERT_EQ(0, find_card(&card));
+	ASSERT_EQ(0, find_card(&st->card));
+	/* Earlier tests' SRAM is scrubbed before it counts as free. */
+	if (wait_sram_used(&st->card, 0, 10000, &st->sram_before))
+		st->sram_before = (uint64_t)-1;
 	ret = lpu_open(0, &st->dev);
 	ASSERT_EQ(0, ret) TH_LOG("lpu_open: %s", lpu_strerror(ret));
 	moe_path(SMALL, "schedule.lpus", path, sizeof(path));
@@ -232,6 +237,15 @@ static void report(struct __test_metadata *_metadata,
 	}
 	EXPECT_EQ(0, st->count[O_WRONG]);
 	EXPECT_EQ(want, total);
+	/* Every refused load and every run gave its SRAM back. */
+	if (st->sram_before != (uint64_t)-1) {
+		uint64_t got;
+
+		EXPECT_EQ(0, wait_sram_used(&st->card, st->sram_before, 10000, &got))
+			TH_LOG("SRAM in use %llu after the mutations, %llu before",
+			       (unsigned long long)got,
+			       (unsigned long long)st->sram_before);
+	}
 }
 
 /* Any bits of the file, not resealed: the checksums must catch them. */

@@ -193,15 +193,23 @@ int run_schedule(struct lpu_device *dev, const struct sched_args *a)
 	lpu_schedule_info(s, &in);
 	print_summary(&in);
 	printf("  loaded in %.1f ms (weights uploaded by DMA)\n", load_ms);
-	if (lpu_schedule_set_queue(s, a->queue) ||
-	    lpu_schedule_set_timeout(s, a->timeout_ms))
+	ret = lpu_schedule_set_queue(s, a->queue);
+	if (!ret)
+		ret = lpu_schedule_set_timeout(s, a->timeout_ms);
+	if (ret) {
+		fprintf(stderr, "lpu-run: queue %u, timeout %lu ms: %s\n", a->queue,
+			a->timeout_ms, lpu_strerror(ret));
 		goto out;
+	}
 	if (set_inputs(s, a))
 		goto out;
 
 	wall = calloc(a->repeat, sizeof(*wall));
-	if (!wall)
+	if (!wall) {
+		fprintf(stderr, "lpu-run: out of memory for %lu run times\n",
+			a->repeat);
 		goto out;
+	}
 	for (i = 0; i < a->repeat; i++) {
 		t0 = run_now_us();
 		ret = lpu_schedule_run(s, &res);
