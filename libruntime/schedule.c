@@ -476,6 +476,11 @@ int lpu_schedule_load_mem(struct lpu_device *dev, const void *data,
 	if (!dev || !data || !size)
 		return lpu_msg(msg, msglen, -EINVAL,
 			       "no device or no data (%zu bytes)", size);
+	/* The same limit as for files (lpu_schedule_load). */
+	if (size > SCHED_MAX_FILE)
+		return lpu_msg(msg, msglen, -EINVAL,
+			       "%zu bytes: larger than a schedule may be (2 GiB)",
+			       size);
 	/* The parser needs 8-byte alignment; nothing is kept after loading. */
 	if ((uintptr_t)data % 8) {
 		copy = malloc(size);
@@ -526,6 +531,8 @@ int lpu_schedule_load(struct lpu_device *dev, const char *path,
 	}
 	while (got < (size_t)st.st_size) {
 		r = read(fd, buf + got, st.st_size - got);
+		if (r < 0 && errno == EINTR)
+			continue;
 		if (r <= 0) {
 			ret = lpu_msg(msg, msglen, r ? -errno : -EIO,
 				      "%s: read failed at byte %zu", path, got);
