@@ -713,6 +713,47 @@ static int check_io(struct parse *p, uint32_t i)
 	return fail(p, EINVAL, "io %u '%s': kind %u unknown", i, t->name, kind);
 }
 
+/*
+ * A host slot is pinned by the kernel for every run: it may be no larger
+ * than what it holds (its tensors, the stats record, the program) rounded
+ * up to whole pages, so a file cannot make a guest pin gigabytes.
+ */
+static int check_host_slots(struct parse *p)
+{
+	const struct lpu_sched_view *v = p->v;
+	uint64_t need, end, size, stats = le64toh(v->manifest->stats);
+	uint32_t i, t, role;
+
+	for (i = 0; i < v->slot_count; i++) {
+		if (le32toh(v->slots[i].domain) != DRM_LPU_BO_HOST)
+			continue;
+		role = le32toh(v->slots[i].role);
+		need = 0;
+		if (role == LPU_SLOT_PROGRAM)
+			need = (uint64_t)v->insn_count * LPU_INSN_SIZE;
+		if ((stats >> 32) == i + 1)
+			need = (stats & 0xffffffffULL) + LPU_EXEC_STATS_SIZE;
+		for (t = 0; t < v->tensor_count; t++) {
+			if (le32toh(v->tensors[t].slot) != i)
+				continue;
+			/* check_tensor: inside the slot, so no overflow */
+			end = le64toh(v->tensors[t].offset) +
+			      le64toh(v->tensors[t].bytes);
+			if (end > need)
+				need = end;
+		}
+		need = (need + DRM_LPU_BO_ALIGN - 1) / DRM_LPU_BO_ALIGN *
+		       DRM_LPU_BO_ALIGN;
+		size = le64toh(v->slots[i].size);
+		if (size > need)
+			return fail(p, EINVAL,
+				    "slot %u (%s): %llu bytes of host memory, but what it holds needs %llu",
+				    i, role_name(role), (unsigned long long)size,
+				    (unsigned long long)need);
+	}
+	return 0;
+}
+
 int lpu_sched_parse(const void *data, size_t size, struct lpu_sched_view *view,
 		    char *err, size_t errlen)
 {
@@ -742,6 +783,7 @@ int lpu_sched_parse(const void *data, size_t size, struct lpu_sched_view *view,
 	ret = ret ? ret : check_manifest(&p);
 	ret = ret ? ret : check_slots(&p);
 	ret = ret ? ret : check_tensors(&p);
+	ret = ret ? ret : check_host_slots(&p);
 	for (i = 0; !ret && i < view->io_count; i++)
 		ret = check_io(&p, i);
 	if (ret)

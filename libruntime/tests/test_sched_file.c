@@ -349,6 +349,8 @@ MUT(m_slot_size0, slot(b, SLOT_S)->size = 0)
 MUT(m_slot_unal, slot(b, SLOT_S)->size = htole64(4096 + 64))
 MUT(m_slot_huge, slot(b, SLOT_S)->size = htole64(DRM_LPU_BO_MAX_SIZE + 4096))
 MUT(m_slot_dom, slot(b, SLOT_S)->domain = htole32(7))
+MUT(m_host_page, slot(b, SLOT_O)->size = htole64(le64toh(slot(b, SLOT_O)->size) + 4096))
+MUT(m_host_gib, slot(b, SLOT_ST)->size = htole64(DRM_LPU_BO_MAX_SIZE))
 MUT(m_slot_role, slot(b, SLOT_S)->role = htole32(9))
 MUT(m_slot_role_dom, slot(b, SLOT_I)->domain = htole32(DRM_LPU_BO_SRAM))
 MUT(m_slot_w_host, slot(b, SLOT_W)->domain = htole32(DRM_LPU_BO_HOST))
@@ -469,6 +471,9 @@ static const struct {
 	{ m_slot_unal, -EINVAL, "slot 1: size 4160", "slot size not page aligned" },
 	{ m_slot_huge, -EINVAL, "slot 1: size 1073745920", "slot above 1 GiB" },
 	{ m_slot_dom, -EINVAL, "slot 1 (scratch): domain 7", "slot domain" },
+	{ m_host_page, -EINVAL, "bytes of host memory, but what it holds needs", "an output slot a page larger than its tensors" },
+	{ m_host_gib, -EINVAL, "(stats): 1073741824 bytes of host memory, but what it holds needs 4096",
+	  "a stats slot of 1 GiB" },
 	{ m_slot_role, -EINVAL, "slot 1: role 9", "slot role" },
 	{ m_slot_role_dom, -EINVAL, "slot 3 (input): domain must be HOST", "input slot in SRAM" },
 	{ m_slot_w_host, -EINVAL, "slot 0 (weights): domain must be SRAM",
