@@ -75,6 +75,16 @@ MOE_T_deepseek := 32
 # The small schedule of the refusal and mutation tests.
 MOE_GEN_tiny := --style mixtral --hidden 64 --ffn 64 --experts 4 --top-k 2 --blocks 1 --seed 13
 MOE_T_tiny := 8
+# The router rules against the reference: int8 weights (exact logits) with
+# gate rows 2j and 2j+1 equal, so every pair ties for every token and the
+# lower index must win; and DeepSeek's sigmoid scoring with renormalised
+# top-k weights.
+MOE_GEN_tie := --style mixtral --hidden 64 --ffn 64 --experts 8 --top-k 3 --blocks 1 --seed 19 \
+	--tie-pairs
+MOE_T_tie := 16
+MOE_GEN_sigmoid := --style deepseek --hidden 64 --ffn 64 --experts 8 --top-k 2 --shared 1 \
+	--blocks 1 --seed 20 --scoring sigmoid --norm-topk
+MOE_T_sigmoid := 16
 # make demo compiles this one in the guest.
 MOE_GEN_demo := --style mixtral --hidden 256 --ffn 512 --experts 8 --top-k 2 --blocks 1 --seed 14
 MOE_T_demo := 64
@@ -94,15 +104,26 @@ MOE_OPTS_e16 := --capacity-factor 1
 MOE_OPTS_e64 := --capacity-factor 1
 
 MOE_TEST_CASES := mixtral-f32 mixtral-bf16 mixtral-int8 deepseek-f32 deepseek-bf16 \
-	deepseek-int8 tiny-f32
+	deepseek-int8 tiny-f32 tie-int8 sigmoid-f32
 MOE_BENCH_CASES := tput-f32 e8-f32 e16-f32 e64-f32
-MOE_CKPTS := mixtral deepseek tiny demo tput e8 e16 e64
+MOE_CKPTS := mixtral deepseek tiny tie sigmoid demo tput e8 e16 e64
+
+# A step that fails leaves no target behind; a checkpoint is generated
+# into a temporary directory and only renamed into place when complete, so
+# an interrupted generation is redone by the next make.
+.DELETE_ON_ERROR:
 
 $(MOE)/ckpt/%/config.json: $(MOE_PY) $(TOP)/Makefile
-	@rm -rf $(@D)
+	@rm -rf $(@D) $(@D).tmp
 	@echo "  GEN     $(@D)"
-	@$(PYTHON) $(TOP)/tools/moe/gen_checkpoint.py $(@D) $(MOE_GEN_$*) \
+	@$(PYTHON) $(TOP)/tools/moe/gen_checkpoint.py $(@D).tmp $(MOE_GEN_$*) \
 		--tokens $(MOE_T_$*) >/dev/null
+	@mv $(@D).tmp $(@D)
+
+# The compiler the cases need (also for `make moe-data` on a fresh clone).
+$(LPU_COMPILE): $(wildcard $(TOP)/tools/lpu-compile/*.[ch] $(TOP)/libruntime/*.[ch] \
+		$(TOP)/uapi/*.h $(TOP)/tools/tool.mk)
+	@$(MAKE) --no-print-directory -C $(TOP)/tools/lpu-compile BUILD=$(BUILD) all
 
 # $(1) checkpoint, $(2) weight dtype
 define moe_case
@@ -122,7 +143,7 @@ $(foreach c,$(MOE_TEST_CASES) $(MOE_BENCH_CASES),\
 
 # make demo compiles the demo checkpoint in the guest and compares the
 # card's outputs with these.
-$(MOE)/demo-ref/stamp: $(MOE)/ckpt/demo/config.json $(MOE_PY)
+$(MOE)/demo-ref/stamp: $(MOE)/ckpt/demo/config.json $(MOE_PY) $(TOP)/Makefile
 	@rm -rf $(@D) && mkdir -p $(@D)
 	@echo "  REF     $(@D)"
 	@$(PYTHON) $(TOP)/tools/moe/reference.py $(MOE)/ckpt/demo --dtype f32 --out $(@D)
@@ -215,7 +236,9 @@ fuzz: all
 # best of 3 batches too: other work on this machine only slows a batch
 # down), and its tokens/s goes into the guest as the baseline.
 MOE_BENCH_REPS ?= 10
-bench: all $(BUILD)/guest/moe-bench.cpio
+# The bench data after `all` (not beside it under -j: both build lpu-compile).
+bench: all
+	@$(MAKE) --no-print-directory $(BUILD)/guest/moe-bench.cpio
 	@for i in 1 2 3; do OPENBLAS_NUM_THREADS=1 $(PYTHON) $(TOP)/tools/moe/reference.py \
 		$(MOE)/ckpt/tput --dtype f32 --exp numpy --time $(MOE_BENCH_REPS) || exit 1; \
 	done >$(BUILD)/guest/bench-numpy.txt || { cat $(BUILD)/guest/bench-numpy.txt; exit 1; }

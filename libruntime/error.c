@@ -2,6 +2,8 @@
 /* Error messages for liblpu return values. */
 #define _GNU_SOURCE
 #include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lpu_internal.h"
@@ -28,4 +30,16 @@ const char *lpu_strerror(int err)
 	/* strerrordesc_np() is thread-safe and NULL for unknown values. */
 	msg = strerrordesc_np(err);
 	return msg ? msg : "Unknown error";
+}
+
+int lpu_msg(char *msg, size_t len, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (msg && len) {
+		va_start(ap, fmt);
+		vsnprintf(msg, len, fmt, ap);
+		va_end(ap);
+	}
+	return err;
 }

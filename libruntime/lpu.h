@@ -9,7 +9,8 @@
  * errno is never part of the interface.
  *
  * Thread safety: a struct lpu_device may be used from several threads at
- * once; every call is a single ioctl on the file descriptor.
+ * once (its buffer list has a lock); a loaded schedule by one thread at a
+ * time (see struct lpu_schedule).
  */
 #ifndef LPU_H
 #define LPU_H
@@ -262,7 +263,9 @@ int lpu_copy(struct lpu_device *dev, unsigned int queue,
  *
  * A schedule belongs to the device handle that loaded it and is used by one
  * thread at a time; several schedules may be loaded and run at once.
- * Unload every schedule before lpu_close() of its device handle.
+ * Unload every schedule before lpu_close() of its device handle:
+ * lpu_close() frees the schedule's buffers, and a later unload would then
+ * touch freed memory.
  */
 struct lpu_schedule;
 
@@ -332,7 +335,8 @@ struct lpu_schedule_result {
  * buffer per slot and upload the weights and the program by DMA.
  * Returns 0, -EINVAL (malformed file or bad argument), -EBADMSG (checksum
  * mismatch), -EPROTONOSUPPORT (format major version), -ENOEXEC (compiled
- * for another card), -ENOSPC (not enough free SRAM), or another -errno;
+ * for another card), -EOPNOTSUPP (the card has no tensor engine), -ENOSPC
+ * (not enough free SRAM), or another -errno;
  * @msg (@msglen bytes, may be NULL/0) names the problem.
  */
 int lpu_schedule_load(struct lpu_device *dev, const char *path,

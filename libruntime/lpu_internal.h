@@ -51,6 +51,10 @@ int lpu_deadline_ns(int64_t timeout_ns, int64_t *deadline);
 /* "/sys" unless LPU_SYSFS_ROOT is set; "/dev" unless LPU_DEV_ROOT is. */
 const char *lpu_dev_root(void);
 
+/* printf into a message buffer (@msg may be NULL, @len 0); returns @err. */
+int lpu_msg(char *msg, size_t len, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /* One ioctl through libdrm; 0 or -errno. */
 int lpu_ioctl(struct lpu_device *dev, unsigned long cmd, void *arg);
 

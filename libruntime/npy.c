@@ -19,25 +19,13 @@
 
 #include <lpu_hw.h>
 
+#include "lpu_internal.h"
 #include "npy.h"
 
 #define NPY_MAGIC	"\x93NUMPY"
 #define NPY_MAGIC_LEN	6
 /* Largest file the reader takes: far above any schedule's tensors. */
 #define NPY_MAX_FILE	0x80000000ULL
-
-__attribute__((format(printf, 4, 5)))
-static int npy_msg(char *msg, size_t len, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (msg && len) {
-		va_start(ap, fmt);
-		vsnprintf(msg, len, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
 
 /* A cursor over the header dict. */
 struct cur {
@@ -133,52 +121,52 @@ static int parse_dict(const char *h, size_t hlen, struct lpu_npy *n,
 
 	/* The dict ends with a newline, after optional spaces. */
 	if (!hlen || h[hlen - 1] != '\n')
-		return npy_msg(msg, len, -EINVAL, "header does not end in a newline");
+		return lpu_msg(msg, len, -EINVAL, "header does not end in a newline");
 	c.end--;
 	if (!take(&c, '{'))
-		return npy_msg(msg, len, -EINVAL, "header is not a dict");
+		return lpu_msg(msg, len, -EINVAL, "header is not a dict");
 	for (;;) {
 		if (take(&c, '}'))
 			break;
 		if (take_str(&c, key, sizeof(key)) || !take(&c, ':'))
-			return npy_msg(msg, len, -EINVAL, "header: bad key");
+			return lpu_msg(msg, len, -EINVAL, "header: bad key");
 		if (!strcmp(key, "descr") && !have_descr++) {
 			if (take_str(&c, descr, sizeof(descr)))
-				return npy_msg(msg, len, -EINVAL, "header: bad descr");
+				return lpu_msg(msg, len, -EINVAL, "header: bad descr");
 			if (!strcmp(descr, "<f4"))
 				n->dtype = LPU_DT_F32;
 			else if (!strcmp(descr, "<i4"))
 				n->dtype = LPU_DT_I32;
 			else
-				return npy_msg(msg, len, -EINVAL,
+				return lpu_msg(msg, len, -EINVAL,
 					       "dtype '%s' is not supported (only <f4 and <i4)",
 					       descr);
 		} else if (!strcmp(key, "fortran_order") && !have_order++) {
 			if (take_word(&c, "True"))
-				return npy_msg(msg, len, -EINVAL,
+				return lpu_msg(msg, len, -EINVAL,
 					       "Fortran order is not supported");
 			if (!take_word(&c, "False"))
-				return npy_msg(msg, len, -EINVAL, "header: bad fortran_order");
+				return lpu_msg(msg, len, -EINVAL, "header: bad fortran_order");
 		} else if (!strcmp(key, "shape") && !have_shape++) {
 			if (take_shape(&c, n))
-				return npy_msg(msg, len, -EINVAL,
+				return lpu_msg(msg, len, -EINVAL,
 					       "header: bad shape (at most %d non-negative dimensions)",
 					       LPU_NPY_MAX_RANK);
 		} else {
-			return npy_msg(msg, len, -EINVAL,
+			return lpu_msg(msg, len, -EINVAL,
 				       "header: unknown or repeated key '%s'", key);
 		}
 		if (take(&c, ','))
 			continue;
 		if (take(&c, '}'))
 			break;
-		return npy_msg(msg, len, -EINVAL, "header: expected ',' or '}'");
+		return lpu_msg(msg, len, -EINVAL, "header: expected ',' or '}'");
 	}
 	skip_ws(&c);
 	if (c.p != c.end)
-		return npy_msg(msg, len, -EINVAL, "header: text after the dict");
+		return lpu_msg(msg, len, -EINVAL, "header: text after the dict");
 	if (!have_descr || !have_order || !have_shape)
-		return npy_msg(msg, len, -EINVAL,
+		return lpu_msg(msg, len, -EINVAL,
 			       "header: descr, fortran_order and shape are all required");
 	return 0;
 }
@@ -193,26 +181,26 @@ int lpu_npy_parse(const void *buf, size_t len, struct lpu_npy *out,
 	int ret;
 
 	if (!out)
-		return npy_msg(msg, msglen, -EINVAL, "no output");
+		return lpu_msg(msg, msglen, -EINVAL, "no output");
 	memset(out, 0, sizeof(*out));
 	memset(&n, 0, sizeof(n));
 	if (!buf || len < NPY_MAGIC_LEN + 4 || memcmp(b, NPY_MAGIC, NPY_MAGIC_LEN))
-		return npy_msg(msg, msglen, -EINVAL, "not a .npy file (bad magic)");
+		return lpu_msg(msg, msglen, -EINVAL, "not a .npy file (bad magic)");
 	if (b[6] == 1 && b[7] == 0) {
 		hlen = b[8] | (uint32_t)b[9] << 8;
 		data_off = 10 + hlen;
 	} else if ((b[6] == 2 || b[6] == 3) && b[7] == 0) {
 		if (len < 12)
-			return npy_msg(msg, msglen, -EINVAL, "truncated header");
+			return lpu_msg(msg, msglen, -EINVAL, "truncated header");
 		hlen = b[8] | (uint32_t)b[9] << 8 | (uint32_t)b[10] << 16 |
 			(uint32_t)b[11] << 24;
 		data_off = 12 + hlen;
 	} else {
-		return npy_msg(msg, msglen, -EINVAL,
+		return lpu_msg(msg, msglen, -EINVAL,
 			       "unsupported .npy version %u.%u", b[6], b[7]);
 	}
 	if (data_off > len)
-		return npy_msg(msg, msglen, -EINVAL,
+		return lpu_msg(msg, msglen, -EINVAL,
 			       "header of %" PRIu64 " bytes runs past the end of the %zu-byte file",
 			       hlen, len);
 	ret = parse_dict((const char *)b + data_off - hlen, hlen, &n, msg, msglen);
@@ -220,18 +208,18 @@ int lpu_npy_parse(const void *buf, size_t len, struct lpu_npy *out,
 		return ret;
 	for (i = 0; i < n.rank; i++) {
 		if (n.shape[i] && count > UINT64_MAX / 4 / n.shape[i])
-			return npy_msg(msg, msglen, -EINVAL, "shape is too large");
+			return lpu_msg(msg, msglen, -EINVAL, "shape is too large");
 		count *= n.shape[i];
 	}
 	n.count = count;
 	n.bytes = count * 4;
 	if (len - data_off != n.bytes)
-		return npy_msg(msg, msglen, -EINVAL,
+		return lpu_msg(msg, msglen, -EINVAL,
 			       "%zu data bytes, the shape needs %" PRIu64,
 			       (size_t)(len - data_off), n.bytes);
 	n.data = malloc(n.bytes ? n.bytes : 1);
 	if (!n.data)
-		return npy_msg(msg, msglen, -ENOMEM, "out of memory");
+		return lpu_msg(msg, msglen, -ENOMEM, "out of memory");
 	memcpy(n.data, b + data_off, n.bytes);
 	*out = n;
 	return 0;
@@ -249,25 +237,25 @@ int lpu_npy_read(const char *path, struct lpu_npy *out, char *msg,
 	if (out)
 		memset(out, 0, sizeof(*out));
 	if (!path || !out)
-		return npy_msg(msg, msglen, -EINVAL, "no path");
+		return lpu_msg(msg, msglen, -EINVAL, "no path");
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return npy_msg(msg, msglen, -errno, "%s: %s", path, strerror(errno));
+		return lpu_msg(msg, msglen, -errno, "%s: %s", path, strerror(errno));
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
 	    (uint64_t)st.st_size > NPY_MAX_FILE) {
-		ret = npy_msg(msg, msglen, -EINVAL,
+		ret = lpu_msg(msg, msglen, -EINVAL,
 			      "%s: not a regular file of at most 2 GiB", path);
 		goto out;
 	}
 	buf = malloc(st.st_size ? st.st_size : 1);
 	if (!buf) {
-		ret = npy_msg(msg, msglen, -ENOMEM, "%s: out of memory", path);
+		ret = lpu_msg(msg, msglen, -ENOMEM, "%s: out of memory", path);
 		goto out;
 	}
 	while (got < (size_t)st.st_size) {
 		r = read(fd, buf + got, st.st_size - got);
 		if (r <= 0) {
-			ret = npy_msg(msg, msglen, r ? -errno : -EIO,
+			ret = lpu_msg(msg, msglen, r ? -errno : -EIO,
 				      "%s: read failed", path);
 			goto out;
 		}
@@ -299,13 +287,13 @@ int lpu_npy_write(const char *path, uint32_t dtype, uint32_t rank,
 
 	if (!path || (rank && !shape) || rank > LPU_NPY_MAX_RANK ||
 	    (dtype != LPU_DT_F32 && dtype != LPU_DT_I32))
-		return npy_msg(msg, msglen, -EINVAL, "bad dtype, rank or shape");
+		return lpu_msg(msg, msglen, -EINVAL, "bad dtype, rank or shape");
 	dims[0] = '\0';
 	for (i = 0; i < rank; i++) {
 		n += snprintf(dims + n, sizeof(dims) - n, "%" PRIu64 "%s",
 			      shape[i], rank == 1 || i + 1 < rank ? ", " : "");
 		if (shape[i] && count > UINT64_MAX / 4 / shape[i])
-			return npy_msg(msg, msglen, -EINVAL, "shape is too large");
+			return lpu_msg(msg, msglen, -EINVAL, "shape is too large");
 		count *= shape[i];
 	}
 	if (rank == 1)	/* "(5, )" is not Python's spelling: "(5,)" */
@@ -313,7 +301,7 @@ int lpu_npy_write(const char *path, uint32_t dtype, uint32_t rank,
 	else if (rank)
 		dims[n] = '\0';
 	if (count && !data)
-		return npy_msg(msg, msglen, -EINVAL, "no data");
+		return lpu_msg(msg, msglen, -EINVAL, "no data");
 	hl = snprintf(hdr, sizeof(hdr),
 		      "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }",
 		      dtype == LPU_DT_F32 ? "<f4" : "<i4", dims);
@@ -325,13 +313,13 @@ int lpu_npy_write(const char *path, uint32_t dtype, uint32_t rank,
 
 	f = fopen(path, "we");
 	if (!f)
-		return npy_msg(msg, msglen, -errno, "%s: %s", path, strerror(errno));
+		return lpu_msg(msg, msglen, -errno, "%s: %s", path, strerror(errno));
 	ok = fwrite(NPY_MAGIC "\x01\x00", 1, 8, f) == 8 &&
 		fputc(hl & 0xff, f) != EOF && fputc(hl >> 8, f) != EOF &&
 		fwrite(hdr, 1, hl, f) == hl &&
 		(!count || fwrite(data, 4, count, f) == count);
 	if (fclose(f) || !ok)
-		return npy_msg(msg, msglen, -EIO, "%s: write failed", path);
+		return lpu_msg(msg, msglen, -EIO, "%s: write failed", path);
 	return 0;
 }
 

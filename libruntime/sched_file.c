@@ -19,6 +19,7 @@
 #include <isa-l/crc.h>
 
 #include "drm/lpu_accel.h"
+#include "sched_capacity.h"
 #include "sched_file.h"
 
 /* crc32_iscsi() takes an int length: feed it at most this much at once. */
@@ -335,9 +336,6 @@ static int check_manifest(struct parse *p)
 	if (k < 1 || k > e || k > LPU_EXEC_MAX_TOPK)
 		return fail(p, EINVAL, "manifest: top_k %u not in 1..min(num_experts %u, %u)",
 			    k, e, LPU_EXEC_MAX_TOPK);
-	if (c > t)
-		return fail(p, EINVAL, "manifest: capacity %u larger than tokens %u",
-			    c, t);
 	if (!ns != !sf)
 		return fail(p, EINVAL,
 			    "manifest: num_shared %u and shared_ffn %u must be both zero or both non-zero",
@@ -359,6 +357,14 @@ static int check_manifest(struct parse *p)
 		return fail(p, EINVAL, "manifest: rms_eps not finite and >= 0");
 	if (!isfinite(cf) || cf <= 0)
 		return fail(p, EINVAL, "manifest: capacity_factor not finite and > 0");
+	if (c > t)
+		return fail(p, EINVAL, "manifest: capacity %u larger than tokens %u",
+			    c, t);
+	/* The compiler's rule: a C it does not give is not its program's. */
+	if (c != lpu_sched_capacity(cf, t, k, e))
+		return fail(p, EINVAL,
+			    "manifest: capacity %u but ceil(capacity_factor %g * tokens %u * top_k %u / num_experts %u) is %u",
+			    c, (double)cf, t, k, e, lpu_sched_capacity(cf, t, k, e));
 	if (le32toh(m->insn_count) != p->v->insn_count)
 		return fail(p, EINVAL,
 			    "manifest: insn_count %u but the PROGRAM section holds %u",
@@ -707,6 +713,47 @@ static int check_io(struct parse *p, uint32_t i)
 	return fail(p, EINVAL, "io %u '%s': kind %u unknown", i, t->name, kind);
 }
 
+/*
+ * A host slot is pinned by the kernel for every run: it may be no larger
+ * than what it holds (its tensors, the stats record, the program) rounded
+ * up to whole pages, so a file cannot make a guest pin gigabytes.
+ */
+static int check_host_slots(struct parse *p)
+{
+	const struct lpu_sched_view *v = p->v;
+	uint64_t need, end, size, stats = le64toh(v->manifest->stats);
+	uint32_t i, t, role;
+
+	for (i = 0; i < v->slot_count; i++) {
+		if (le32toh(v->slots[i].domain) != DRM_LPU_BO_HOST)
+			continue;
+		role = le32toh(v->slots[i].role);
+		need = 0;
+		if (role == LPU_SLOT_PROGRAM)
+			need = (uint64_t)v->insn_count * LPU_INSN_SIZE;
+		if ((stats >> 32) == i + 1)
+			need = (stats & 0xffffffffULL) + LPU_EXEC_STATS_SIZE;
+		for (t = 0; t < v->tensor_count; t++) {
+			if (le32toh(v->tensors[t].slot) != i)
+				continue;
+			/* check_tensor: inside the slot, so no overflow */
+			end = le64toh(v->tensors[t].offset) +
+			      le64toh(v->tensors[t].bytes);
+			if (end > need)
+				need = end;
+		}
+		need = (need + DRM_LPU_BO_ALIGN - 1) / DRM_LPU_BO_ALIGN *
+		       DRM_LPU_BO_ALIGN;
+		size = le64toh(v->slots[i].size);
+		if (size > need)
+			return fail(p, EINVAL,
+				    "slot %u (%s): %llu bytes of host memory, but what it holds needs %llu",
+				    i, role_name(role), (unsigned long long)size,
+				    (unsigned long long)need);
+	}
+	return 0;
+}
+
 int lpu_sched_parse(const void *data, size_t size, struct lpu_sched_view *view,
 		    char *err, size_t errlen)
 {
@@ -736,6 +783,7 @@ int lpu_sched_parse(const void *data, size_t size, struct lpu_sched_view *view,
 	ret = ret ? ret : check_manifest(&p);
 	ret = ret ? ret : check_slots(&p);
 	ret = ret ? ret : check_tensors(&p);
+	ret = ret ? ret : check_host_slots(&p);
 	for (i = 0; !ret && i < view->io_count; i++)
 		ret = check_io(&p, i);
 	if (ret)

@@ -28,18 +28,6 @@
 /* The staging buffer of the weight upload, and so the largest copy. */
 #define STAGING_MAX		(16ULL << 20)
 
-int sched_msg(char *msg, size_t len, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (msg && len) {
-		va_start(ap, fmt);
-		vsnprintf(msg, len, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
-
 static const char *role_name(uint32_t role)
 {
 	static const char *const names[] = {
@@ -70,18 +58,18 @@ static int check_target(struct lpu_device *dev, uint32_t target,
 	int ret = lpu_query(dev, card);
 
 	if (ret)
-		return sched_msg(msg, len, ret, "cannot query the card: %s",
-				 lpu_strerror(ret));
+		return lpu_msg(msg, len, ret, "cannot query the card: %s",
+			       lpu_strerror(ret));
 	if (!(card->capabilities & LPU_CAP_EXEC))
-		return sched_msg(msg, len, -EOPNOTSUPP,
-				 "the card has no tensor engine (LPU_CAP_EXEC)");
+		return lpu_msg(msg, len, -EOPNOTSUPP,
+			       "the card has no tensor engine (LPU_CAP_EXEC)");
 	if (target >> 16 != card->hw_version >> 16 ||
 	    (target & 0xffff) > (card->hw_version & 0xffff))
-		return sched_msg(msg, len, -ENOEXEC,
-				 "schedule targets hw %u.%u but card is %u.%u",
-				 target >> 16, target & 0xffff,
-				 card->hw_version >> 16,
-				 card->hw_version & 0xffff);
+		return lpu_msg(msg, len, -ENOEXEC,
+			       "schedule targets hw %u.%u but card is %u.%u",
+			       target >> 16, target & 0xffff,
+			       card->hw_version >> 16,
+			       card->hw_version & 0xffff);
 	return 0;
 }
 
@@ -100,20 +88,20 @@ static int slot_image(const struct lpu_sched_view *v, uint32_t i,
 	if (sec == LPU_SCHED_NO_INIT)
 		return 0;
 	if (sec >= v->section_count)
-		return sched_msg(msg, len, -EINVAL,
-				 "slot %u: initial image in section %u, the file has %u",
-				 i, sec, v->section_count);
+		return lpu_msg(msg, len, -EINVAL,
+			       "slot %u: initial image in section %u, the file has %u",
+			       i, sec, v->section_count);
 	se = &v->sections[sec];
 	type = le32toh(se->type);
 	ssize = le64toh(se->size);
 	if (type != LPU_SCHED_SEC_WEIGHTS && type != LPU_SCHED_SEC_PROGRAM)
-		return sched_msg(msg, len, -EINVAL,
-				 "slot %u: initial image in section %u of type %u, not PROGRAM or WEIGHTS",
-				 i, sec, type);
+		return lpu_msg(msg, len, -EINVAL,
+			       "slot %u: initial image in section %u of type %u, not PROGRAM or WEIGHTS",
+			       i, sec, type);
 	if (off >= ssize)
-		return sched_msg(msg, len, -EINVAL,
-				 "slot %u: initial image at offset %" PRIu64 " of a %" PRIu64 "-byte section",
-				 i, off, ssize);
+		return lpu_msg(msg, len, -EINVAL,
+			       "slot %u: initial image at offset %" PRIu64 " of a %" PRIu64 "-byte section",
+			       i, off, ssize);
 	/* The image runs to the end of its section, at most a slot's worth. */
 	*n = ssize - off;
 	if (*n > le64toh(sl->size))
@@ -145,9 +133,9 @@ static int alloc_slots(struct lpu_schedule *s, const struct lpu_sched_view *v,
 	int ret;
 
 	if (!v->slot_count || v->slot_count > DRM_LPU_MAX_SLOTS)
-		return sched_msg(msg, len, -EINVAL,
-				 "%u buffer slots, a run passes 1..%u",
-				 v->slot_count, DRM_LPU_MAX_SLOTS);
+		return lpu_msg(msg, len, -EINVAL,
+			       "%u buffer slots, a run passes 1..%u",
+			       v->slot_count, DRM_LPU_MAX_SLOTS);
 	s->info.slot_count = v->slot_count;
 	for (i = 0; i < v->slot_count; i++) {
 		const struct lpu_sched_slot *sl = &v->slots[i];
@@ -157,25 +145,25 @@ static int alloc_slots(struct lpu_schedule *s, const struct lpu_sched_view *v,
 		ss->domain = le32toh(sl->domain);
 		ss->role = le32toh(sl->role);
 		if (ss->domain != LPU_BO_SRAM && ss->domain != LPU_BO_HOST)
-			return sched_msg(msg, len, -EINVAL,
-					 "slot %u: unknown domain %u", i,
-					 ss->domain);
+			return lpu_msg(msg, len, -EINVAL,
+				       "slot %u: unknown domain %u", i,
+				       ss->domain);
 		if (!size || size % DRM_LPU_BO_ALIGN || size > DRM_LPU_BO_MAX_SIZE)
-			return sched_msg(msg, len, -EINVAL,
-					 "slot %u: size %" PRIu64 " is not a multiple of %u in 4 KiB..1 GiB",
-					 i, size, DRM_LPU_BO_ALIGN);
+			return lpu_msg(msg, len, -EINVAL,
+				       "slot %u: size %" PRIu64 " is not a multiple of %u in 4 KiB..1 GiB",
+				       i, size, DRM_LPU_BO_ALIGN);
 		ret = lpu_bo_alloc(s->dev, ss->domain, size, 0, &ss->bo);
 		if (ret == -ENOSPC)
-			return sched_msg(msg, len, ret,
-					 "slot %u (%s): no free SRAM range of %llu KiB (schedule needs more SRAM than is free on the card's %llu MiB)",
-					 i, role_name(ss->role),
-					 (unsigned long long)size >> 10,
-					 (unsigned long long)card->sram_size >> 20);
+			return lpu_msg(msg, len, ret,
+				       "slot %u (%s): no free SRAM range of %llu KiB (schedule needs more SRAM than is free on the card's %llu MiB)",
+				       i, role_name(ss->role),
+				       (unsigned long long)size >> 10,
+				       (unsigned long long)card->sram_size >> 20);
 		if (ret)
-			return sched_msg(msg, len, ret,
-					 "slot %u (%s): cannot allocate %" PRIu64 " KiB: %s",
-					 i, role_name(ss->role), size >> 10,
-					 lpu_strerror(ret));
+			return lpu_msg(msg, len, ret,
+				       "slot %u (%s): cannot allocate %" PRIu64 " KiB: %s",
+				       i, role_name(ss->role), size >> 10,
+				       lpu_strerror(ret));
 		ss->handle = lpu_bo_handle(ss->bo);
 		s->handles[i] = ss->handle;
 		if (ss->domain == LPU_BO_SRAM) {
@@ -185,9 +173,9 @@ static int alloc_slots(struct lpu_schedule *s, const struct lpu_sched_view *v,
 		s->info.host_bytes += lpu_bo_size(ss->bo);
 		ret = lpu_bo_map(ss->bo, &ss->map);
 		if (ret)
-			return sched_msg(msg, len, ret,
-					 "slot %u (%s): cannot map it: %s", i,
-					 role_name(ss->role), lpu_strerror(ret));
+			return lpu_msg(msg, len, ret,
+				       "slot %u (%s): cannot map it: %s", i,
+				       role_name(ss->role), lpu_strerror(ret));
 	}
 	return 0;
 }
@@ -218,9 +206,9 @@ static int upload(struct lpu_schedule *s, const struct lpu_sched_view *v,
 		if (!ret)
 			ret = lpu_bo_map(staging, &stage_map);
 		if (ret) {
-			sched_msg(msg, len, ret,
-				  "staging buffer of the weights: %s",
-				  lpu_strerror(ret));
+			lpu_msg(msg, len, ret,
+				"staging buffer of the weights: %s",
+				lpu_strerror(ret));
 			goto out;
 		}
 	}
@@ -244,11 +232,11 @@ static int upload(struct lpu_schedule *s, const struct lpu_sched_view *v,
 			memcpy(stage_map, img + done, chunk);
 			ret = lpu_copy(s->dev, s->queue, &op, 1, &st);
 			if (ret)
-				sched_msg(msg, len, ret,
-					  "slot %u (%s): DMA copy of its image failed at byte %llu: %s",
-					  i, role_name(ss->role),
-					  (unsigned long long)done,
-					  lpu_strerror(ret));
+				lpu_msg(msg, len, ret,
+					"slot %u (%s): DMA copy of its image failed at byte %llu: %s",
+					i, role_name(ss->role),
+					(unsigned long long)done,
+					lpu_strerror(ret));
 		}
 	}
 out:
@@ -272,29 +260,29 @@ static int check_io_kind(const struct lpu_schedule *s,
 		    t->shape[0] == in->tokens && t->shape[1] == in->hidden &&
 		    !t->block)
 			return 0;
-		return sched_msg(msg, len, -EINVAL,
-				 "I/O '%s': activations must be f32 [%u, %u] (tokens, hidden) of block 0",
-				 t->name, in->tokens, in->hidden);
+		return lpu_msg(msg, len, -EINVAL,
+			       "I/O '%s': activations must be f32 [%u, %u] (tokens, hidden) of block 0",
+			       t->name, in->tokens, in->hidden);
 	case LPU_IO_ROUTER_INDEX:
 		if (t->direction == LPU_IO_OUTPUT && t->dtype == LPU_DT_I32 &&
 		    t->rank == 2 && t->shape[0] == in->tokens &&
 		    t->shape[1] == in->top_k && t->block < in->num_blocks)
 			return 0;
-		return sched_msg(msg, len, -EINVAL,
-				 "I/O '%s': router choices must be an i32 [%u, %u] (tokens, top-k) output of a block below %u",
-				 t->name, in->tokens, in->top_k, in->num_blocks);
+		return lpu_msg(msg, len, -EINVAL,
+			       "I/O '%s': router choices must be an i32 [%u, %u] (tokens, top-k) output of a block below %u",
+			       t->name, in->tokens, in->top_k, in->num_blocks);
 	case LPU_IO_EXPERT_LOAD:
 	case LPU_IO_EXPERT_DROPPED:
 		if (t->direction == LPU_IO_OUTPUT && t->dtype == LPU_DT_I32 &&
 		    t->rank == 1 && t->shape[0] == in->num_experts &&
 		    t->block < in->num_blocks)
 			return 0;
-		return sched_msg(msg, len, -EINVAL,
-				 "I/O '%s': an expert counter must be an i32 [%u] output of a block below %u",
-				 t->name, in->num_experts, in->num_blocks);
+		return lpu_msg(msg, len, -EINVAL,
+			       "I/O '%s': an expert counter must be an i32 [%u] output of a block below %u",
+			       t->name, in->num_experts, in->num_blocks);
 	default:
-		return sched_msg(msg, len, -EINVAL, "I/O '%s': unknown kind %u",
-				 t->name, t->kind);
+		return lpu_msg(msg, len, -EINVAL, "I/O '%s': unknown kind %u",
+			       t->name, t->kind);
 	}
 }
 
@@ -306,7 +294,7 @@ static int load_io(struct lpu_schedule *s, const struct lpu_sched_view *v,
 
 	s->io = calloc(v->io_count ? v->io_count : 1, sizeof(*s->io));
 	if (!s->io)
-		return sched_msg(msg, len, -ENOMEM, "out of memory");
+		return lpu_msg(msg, len, -ENOMEM, "out of memory");
 	for (i = 0; i < v->io_count; i++) {
 		const struct lpu_sched_io *io = &v->io[i];
 		struct sched_io *o = &s->io[i];
@@ -316,14 +304,14 @@ static int load_io(struct lpu_schedule *s, const struct lpu_sched_view *v,
 		uint64_t elems = 1;
 
 		if (ti_idx >= v->tensor_count)
-			return sched_msg(msg, len, -EINVAL,
-					 "I/O %u: tensor %u, the table has %u",
-					 i, ti_idx, v->tensor_count);
+			return lpu_msg(msg, len, -EINVAL,
+				       "I/O %u: tensor %u, the table has %u",
+				       i, ti_idx, v->tensor_count);
 		t = &v->tensors[ti_idx];
 		if (!memchr(t->name, 0, sizeof(t->name)) || !t->name[0])
-			return sched_msg(msg, len, -EINVAL,
-					 "I/O %u: tensor %u has no NUL-terminated name",
-					 i, ti_idx);
+			return lpu_msg(msg, len, -EINVAL,
+				       "I/O %u: tensor %u has no NUL-terminated name",
+				       i, ti_idx);
 		memcpy(ti->name, t->name, sizeof(ti->name));
 		ti->direction = le32toh(io->direction);
 		ti->kind = le32toh(io->kind);
@@ -335,39 +323,39 @@ static int load_io(struct lpu_schedule *s, const struct lpu_sched_view *v,
 		o->offset = le64toh(t->offset);
 		for (d = 0; d < i; d++)
 			if (!strcmp(s->io[d].info.name, ti->name))
-				return sched_msg(msg, len, -EINVAL,
-						 "I/O %u: the name '%s' is used twice",
-						 i, ti->name);
+				return lpu_msg(msg, len, -EINVAL,
+					       "I/O %u: the name '%s' is used twice",
+					       i, ti->name);
 		if (ti->direction != LPU_IO_INPUT && ti->direction != LPU_IO_OUTPUT)
-			return sched_msg(msg, len, -EINVAL,
-					 "I/O '%s': unknown direction %u",
-					 ti->name, ti->direction);
+			return lpu_msg(msg, len, -EINVAL,
+				       "I/O '%s': unknown direction %u",
+				       ti->name, ti->direction);
 		if (ti->dtype != LPU_DT_F32 && ti->dtype != LPU_DT_I32)
-			return sched_msg(msg, len, -EINVAL,
-					 "I/O '%s': dtype %u, not f32 or i32",
-					 ti->name, ti->dtype);
+			return lpu_msg(msg, len, -EINVAL,
+				       "I/O '%s': dtype %u, not f32 or i32",
+				       ti->name, ti->dtype);
 		if (!ti->rank || ti->rank > 4)
-			return sched_msg(msg, len, -EINVAL,
-					 "I/O '%s': rank %u, not 1..4",
-					 ti->name, ti->rank);
+			return lpu_msg(msg, len, -EINVAL,
+				       "I/O '%s': rank %u, not 1..4",
+				       ti->name, ti->rank);
 		for (d = 0; d < ti->rank; d++) {
 			ti->shape[d] = le32toh(t->shape[d]);
 			elems *= ti->shape[d];	/* 4 x 32 bits: cannot wrap */
 		}
 		if (!elems || elems > UINT64_MAX / 4 || elems * 4 != ti->bytes)
-			return sched_msg(msg, len, -EINVAL,
-					 "I/O '%s': %" PRIu64 " bytes for %" PRIu64 " elements of 4 bytes",
-					 ti->name, ti->bytes, elems);
+			return lpu_msg(msg, len, -EINVAL,
+				       "I/O '%s': %" PRIu64 " bytes for %" PRIu64 " elements of 4 bytes",
+				       ti->name, ti->bytes, elems);
 		if (o->slot >= s->info.slot_count ||
 		    s->slots[o->slot].domain != LPU_BO_HOST)
-			return sched_msg(msg, len, -EINVAL,
-					 "I/O '%s': slot %u is not a host slot of the schedule",
-					 ti->name, o->slot);
+			return lpu_msg(msg, len, -EINVAL,
+				       "I/O '%s': slot %u is not a host slot of the schedule",
+				       ti->name, o->slot);
 		if (o->offset > lpu_bo_size(s->slots[o->slot].bo) ||
 		    ti->bytes > lpu_bo_size(s->slots[o->slot].bo) - o->offset)
-			return sched_msg(msg, len, -EINVAL,
-					 "I/O '%s': bytes %" PRIu64 "..+%" PRIu64 " are outside slot %u",
-					 ti->name, o->offset, ti->bytes, o->slot);
+			return lpu_msg(msg, len, -EINVAL,
+				       "I/O '%s': bytes %" PRIu64 "..+%" PRIu64 " are outside slot %u",
+				       ti->name, o->offset, ti->bytes, o->slot);
 		ret = check_io_kind(s, ti, msg, len);
 		if (ret)
 			return ret;
@@ -424,13 +412,13 @@ static int load_checked(struct lpu_schedule *s, const struct lpu_sched_view *v,
 	if (ret)
 		return ret;
 	if (s->info.insn_count != v->insn_count)
-		return sched_msg(msg, len, -EINVAL,
-				 "manifest says %u instructions, the program section holds %u",
-				 s->info.insn_count, v->insn_count);
+		return lpu_msg(msg, len, -EINVAL,
+			       "manifest says %u instructions, the program section holds %u",
+			       s->info.insn_count, v->insn_count);
 	s->program = calloc(v->insn_count ? v->insn_count : 1,
 			    sizeof(*s->program));
 	if (!s->program)
-		return sched_msg(msg, len, -ENOMEM, "out of memory");
+		return lpu_msg(msg, len, -ENOMEM, "out of memory");
 	memcpy(s->program, v->program, (size_t)v->insn_count * sizeof(*s->program));
 
 	ret = alloc_slots(s, v, &card, msg, len);
@@ -438,9 +426,9 @@ static int load_checked(struct lpu_schedule *s, const struct lpu_sched_view *v,
 		return ret;
 	if (addr_slot(s, s->stats_addr, LPU_EXEC_STATS_SIZE, &slot, &off) ||
 	    s->slots[slot].domain != LPU_BO_HOST)
-		return sched_msg(msg, len, -EINVAL,
-				 "stats address 0x%" PRIx64 " is not inside a host slot",
-				 s->stats_addr);
+		return lpu_msg(msg, len, -EINVAL,
+			       "stats address 0x%" PRIx64 " is not inside a host slot",
+			       s->stats_addr);
 	s->stats = (struct lpu_exec_stats *)((uint8_t *)s->slots[slot].map + off);
 	ret = load_io(s, v, msg, len);
 	if (ret)
@@ -459,11 +447,11 @@ static int load_view(struct lpu_device *dev, const void *data, size_t size,
 	perr[0] = '\0';
 	ret = lpu_sched_parse(data, size, &v, perr, sizeof(perr));
 	if (ret)
-		return sched_msg(msg, len, ret, "%s",
-				 perr[0] ? perr : lpu_strerror(ret));
+		return lpu_msg(msg, len, ret, "%s",
+			       perr[0] ? perr : lpu_strerror(ret));
 	s = calloc(1, sizeof(*s));
 	if (!s)
-		return sched_msg(msg, len, -ENOMEM, "out of memory");
+		return lpu_msg(msg, len, -ENOMEM, "out of memory");
 	s->dev = dev;
 	ret = load_checked(s, &v, msg, len);
 	if (ret) {
@@ -481,18 +469,23 @@ int lpu_schedule_load_mem(struct lpu_device *dev, const void *data,
 	void *copy = NULL;
 	int ret;
 
-	sched_msg(msg, msglen, 0, "%s", "");
+	lpu_msg(msg, msglen, 0, "%s", "");
 	if (!out)
-		return sched_msg(msg, msglen, -EINVAL, "no place for the schedule");
+		return lpu_msg(msg, msglen, -EINVAL, "no place for the schedule");
 	*out = NULL;
 	if (!dev || !data || !size)
-		return sched_msg(msg, msglen, -EINVAL,
-				 "no device or no data (%zu bytes)", size);
+		return lpu_msg(msg, msglen, -EINVAL,
+			       "no device or no data (%zu bytes)", size);
+	/* The same limit as for files (lpu_schedule_load). */
+	if (size > SCHED_MAX_FILE)
+		return lpu_msg(msg, msglen, -EINVAL,
+			       "%zu bytes: larger than a schedule may be (2 GiB)",
+			       size);
 	/* The parser needs 8-byte alignment; nothing is kept after loading. */
 	if ((uintptr_t)data % 8) {
 		copy = malloc(size);
 		if (!copy)
-			return sched_msg(msg, msglen, -ENOMEM, "out of memory");
+			return lpu_msg(msg, msglen, -ENOMEM, "out of memory");
 		memcpy(copy, data, size);
 		data = copy;
 	}
@@ -510,37 +503,39 @@ int lpu_schedule_load(struct lpu_device *dev, const char *path,
 	ssize_t r;
 	int fd, ret;
 
-	sched_msg(msg, msglen, 0, "%s", "");
+	lpu_msg(msg, msglen, 0, "%s", "");
 	if (!out)
-		return sched_msg(msg, msglen, -EINVAL, "no place for the schedule");
+		return lpu_msg(msg, msglen, -EINVAL, "no place for the schedule");
 	*out = NULL;
 	if (!dev || !path || !*path)
-		return sched_msg(msg, msglen, -EINVAL, "no device or no path");
+		return lpu_msg(msg, msglen, -EINVAL, "no device or no path");
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return sched_msg(msg, msglen, -errno, "%s: %s", path,
-				 lpu_strerror(-errno));
+		return lpu_msg(msg, msglen, -errno, "%s: %s", path,
+			       lpu_strerror(-errno));
 	if (fstat(fd, &st)) {
-		ret = sched_msg(msg, msglen, -errno, "%s: %s", path,
-				lpu_strerror(-errno));
+		ret = lpu_msg(msg, msglen, -errno, "%s: %s", path,
+			      lpu_strerror(-errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size <= 0 ||
 	    (uint64_t)st.st_size > SCHED_MAX_FILE) {
-		ret = sched_msg(msg, msglen, -EINVAL,
-				"%s: not a regular file of 1 byte .. 2 GiB", path);
+		ret = lpu_msg(msg, msglen, -EINVAL,
+			      "%s: not a regular file of 1 byte .. 2 GiB", path);
 		goto out;
 	}
 	buf = malloc(st.st_size);	/* malloc() aligns for any type */
 	if (!buf) {
-		ret = sched_msg(msg, msglen, -ENOMEM, "%s: out of memory", path);
+		ret = lpu_msg(msg, msglen, -ENOMEM, "%s: out of memory", path);
 		goto out;
 	}
 	while (got < (size_t)st.st_size) {
 		r = read(fd, buf + got, st.st_size - got);
+		if (r < 0 && errno == EINTR)
+			continue;
 		if (r <= 0) {
-			ret = sched_msg(msg, msglen, r ? -errno : -EIO,
-					"%s: read failed at byte %zu", path, got);
+			ret = lpu_msg(msg, msglen, r ? -errno : -EIO,
+				      "%s: read failed at byte %zu", path, got);
 			goto out;
 		}
 		got += r;

@@ -48,10 +48,6 @@ struct lpu_schedule {
 	uint64_t last_seq;	/* the newest run, whose stats the record holds */
 };
 
-/* printf into a message buffer (@len may be 0); returns @err. */
-int sched_msg(char *msg, size_t len, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
 /* The I/O row called @name, or NULL. */
 const struct sched_io *sched_find_io(const struct lpu_schedule *s,
 				     const char *name);

@@ -206,6 +206,18 @@ int lpu_schedule_wait(struct lpu_schedule *s, const struct lpu_fence *fence,
 	return 0;
 }
 
+/* lpu.h promises a status and a message on every failure; returns @err. */
+static int run_failed(struct lpu_schedule_result *res, int err,
+		      const char *step)
+{
+	if (res) {
+		res->status = err;
+		snprintf(res->message, sizeof(res->message),
+			 "%s the run failed: %s", step, lpu_strerror(err));
+	}
+	return err;
+}
+
 int lpu_schedule_run(struct lpu_schedule *s, struct lpu_schedule_result *res)
 {
 	struct lpu_schedule_result r;
@@ -215,18 +227,11 @@ int lpu_schedule_run(struct lpu_schedule *s, struct lpu_schedule_result *res)
 	if (res)
 		memset(res, 0, sizeof(*res));
 	ret = lpu_schedule_submit(s, &fence);
-	if (ret) {
-		if (res) {
-			res->status = ret;
-			snprintf(res->message, sizeof(res->message),
-				 "submitting the run failed: %s",
-				 lpu_strerror(ret));
-		}
-		return ret;
-	}
+	if (ret)
+		return run_failed(res, ret, "submitting");
 	ret = lpu_schedule_wait(s, &fence, LPU_WAIT_FOREVER, &r);
 	if (ret)
-		return ret;
+		return run_failed(res, ret, "waiting for");
 	if (res)
 		*res = r;
 	return r.status;

@@ -79,7 +79,8 @@ static uint8_t *build(uint32_t extra_slots)
 	struct lpu_sched_tensor *t;
 	struct lpu_insn *in;
 	struct lpu_sched_io *io;
-	float one = 1.0f, eps = 0.00001f;
+	/* capacity factor 2: C = ceil(2 * T 4 * k 2 / E 8) = 2 */
+	float cf = 2.0f, eps = 0.00001f;
 	size_t at;
 	uint8_t *buf;
 	uint32_t i, bits;
@@ -130,7 +131,7 @@ static uint8_t *build(uint32_t extra_slots)
 	m->router_flags = htole32(LPU_TOPK_RENORM);
 	memcpy(&bits, &eps, 4);
 	m->rms_eps = htole32(bits);
-	memcpy(&bits, &one, 4);
+	memcpy(&bits, &cf, 4);
 	m->capacity_factor = htole32(bits);
 	m->insn_count = htole32(NINSNS);
 	m->program = htole64(DRM_LPU_EXEC_SLOT_ADDR(SLOT_P));
@@ -322,6 +323,8 @@ MUT(m_experts0, man(b)->num_experts = 0)
 MUT(m_tokens0, man(b)->tokens = 0)
 MUT(m_cap0, man(b)->capacity = 0)
 MUT(m_cap_big, man(b)->capacity = htole32(5))
+MUT(m_cap_rule, man(b)->capacity = htole32(3))
+MUT(m_cap_cf, man(b)->capacity_factor = htole32(0x3f800000))
 MUT(m_topk0, man(b)->top_k = 0)
 MUT(m_topk_big, man(b)->top_k = htole32(9))
 MUT(m_shared, man(b)->num_shared = htole32(1))
@@ -346,6 +349,8 @@ MUT(m_slot_size0, slot(b, SLOT_S)->size = 0)
 MUT(m_slot_unal, slot(b, SLOT_S)->size = htole64(4096 + 64))
 MUT(m_slot_huge, slot(b, SLOT_S)->size = htole64(DRM_LPU_BO_MAX_SIZE + 4096))
 MUT(m_slot_dom, slot(b, SLOT_S)->domain = htole32(7))
+MUT(m_host_page, slot(b, SLOT_O)->size = htole64(le64toh(slot(b, SLOT_O)->size) + 4096))
+MUT(m_host_gib, slot(b, SLOT_ST)->size = htole64(DRM_LPU_BO_MAX_SIZE))
 MUT(m_slot_role, slot(b, SLOT_S)->role = htole32(9))
 MUT(m_slot_role_dom, slot(b, SLOT_I)->domain = htole32(DRM_LPU_BO_SRAM))
 MUT(m_slot_w_host, slot(b, SLOT_W)->domain = htole32(DRM_LPU_BO_HOST))
@@ -436,6 +441,11 @@ static const struct {
 	{ m_tokens0, -EINVAL, "manifest: tokens 0", "manifest tokens 0" },
 	{ m_cap0, -EINVAL, "manifest: capacity 0", "manifest capacity 0" },
 	{ m_cap_big, -EINVAL, "capacity 5 larger than tokens 4", "manifest capacity > tokens" },
+	{ m_cap_rule, -EINVAL,
+	  "manifest: capacity 3 but ceil(capacity_factor 2 * tokens 4 * top_k 2 / num_experts 8) is 2",
+	  "manifest capacity + 1: not the compiler's rule" },
+	{ m_cap_cf, -EINVAL, "capacity 2 but ceil(capacity_factor 1 * tokens 4 * top_k 2 / num_experts 8) is 1",
+	  "manifest capacity factor changed: not the compiler's rule" },
 	{ m_topk0, -EINVAL, "manifest: top_k 0", "manifest top_k 0" },
 	{ m_topk_big, -EINVAL, "manifest: top_k 9", "manifest top_k > experts" },
 	{ m_shared, -EINVAL, "num_shared 1 and shared_ffn 0", "shared experts without width" },
@@ -461,6 +471,10 @@ static const struct {
 	{ m_slot_unal, -EINVAL, "slot 1: size 4160", "slot size not page aligned" },
 	{ m_slot_huge, -EINVAL, "slot 1: size 1073745920", "slot above 1 GiB" },
 	{ m_slot_dom, -EINVAL, "slot 1 (scratch): domain 7", "slot domain" },
+	{ m_host_page, -EINVAL, "bytes of host memory, but what it holds needs",
+	  "an output slot a page larger than its tensors" },
+	{ m_host_gib, -EINVAL, "(stats): 1073741824 bytes of host memory, but what it holds needs 4096",
+	  "a stats slot of 1 GiB" },
 	{ m_slot_role, -EINVAL, "slot 1: role 9", "slot role" },
 	{ m_slot_role_dom, -EINVAL, "slot 3 (input): domain must be HOST", "input slot in SRAM" },
 	{ m_slot_w_host, -EINVAL, "slot 0 (weights): domain must be SRAM",

@@ -67,6 +67,10 @@ static void test_load_args(void)
 				     sizeof(msg)) < 0 && msg[0] && !s,
 	       "load_mem: unaligned junk is copied, parsed and refused (%s)",
 	       msg);
+	/* Refused on its size alone: nothing of the buffer is read. */
+	tap_ok(lpu_schedule_load_mem(&dev, junk, (2UL << 30) + 1, &s, msg,
+				     sizeof(msg)) == -EINVAL && !s,
+	       "load_mem: more than 2 GiB is -EINVAL (%s)", msg);
 }
 
 static void test_null_schedule(void)

@@ -60,16 +60,17 @@ int moe_read_file(const char *path, uint8_t **data, size_t *size)
 	return 0;
 }
 
-int moe_load(struct lpu_device *dev, const char *name,
-	     struct lpu_schedule **s, char *msg, size_t len)
+int moe_load_case(struct lpu_device *dev, const char *name,
+		  struct lpu_schedule **s, char *msg, size_t len)
 {
-	char path[512];
+	char dir[512], m[LPU_MSG_LEN];
 	int ret;
 
-	moe_path(name, "schedule.lpus", path, sizeof(path));
-	ret = lpu_schedule_load(dev, path, s, msg, len);
-	if (!ret)
-		ret = lpu_schedule_set_timeout(*s, MOE_RUN_TIMEOUT_MS);
+	moe_path(name, "", dir, sizeof(dir));
+	ret = lpu_schedule_load_case(dev, dir, MOE_RUN_TIMEOUT_MS, s, m,
+				     sizeof(m));
+	if (ret)
+		snprintf(msg, len, "%s: %.200s", name, m);
 	return ret;
 }
 
@@ -77,117 +78,36 @@ int moe_set_x(struct lpu_schedule *s, const char *name, char *msg,
 	      size_t len)
 {
 	char path[512];
-	struct lpu_npy n;
-	int ret;
 
 	moe_path(name, "x.npy", path, sizeof(path));
-	ret = lpu_npy_read(path, &n, msg, len);
-	if (ret)
-		return ret;
-	ret = lpu_schedule_set_input(s, "x", n.data, n.bytes);
-	if (ret)
-		snprintf(msg, len, "set_input x (%llu bytes from %s): %s",
-			 (unsigned long long)n.bytes, path, lpu_strerror(ret));
-	lpu_npy_free(&n);
-	return ret;
+	return lpu_schedule_input_npy(s, "x", path, msg, len);
 }
 
-static double absd(double v)
+struct first_bad {
+	char *msg;
+	size_t len;
+	int seen;
+};
+
+static void keep_first_bad(void *ctx, const char *name, int bad,
+			   const char *line)
 {
-	return v < 0 ? -v : v;
-}
+	struct first_bad *f = ctx;
 
-/* 0 if @got matches @ref for tensor @t, else 1 and a message. */
-static int compare_tensor(const struct lpu_tensor_info *t, const void *got,
-			  const struct lpu_npy *ref, int exact, char *msg,
-			  size_t len)
-{
-	double worst = 0, maxref = 0;
-	uint64_t i, wi = 0;
-
-	if (t->dtype == LPU_DT_I32 || exact) {
-		for (i = 0; i < ref->count; i++)
-			if (memcmp((const uint8_t *)got + 4 * i,
-				   (const uint8_t *)ref->data + 4 * i, 4))
-				break;
-		if (i == ref->count)
-			return 0;
-		if (t->dtype == LPU_DT_I32)
-			snprintf(msg, len, "%s: element %llu is %d, the reference %d",
-				 t->name, (unsigned long long)i,
-				 ((const int32_t *)got)[i],
-				 ((const int32_t *)ref->data)[i]);
-		else
-			snprintf(msg, len,
-				 "%s: element %llu is %.9g, the reference %.9g (bit-exact)",
-				 t->name, (unsigned long long)i,
-				 ((const float *)got)[i],
-				 ((const float *)ref->data)[i]);
-		return 1;
-	}
-	for (i = 0; i < ref->count; i++) {
-		double g = ((const float *)got)[i];
-		double r = ((const float *)ref->data)[i];
-
-		if (absd(r) > maxref)
-			maxref = absd(r);
-		if (!(absd(g - r) <= worst)) {	/* NaN counts as worst */
-			worst = g == g ? absd(g - r) : 1e300;
-			wi = i;
-		}
-	}
-	if (worst <= 0.00001 * maxref)
-		return 0;
-	snprintf(msg, len,
-		 "%s: max|d| %.3g > 1e-5 * max|ref| %.6g at element %llu: %.9g vs %.9g",
-		 t->name, worst, maxref, (unsigned long long)wi,
-		 ((const float *)got)[wi], ((const float *)ref->data)[wi]);
-	return 1;
+	if (bad && !f->seen++)
+		snprintf(f->msg, f->len, "%s: %s", name, line);
 }
 
 int moe_compare(struct lpu_schedule *s, const char *name, int exact,
 		char *msg, size_t len)
 {
-	struct lpu_tensor_info t;
-	char path[512], file[96], m[256];
-	struct lpu_npy ref;
-	unsigned int i, d;
-	int bad = 0, outputs = 0, ret;
-	void *buf;
+	struct first_bad f = { .msg = msg, .len = len };
+	char dir[512];
 
 	msg[0] = '\0';
-	for (i = 0; !lpu_schedule_tensor(s, i, &t); i++) {
-		if (t.direction != LPU_IO_OUTPUT)
-			continue;
-		outputs++;
-		snprintf(file, sizeof(file), "ref/%s.npy", t.name);
-		moe_path(name, file, path, sizeof(path));
-		ret = lpu_npy_read(path, &ref, m, sizeof(m));
-		if (ret) {
-			if (!bad++)
-				snprintf(msg, len, "no reference: %s", m);
-			continue;
-		}
-		ret = ref.dtype != t.dtype || ref.rank != t.rank;
-		for (d = 0; d < t.rank && !ret; d++)
-			ret = ref.shape[d] != t.shape[d];
-		buf = malloc(t.bytes);
-		if (ret || !buf || lpu_schedule_get_output(s, t.name, buf, t.bytes)) {
-			if (!bad++)
-				snprintf(msg, len, "%s: reference %s has another dtype or shape",
-					 t.name, path);
-		} else if (compare_tensor(&t, buf, &ref, exact, m, sizeof(m))) {
-			if (!bad++)
-				snprintf(msg, len, "%s", m);
-		}
-		free(buf);
-		lpu_npy_free(&ref);
-	}
-	if (!outputs) {
-		snprintf(msg, len, "the schedule has no outputs");
-		return 1;
-	}
-	return bad;
+	moe_path(name, "ref", dir, sizeof(dir));
+	return lpu_schedule_compare_dir(s, dir, exact, MOE_RTOL,
+					keep_first_bad, &f);
 }
 
 uint8_t *moe_snapshot(struct lpu_schedule *s, size_t *size)

@@ -171,7 +171,9 @@ int main(int argc, char **argv)
 		}
 	}
 	o.card = card;
-	if (optind != argc || (moe_dir && moe_base < 0)) {
+	/* --moe and --moe-baseline only make sense together. */
+	if (optind != argc || (moe_dir && moe_base < 0) ||
+	    (!moe_dir && moe_base >= 0)) {
 		usage(stderr, argv[0]);
 		return 2;
 	}

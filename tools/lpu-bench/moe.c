@@ -28,7 +28,6 @@
 
 #include "bench.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 /* Timed batches of the tokens/s figure (make bench does as many of numpy). */
 #define BATCHES		3
 
@@ -37,29 +36,14 @@ static int load_case(struct lpu_device *dev, const char *dir, const char *name,
 		     struct lpu_schedule **s, struct lpu_schedule_info *in)
 {
 	char path[4096], msg[LPU_MSG_LEN];
-	struct lpu_npy x;
 	int ret;
 
-	snprintf(path, sizeof(path), "%s/%s/schedule.lpus", dir, name);
-	ret = lpu_schedule_load(dev, path, s, msg, sizeof(msg));
-	if (ret) {
-		fprintf(stderr, "lpu-bench: %s\n", msg);
-		return ret;
-	}
-	lpu_schedule_info(*s, in);
-	lpu_schedule_set_timeout(*s, 60000);
-	snprintf(path, sizeof(path), "%s/%s/x.npy", dir, name);
-	ret = lpu_npy_read(path, &x, msg, sizeof(msg));
-	if (!ret) {
-		ret = lpu_schedule_set_input(*s, "x", x.data, x.bytes);
-		if (ret)
-			snprintf(msg, sizeof(msg), "input x: %s", lpu_strerror(ret));
-		lpu_npy_free(&x);
-	}
-	if (ret) {
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	ret = lpu_schedule_load_case(dev, path, 60000, s, msg, sizeof(msg));
+	if (ret)
 		fprintf(stderr, "lpu-bench: %s: %s\n", name, msg);
-		lpu_schedule_unload(*s);
-	}
+	else
+		lpu_schedule_info(*s, in);
 	return ret;
 }
 
@@ -114,7 +98,7 @@ static int bench_tokens(struct lpu_device *dev, const char *dir,
 
 static int bench_experts(struct lpu_device *dev, const char *dir)
 {
-	static const unsigned int experts[] = { 8, 16, 64 };
+	static const unsigned int experts[] = { 8, 16, 64, 0 };
 	struct lpu_schedule_info in;
 	struct lpu_schedule *s;
 	uint64_t c1, c2, base = 0;
@@ -122,7 +106,7 @@ static int bench_experts(struct lpu_device *dev, const char *dir)
 	unsigned int i;
 	int ret;
 
-	for (i = 0; i < ARRAY_SIZE(experts); i++) {
+	for (i = 0; experts[i]; i++) {
 		snprintf(name, sizeof(name), "e%u-f32", experts[i]);
 		ret = load_case(dev, dir, name, &s, &in);
 		if (ret)

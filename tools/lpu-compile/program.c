@@ -25,15 +25,12 @@
 #include <string.h>
 
 #include "compile.h"
+#include "sched_capacity.h"
 
 uint32_t capacity_for(float cf, uint32_t tokens, uint32_t k, uint32_t experts)
 {
-	/* ceil(cf * T * k / E) in binary64, left to right; then 1..T */
-	double c = ceil((double)cf * tokens * k / experts);
-
-	if (c < 1)
-		return 1;
-	return c > tokens ? tokens : (uint32_t)c;
+	/* The loader checks a manifest's C with the same function. */
+	return lpu_sched_capacity(cf, tokens, k, experts);
 }
 
 static int emit(struct compile *c, uint8_t opcode, uint8_t dtype,

@@ -90,6 +90,7 @@ static int parse_rtol(const char *s, double *out)
 static int parse_input(char *arg, struct sched_args *a)
 {
 	char *eq = strchr(arg, '=');
+	unsigned int i;
 
 	if (!eq || eq == arg || !eq[1] || eq - arg >= 48) {
 		fprintf(stderr, "lpu-run: invalid --input '%s' (NAME=FILE.npy)\n", arg);
@@ -101,6 +102,12 @@ static int parse_input(char *arg, struct sched_args *a)
 		return -EINVAL;
 	}
 	*eq = '\0';
+	for (i = 0; i < a->n_inputs; i++) {
+		if (!strcmp(a->input_name[i], arg)) {
+			fprintf(stderr, "lpu-run: --input %s given twice\n", arg);
+			return -EINVAL;
+		}
+	}
 	a->input_name[a->n_inputs] = arg;
 	a->input_file[a->n_inputs++] = eq + 1;
 	return 0;

@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>	/* isnan, INFINITY: macros, no libm */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,17 +19,6 @@
 
 #include "run.h"
 
-static const char *dtype_name(uint32_t dt)
-{
-	switch (dt) {
-	case LPU_DT_F32: return "f32";
-	case LPU_DT_BF16: return "bf16";
-	case LPU_DT_I8: return "int8";
-	case LPU_DT_I32: return "i32";
-	default: return "?";
-	}
-}
-
 static void print_summary(const struct lpu_schedule_info *in)
 {
 	printf("schedule: %s (%s), %u block%s, hidden %u, %u experts of ffn %u, top-%u",
@@ -42,71 +30,23 @@ static void print_summary(const struct lpu_schedule_info *in)
 	if (in->num_shared)
 		printf(", %u shared of ffn %u", in->num_shared, in->shared_ffn);
 	printf("\n  %u tokens per run, capacity %u per expert, %s weights, %u instructions\n",
-	       in->tokens, in->capacity, dtype_name(in->weight_dtype),
+	       in->tokens, in->capacity, lpu_dtype_name(in->weight_dtype),
 	       in->insn_count);
 	printf("  %u buffers: %.1f MiB of SRAM, %.1f KiB of host memory\n",
 	       in->slot_count, in->sram_bytes / 1048576.0,
 	       in->host_bytes / 1024.0);
 }
 
-/* Shapes of a tensor and a .npy file agree exactly. */
-static int same_shape(const struct lpu_tensor_info *t, const struct lpu_npy *n)
-{
-	uint32_t i;
-
-	if (t->rank != n->rank || t->dtype != n->dtype)
-		return 0;
-	for (i = 0; i < t->rank; i++)
-		if (t->shape[i] != n->shape[i])
-			return 0;
-	return 1;
-}
-
-static void shape_str(const struct lpu_tensor_info *t, char *buf, size_t len)
-{
-	size_t n = 0;
-	uint32_t i;
-
-	n += snprintf(buf + n, len - n, "%s [", dtype_name(t->dtype));
-	for (i = 0; i < t->rank && n < len; i++)
-		n += snprintf(buf + n, len - n, "%s%u", i ? ", " : "",
-			      t->shape[i]);
-	if (n < len)
-		snprintf(buf + n, len - n, "]");
-}
-
 static int set_inputs(struct lpu_schedule *s, const struct sched_args *a)
 {
 	struct lpu_tensor_info t;
-	char msg[256], shape[64];
-	struct lpu_npy n;
+	char msg[LPU_MSG_LEN];
 	unsigned int i;
-	int ret;
 
 	for (i = 0; i < a->n_inputs; i++) {
-		if (lpu_schedule_find(s, a->input_name[i], &t) ||
-		    t.direction != LPU_IO_INPUT) {
-			fprintf(stderr, "lpu-run: the schedule has no input '%s'\n",
-				a->input_name[i]);
-			return 1;
-		}
-		ret = lpu_npy_read(a->input_file[i], &n, msg, sizeof(msg));
-		if (ret) {
-			fprintf(stderr, "lpu-run: input '%s': %s\n", t.name, msg);
-			return 1;
-		}
-		shape_str(&t, shape, sizeof(shape));
-		if (!same_shape(&t, &n)) {
-			fprintf(stderr, "lpu-run: input '%s': %s does not hold %s\n",
-				t.name, a->input_file[i], shape);
-			lpu_npy_free(&n);
-			return 1;
-		}
-		ret = lpu_schedule_set_input(s, t.name, n.data, n.bytes);
-		lpu_npy_free(&n);
-		if (ret) {
-			fprintf(stderr, "lpu-run: input '%s': %s\n", t.name,
-				lpu_strerror(ret));
+		if (lpu_schedule_input_npy(s, a->input_name[i], a->input_file[i],
+					   msg, sizeof(msg))) {
+			fprintf(stderr, "lpu-run: %s\n", msg);
 			return 1;
 		}
 	}
@@ -120,18 +60,12 @@ static int set_inputs(struct lpu_schedule *s, const struct sched_args *a)
 			if (!strcmp(a->input_name[j], t.name))
 				break;
 		if (j == a->n_inputs) {
-			shape_str(&t, shape, sizeof(shape));
-			fprintf(stderr, "lpu-run: input '%s' (%s) is not given: --input %s=FILE.npy\n",
-				t.name, shape, t.name);
+			fprintf(stderr, "lpu-run: input '%s' is not given: --input %s=FILE.npy\n",
+				t.name, t.name);
 			return 1;
 		}
 	}
 	return 0;
-}
-
-static double absd(double x)
-{
-	return x < 0 ? -x : x;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -217,127 +151,21 @@ static int write_outputs(struct lpu_schedule *s, const char *dir)
 	return 0;
 }
 
-/* Flat index @i of a tensor as "[a, b, c]". */
-static void index_str(const struct lpu_tensor_info *t, uint64_t i, char *buf,
-		      size_t len)
+static void print_compare(void *ctx, const char *name, int bad,
+			  const char *line)
 {
-	uint64_t idx[4] = { 0 };
-	size_t n = 0;
-	int d;
-
-	for (d = (int)t->rank - 1; d >= 0; d--) {
-		idx[d] = i % t->shape[d];
-		i /= t->shape[d];
-	}
-	n += snprintf(buf, len, "[");
-	for (d = 0; d < (int)t->rank && n < len; d++)
-		n += snprintf(buf + n, len - n, "%s%" PRIu64, d ? ", " : "",
-			      idx[d]);
-	if (n < len)
-		snprintf(buf + n, len - n, "]");
-}
-
-/* One output against its reference; 0 if it matches, 1 if not. */
-static int compare_one(const struct lpu_tensor_info *t, const void *got,
-		       const struct lpu_npy *ref, const struct sched_args *a)
-{
-	double worst = 0, maxref = 0, d;
-	uint64_t i, wi = 0, diffs = 0;
-	char where[64];
-
-	if (t->dtype == LPU_DT_I32 || a->exact) {
-		const uint32_t *g = got, *r = ref->data;
-
-		for (i = 0; i < ref->count; i++) {
-			if (g[i] == r[i])
-				continue;
-			if (!diffs++)
-				wi = i;
-		}
-		if (!diffs) {
-			printf("compare %-28s exact match (%" PRIu64 " elements)\n",
-			       t->name, ref->count);
-			return 0;
-		}
-		index_str(t, wi, where, sizeof(where));
-		if (t->dtype == LPU_DT_I32)
-			printf("compare %-28s MISMATCH: %" PRIu64 " of %" PRIu64 " elements differ, first at %s: got %d, want %d\n",
-			       t->name, diffs, ref->count, where,
-			       ((const int32_t *)got)[wi],
-			       ((const int32_t *)ref->data)[wi]);
-		else
-			printf("compare %-28s MISMATCH: %" PRIu64 " of %" PRIu64 " elements differ bitwise, first at %s: got %.9g, want %.9g\n",
-			       t->name, diffs, ref->count, where,
-			       ((const float *)got)[wi],
-			       ((const float *)ref->data)[wi]);
-		return 1;
-	}
-	for (i = 0; i < ref->count; i++) {
-		double r = ((const float *)ref->data)[i];
-
-		if (absd(r) > maxref)
-			maxref = absd(r);
-	}
-	for (i = 0; i < ref->count; i++) {
-		double g = ((const float *)got)[i];
-		double r = ((const float *)ref->data)[i];
-
-		d = absd(g - r);
-		if (isnan(d) || d > worst) {
-			worst = isnan(d) ? INFINITY : d;
-			wi = i;
-		}
-	}
-	index_str(t, wi, where, sizeof(where));
-	if (ref->count && worst <= a->rtol * maxref) {
-		printf("compare %-28s match: max|d| %.3g <= %.3g * max|ref| %.6g\n",
-		       t->name, worst, a->rtol, maxref);
-		return 0;
-	}
-	printf("compare %-28s MISMATCH: max|d| %.3g > %.3g * max|ref| %.6g; worst at %s: got %.9g, want %.9g\n",
-	       t->name, worst, a->rtol, maxref, where,
-	       ((const float *)got)[wi], ((const float *)ref->data)[wi]);
-	return 1;
+	(void)ctx;
+	(void)bad;
+	printf("compare %-28s %s\n", name, line);
 }
 
 static int compare_outputs(struct lpu_schedule *s, const struct sched_args *a)
 {
-	struct lpu_tensor_info t;
-	char path[4096], msg[256], shape[64];
-	unsigned int i, bad = 0;
-	struct lpu_npy ref;
-	void *buf;
+	int bad = lpu_schedule_compare_dir(s, a->compare_dir, a->exact, a->rtol,
+					   print_compare, NULL);
 
-	for (i = 0; !lpu_schedule_tensor(s, i, &t); i++) {
-		if (t.direction != LPU_IO_OUTPUT)
-			continue;
-		if (!safe_name(t.name)) {
-			printf("compare %-28s MISMATCH: no file name\n", t.name);
-			bad++;
-			continue;
-		}
-		snprintf(path, sizeof(path), "%s/%s.npy", a->compare_dir, t.name);
-		if (lpu_npy_read(path, &ref, msg, sizeof(msg))) {
-			printf("compare %-28s MISMATCH: no reference: %s\n",
-			       t.name, msg);
-			bad++;
-			continue;
-		}
-		shape_str(&t, shape, sizeof(shape));
-		buf = malloc(t.bytes);
-		if (!same_shape(&t, &ref) || !buf ||
-		    lpu_schedule_get_output(s, t.name, buf, t.bytes)) {
-			printf("compare %-28s MISMATCH: the reference is not %s\n",
-			       t.name, shape);
-			bad++;
-		} else {
-			bad += compare_one(&t, buf, &ref, a);
-		}
-		free(buf);
-		lpu_npy_free(&ref);
-	}
 	if (bad)
-		printf("%u output%s differ from the reference in %s\n", bad,
+		printf("%d output%s differ from the reference in %s\n", bad,
 		       bad == 1 ? "" : "s", a->compare_dir);
 	else
 		printf("all outputs match the reference in %s\n", a->compare_dir);
@@ -365,15 +193,23 @@ int run_schedule(struct lpu_device *dev, const struct sched_args *a)
 	lpu_schedule_info(s, &in);
 	print_summary(&in);
 	printf("  loaded in %.1f ms (weights uploaded by DMA)\n", load_ms);
-	if (lpu_schedule_set_queue(s, a->queue) ||
-	    lpu_schedule_set_timeout(s, a->timeout_ms))
+	ret = lpu_schedule_set_queue(s, a->queue);
+	if (!ret)
+		ret = lpu_schedule_set_timeout(s, a->timeout_ms);
+	if (ret) {
+		fprintf(stderr, "lpu-run: queue %u, timeout %lu ms: %s\n", a->queue,
+			a->timeout_ms, lpu_strerror(ret));
 		goto out;
+	}
 	if (set_inputs(s, a))
 		goto out;
 
 	wall = calloc(a->repeat, sizeof(*wall));
-	if (!wall)
+	if (!wall) {
+		fprintf(stderr, "lpu-run: out of memory for %lu run times\n",
+			a->repeat);
 		goto out;
+	}
 	for (i = 0; i < a->repeat; i++) {
 		t0 = run_now_us();
 		ret = lpu_schedule_run(s, &res);

@@ -55,6 +55,10 @@ def parse_args(argv):
     p.add_argument("--dtype", choices=["f32", "bf16"], default="f32",
                    help="storage dtype of the weights")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--tie-pairs", action="store_true",
+                   help="router gate row 2j+1 = row 2j: experts 2j and 2j+1 "
+                   "score the same for every token, so the top-k tie-break "
+                   "(lower index first) decides every pair")
     a = p.parse_args(argv)
     for key, val in DEFAULTS[a.style].items():
         if getattr(a, key) is None:
@@ -100,6 +104,14 @@ def linear(rng, out_f, in_f):
     return (rng.standard_normal((out_f, in_f)) / np.sqrt(in_f)).astype(np.float32)
 
 
+def gate(a, rng):
+    """The router's [E, H] gate; with --tie-pairs, rows 2j and 2j+1 equal."""
+    g = linear(rng, a.experts, a.hidden)
+    if a.tie_pairs:
+        g[1::2] = g[0:a.experts - a.experts % 2:2]
+    return g
+
+
 def tensors_for(a, rng):
     t = {}
     h = a.hidden
@@ -112,7 +124,7 @@ def tensors_for(a, rng):
             1.0 + 0.1 * rng.standard_normal(h)).astype(np.float32)
         if a.style == "mixtral":
             moe = pre + "block_sparse_moe."
-            t[moe + "gate.weight"] = linear(rng, a.experts, h)
+            t[moe + "gate.weight"] = gate(a, rng)
             for e in range(a.experts):
                 ex = moe + "experts.%d." % e
                 t[ex + "w1.weight"] = linear(rng, a.ffn, h)
@@ -120,7 +132,7 @@ def tensors_for(a, rng):
                 t[ex + "w2.weight"] = linear(rng, h, a.ffn)
             continue
         moe = pre + "mlp."
-        t[moe + "gate.weight"] = linear(rng, a.experts, h)
+        t[moe + "gate.weight"] = gate(a, rng)
         for e in range(a.experts):
             ex = moe + "experts.%d." % e
             t[ex + "gate_proj.weight"] = linear(rng, a.ffn, h)
