@@ -17,6 +17,8 @@ function fail_suite(why) {
 function end_suite(rc) {
 	if (plan >= 0 && seen < plan)
 		fail_suite(sprintf("%d of %d planned results missing", plan - seen, plan))
+	else if (plan >= 0 && seen > plan)
+		fail_suite(sprintf("%d results but only %d planned", seen, plan))
 	else if (plan < 0 && seen == 0)
 		fail_suite("ran no test")
 	if (rc != 0 && suite_failed == 0)

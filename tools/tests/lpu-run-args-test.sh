@@ -16,7 +16,7 @@ check() { # name expected_rc expected_stderr_substring args...
 		echo "not ok $n $name (rc=$rc, stderr '$err')"
 	fi
 }
-echo "1..27"
+echo "1..29"
 check "no job kind" 2 "usage:"
 check "schedule and --nop" 2 "usage:" s.lpus --nop
 check "two schedules" 2 "usage:" a.lpus b.lpus
@@ -25,6 +25,7 @@ check "input without '='" 2 "invalid --input 'x'" s.lpus --input x
 check "input without a name" 2 "invalid --input '=x.npy'" s.lpus --input =x.npy
 check "input without a file" 2 "invalid --input 'x='" s.lpus --input x=
 check "input name too long" 2 "invalid --input" s.lpus --input "$(printf 'n%.0s' $(seq 60))=x.npy"
+check "the same input twice" 2 "--input x given twice" s.lpus --input x=a.npy --input x=b.npy
 check "17 inputs" 2 "more than 16 --input" s.lpus $(for i in $(seq 17); do echo --input i$i=f; done)
 check "repeat 0" 2 "invalid repeat '0'" s.lpus --repeat 0
 check "repeat no number" 2 "invalid repeat 'x'" s.lpus --repeat x

@@ -15,10 +15,11 @@ check() { # name expected_last_line expected_rc input
 		echo "not ok $n $1 (got '$last' rc=$rc)"
 	fi
 }
-echo "1..8"
+echo "1..9"
 check "all pass" "2 passed, 0 failed" 0 '# LPU-SUITE a\n1..2\nok 1 x\nok 2 y\n# LPU-SUITE-END a rc=0\n'
 check "a failure fails" "1 passed, 1 failed" 1 '# LPU-SUITE a\n1..2\nok 1 x\nnot ok 2 y\n# LPU-SUITE-END a rc=1\n'
 check "missing planned results fail" "2 passed, 1 failed" 1 '# LPU-SUITE a\n1..3\nok 1 x\nok 2 y\n# LPU-SUITE-END a rc=0\n'
+check "more results than planned fail" "3 passed, 1 failed" 1 '# LPU-SUITE a\n1..2\nok 1 x\nok 2 y\nok 3 z\n# LPU-SUITE-END a rc=0\n'
 check "non-zero exit without a failure fails" "1 passed, 1 failed" 1 '# LPU-SUITE a\n1..1\nok 1 x\n# LPU-SUITE-END a rc=2\n'
 check "a suite that never ends fails" "1 passed, 1 failed" 1 '# LPU-SUITE a\n1..1\nok 1 x\n'
 check "no test at all fails" "0 passed, 1 failed" 1 '# LPU-SUITE a\n# LPU-SUITE-END a rc=0\n'
