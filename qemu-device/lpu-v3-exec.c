@@ -7,12 +7,15 @@
  * cannot change it under the engine) and validates every instruction
  * before the first one runs: a refused program changes no byte anywhere.
  *
- * It then runs from the queue's timer, never on the vCPU: each instruction
- * is cut into chunks of bounded work (a block of rows, an expert's slots,
- * some megabytes of a copy), a callback runs chunks until its work budget
- * is used, and the position (instruction, chunk) is all the state that
- * carries over between callbacks, so a queue or device reset stops the
- * program between two chunks and a migration resumes it at the next one.
+ * It then runs in steps driven by the queue's timer, never on the vCPU:
+ * each instruction is cut into chunks of bounded work (a block of rows,
+ * an expert's slots, some megabytes of a copy), a step runs chunks until
+ * its work budget is used, and the position (instruction, chunk) is all
+ * the state that carries over between steps, so a queue or device reset
+ * stops the program between two chunks and a migration resumes it at the
+ * next one. The chunks of all instructions but COPY (which may DMA to
+ * host memory) run in the queue's worker thread, off the BQL: they touch
+ * only their SRAM operands and the program's own state (lpu-v3-queue.c).
  * The instruction rules, costs and chunk plans are in lpu-v3-insn.c, the
  * arithmetic in lpu-v3-tensor.c; this file runs chunks and steps.
  *
@@ -698,11 +701,51 @@ bool lpu_v3_exec_done(const LpuV3Queue *q)
     return q->exec.pc >= q->exec.insn_count;
 }
 
+/* Is the next instruction a COPY (which may move host memory by DMA)? */
+static bool lpu_v3_exec_next_is_copy(const LpuV3Exec *x)
+{
+    return x->pc < x->insn_count &&
+           lpu_v3_exec_insn(x, x->pc)->opcode == LPU_INSN_COPY;
+}
+
+bool lpu_v3_exec_next_in_worker(const LpuV3Queue *q)
+{
+    return !lpu_v3_exec_done(q) && !lpu_v3_exec_next_is_copy(&q->exec);
+}
+
 /*
- * Run chunks of the program until *@budget work is used up or the
- * program is done; *@budget is reduced by what ran.
+ * Remember why instruction @insn failed, for lpu_v3_exec_refused(): the
+ * worker thread may not touch the queue's registers.
  */
-uint32_t lpu_v3_exec_run(LpuV3Queue *q, uint64_t *budget, const char **why)
+static uint32_t lpu_v3_exec_fail(LpuV3Exec *x, uint32_t insn, uint32_t reason,
+                                 uint64_t fault, const char *what,
+                                 const char **why)
+{
+    x->fail_insn = insn;
+    x->fail_reason = reason;
+    x->fail_fault = fault;
+    x->fail_why = what;
+    *why = what;
+    return LPU_ERR_EXEC;
+}
+
+uint32_t lpu_v3_exec_refused(LpuV3Queue *q, const char **why)
+{
+    LpuV3Exec *x = &q->exec;
+
+    return lpu_v3_exec_refuse(q, x->fail_insn, x->fail_reason, x->fail_fault,
+                              x->fail_why, why);
+}
+
+/*
+ * Run chunks of the program until *@budget work is used up, the program
+ * is done or, in the worker (@worker), the next instruction is a COPY,
+ * and in the main loop the next one is not; *@budget is reduced by what
+ * ran. Touches only the program's state and its operands: an
+ * LPU_ERR_EXEC is only noted, for lpu_v3_exec_refused().
+ */
+uint32_t lpu_v3_exec_run(LpuV3Queue *q, bool worker, uint64_t *budget,
+                         const char **why)
 {
     LpuV3Exec *x = &q->exec;
     uint64_t fault = 0, work;
@@ -711,19 +754,20 @@ uint32_t lpu_v3_exec_run(LpuV3Queue *q, uint64_t *budget, const char **why)
     LpuV3Plan p;
     bool again;
 
-    while (*budget && x->pc < x->insn_count) {
+    while (*budget && x->pc < x->insn_count &&
+           lpu_v3_exec_next_is_copy(x) != worker) {
         /* Validated when the EXEC started; decoding again is cheap. */
         reason = lpu_v3_insn_decode(x->segs, x->seg_count,
                                     lpu_v3_exec_insn(x, x->pc), &in, &fault);
         if (reason) {
-            return lpu_v3_exec_refuse(q, x->pc, reason, fault,
-                                      lpu_v3_exec_reason_text[reason], why);
+            return lpu_v3_exec_fail(x, x->pc, reason, fault,
+                                    lpu_v3_exec_reason_text[reason], why);
         }
         lpu_v3_plan(&in, &p);
         if (x->sub >= p.chunks) {
-            return lpu_v3_exec_refuse(q, x->pc, LPU_EXEC_E_PROGRAM, 0,
-                                      "EXEC progress beyond its instruction",
-                                      why);
+            return lpu_v3_exec_fail(x, x->pc, LPU_EXEC_E_PROGRAM, 0,
+                                    "EXEC progress beyond its instruction",
+                                    why);
         }
         if (!x->sub) {
             trace_lpu_v3_exec_insn(q->index, x->pc, in.opcode, p.chunks);
@@ -732,7 +776,7 @@ uint32_t lpu_v3_exec_run(LpuV3Queue *q, uint64_t *budget, const char **why)
         code = lpu_v3_run_chunk(q, &in, &p, x->sub, &work, &again, &reason,
                                 why);
         if (code == LPU_ERR_EXEC) {
-            return lpu_v3_exec_refuse(q, x->pc, reason, 0, *why, why);
+            return lpu_v3_exec_fail(x, x->pc, reason, 0, *why, why);
         }
         if (code != LPU_ERR_OK) {
             return code;

@@ -15,6 +15,8 @@
 #include "qemu/cutils.h"
 #include "qemu/host-utils.h"
 #include "qemu/log.h"
+#include "qemu/main-loop.h"
+#include "qemu/rcu.h"
 #include "migration/vmstate.h"
 #include "lpu-v3.h"
 #include "trace.h"
@@ -45,11 +47,30 @@ bool lpu_v3_queue_busy(const LpuV3Queue *q)
 }
 
 /*
+ * Wait until the worker has no step of ours, with the BQL held (the
+ * worker never takes it, and a step is bounded, so this is short).
+ * @discard: forget the step it finished, its bottom half does nothing.
+ */
+static void lpu_v3_worker_idle(LpuV3Queue *q, bool discard)
+{
+    qemu_mutex_lock(&q->wk_lock);
+    while (q->wk_busy) {
+        qemu_cond_wait(&q->wk_cond, &q->wk_lock);
+    }
+    if (discard) {
+        q->wk_done = false;
+    }
+    qemu_mutex_unlock(&q->wk_lock);
+}
+
+/*
  * Stop the engine; whatever it was doing is dropped, never performed (an
- * EXEC stops between two chunks: the engine only runs from the timer).
+ * EXEC stops between two chunks: the engine only runs from the timer and
+ * the worker, which finishes its step first).
  */
 static void lpu_v3_queue_stop(LpuV3Queue *q)
 {
+    lpu_v3_worker_idle(q, true);
     timer_del(q->timer);
     memset(&q->inflight, 0, sizeof(q->inflight));
     lpu_v3_exec_clear(q);
@@ -363,19 +384,75 @@ static bool lpu_v3_queue_copy(LpuV3Queue *q, int64_t now, uint64_t *bytes)
     return true;
 }
 
+/* Hand the worker a step of @budget work of the EXEC on the engine. */
+static void lpu_v3_worker_start(LpuV3Queue *q, uint64_t budget)
+{
+    qemu_mutex_lock(&q->wk_lock);
+    assert(!q->wk_busy);
+    q->wk_budget = budget;
+    q->wk_done = false;
+    q->wk_busy = true;
+    qemu_cond_broadcast(&q->wk_cond);
+    qemu_mutex_unlock(&q->wk_lock);
+}
+
 /*
- * Run the next chunks of the EXEC on the engine; false if that halted the
- * queue or used up the callback's work budget (the timer is re-armed).
+ * Take the result of the worker's step: false if there is none (it was
+ * discarded); *@budget is what the step left.
+ */
+static bool lpu_v3_worker_take(LpuV3Queue *q, uint64_t *budget,
+                               uint32_t *code, const char **why)
+{
+    bool done;
+
+    qemu_mutex_lock(&q->wk_lock);
+    done = q->wk_done;
+    if (done) {
+        *budget = q->wk_budget;
+        *code = q->wk_code;
+        *why = q->wk_why;
+        q->wk_done = false;
+    }
+    qemu_mutex_unlock(&q->wk_lock);
+    return done;
+}
+
+/* The EXEC failed with @code: record it and halt the queue. */
+static void lpu_v3_queue_exec_failed(LpuV3Queue *q, uint32_t code,
+                                     const char *why)
+{
+    if (code == LPU_ERR_EXEC) {
+        code = lpu_v3_exec_refused(q, &why);
+    }
+    lpu_v3_queue_halt(q, code, q->head, why);
+}
+
+/*
+ * Run the next chunks of the EXEC on the engine: COPY instructions here,
+ * the others in the worker. False if that halted the queue, used up the
+ * callback's work budget (the timer is re-armed) or left a step to the
+ * worker (whose bottom half goes on).
  */
 static bool lpu_v3_queue_exec(LpuV3Queue *q, int64_t now, uint64_t *work)
 {
     const char *why = NULL;
-    uint32_t code;
+    uint32_t code = LPU_ERR_OK;
 
-    if (*work) {
-        code = lpu_v3_exec_run(q, work, &why);
+    while (*work && !lpu_v3_exec_done(q)) {
+        if (lpu_v3_exec_next_in_worker(q)) {
+            lpu_v3_worker_start(q, *work);
+            if (!q->dev->exec_wait) {
+                return false;
+            }
+            lpu_v3_worker_idle(q, false);
+            if (!lpu_v3_worker_take(q, work, &code, &why)) {
+                g_assert_not_reached();
+            }
+        } else {
+            code = lpu_v3_exec_run(q, false, work, &why);
+        }
         if (code != LPU_ERR_OK) {
-            lpu_v3_queue_halt(q, code, q->head, why);
+            lpu_v3_queue_exec_failed(q, code, why);
             return false;
         }
     }
@@ -453,10 +530,91 @@ static void lpu_v3_queue_run(void *opaque)
     LpuV3Queue *q = opaque;
     MemReentrancyGuard *guard = &DEVICE(q->dev)->mem_reentrancy_guard;
     bool was_engaged = guard->engaged_in_io;
+    bool worker;
 
+    /* The worker has a step of ours: its bottom half re-arms the timer. */
+    qemu_mutex_lock(&q->wk_lock);
+    worker = q->wk_busy || q->wk_done;
+    qemu_mutex_unlock(&q->wk_lock);
+    if (worker) {
+        return;
+    }
     guard->engaged_in_io = true;
     lpu_v3_queue_step(q);
     guard->engaged_in_io = was_engaged;
+}
+
+/*
+ * Bottom half of a worker step, in the main loop: the step ends as it
+ * would have in the timer callback. Its MMIO and DMA are guarded as the
+ * timer's are (see lpu_v3_queue_run()).
+ */
+static void lpu_v3_queue_worker_bh(void *opaque)
+{
+    LpuV3Queue *q = opaque;
+    MemReentrancyGuard *guard = &DEVICE(q->dev)->mem_reentrancy_guard;
+    bool was_engaged = guard->engaged_in_io;
+    const char *why = NULL;
+    uint32_t code = LPU_ERR_OK;
+    uint64_t left = 0;
+
+    if (!lpu_v3_worker_take(q, &left, &code, &why)) {
+        return;     /* discarded by a reset, or taken by the timer */
+    }
+    guard->engaged_in_io = true;
+    if (code != LPU_ERR_OK) {
+        lpu_v3_queue_exec_failed(q, code, why);
+    } else {
+        /* Next step (or the retirement) when the engine's timer runs. */
+        timer_mod(q->timer, lpu_v3_now());
+    }
+    guard->engaged_in_io = was_engaged;
+}
+
+/* The worker thread: runs the EXEC steps it is handed, one at a time. */
+static void *lpu_v3_queue_worker(void *opaque)
+{
+    LpuV3Queue *q = opaque;
+    const char *why;
+    uint64_t budget;
+    uint32_t code;
+
+    rcu_register_thread();
+    qemu_mutex_lock(&q->wk_lock);
+    for (;;) {
+        while (!q->wk_busy && !q->wk_quit) {
+            qemu_cond_wait(&q->wk_cond, &q->wk_lock);
+        }
+        if (q->wk_quit) {
+            break;
+        }
+        budget = q->wk_budget;
+        qemu_mutex_unlock(&q->wk_lock);
+        why = NULL;
+        code = lpu_v3_exec_run(q, true, &budget, &why);
+        qemu_mutex_lock(&q->wk_lock);
+        q->wk_budget = budget;
+        q->wk_code = code;
+        q->wk_why = why;
+        q->wk_busy = false;
+        q->wk_done = true;
+        qemu_cond_broadcast(&q->wk_cond);
+        qemu_bh_schedule(q->wk_bh);
+    }
+    qemu_mutex_unlock(&q->wk_lock);
+    rcu_unregister_thread();
+    return NULL;
+}
+
+/*
+ * The VM stops (for a migration's last pass over RAM, a snapshot): the
+ * worker finishes its step first, so SRAM no longer changes.
+ */
+static void lpu_v3_queue_vm_state(void *opaque, bool running, RunState state)
+{
+    if (!running) {
+        lpu_v3_worker_idle(opaque, false);
+    }
 }
 
 static void lpu_v3_queue_doorbell(LpuV3Queue *q)
@@ -665,10 +823,31 @@ void lpu_v3_queue_init(LpuV3State *s, unsigned qidx)
     q->dev = s;
     q->index = qidx;
     q->timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, lpu_v3_queue_run, q);
+    q->wk_bh = qemu_bh_new(lpu_v3_queue_worker_bh, q);
+    qemu_mutex_init(&q->wk_lock);
+    qemu_cond_init(&q->wk_cond);
+    q->wk_busy = false;
+    q->wk_done = false;
+    q->wk_quit = false;
+    qemu_thread_create(&q->wk_thread, "lpu-v3-exec", lpu_v3_queue_worker, q,
+                       QEMU_THREAD_JOINABLE);
+    q->wk_vmstate = qemu_add_vm_change_state_handler(lpu_v3_queue_vm_state,
+                                                     q);
 }
 
 void lpu_v3_queue_finalize(LpuV3Queue *q)
 {
+    qemu_del_vm_change_state_handler(q->wk_vmstate);
+    lpu_v3_worker_idle(q, true);
+    qemu_mutex_lock(&q->wk_lock);
+    q->wk_quit = true;
+    qemu_cond_broadcast(&q->wk_cond);
+    qemu_mutex_unlock(&q->wk_lock);
+    qemu_thread_join(&q->wk_thread);
+    qemu_bh_delete(q->wk_bh);
+    q->wk_bh = NULL;
+    qemu_cond_destroy(&q->wk_cond);
+    qemu_mutex_destroy(&q->wk_lock);
     lpu_v3_exec_clear(q);
     timer_free(q->timer);
     q->timer = NULL;
@@ -864,10 +1043,26 @@ static const VMStateDescription vmstate_lpu_v3_inflight = {
     }
 };
 
+/* The state saved is not in the middle of a worker step. */
+static int lpu_v3_queue_pre_save(void *opaque)
+{
+    lpu_v3_worker_idle(opaque, false);
+    return 0;
+}
+
+/* The stream replaces the state: a step the worker finished is void. */
+static int lpu_v3_queue_pre_load(void *opaque)
+{
+    lpu_v3_worker_idle(opaque, true);
+    return 0;
+}
+
 const VMStateDescription vmstate_lpu_v3_queue = {
     .name = "lpu-v3/queue",
     .version_id = 3,
     .minimum_version_id = 3,
+    .pre_save = lpu_v3_queue_pre_save,
+    .pre_load = lpu_v3_queue_pre_load,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT64(ring_base, LpuV3Queue),
         VMSTATE_UINT32(ring_size, LpuV3Queue),

@@ -20,6 +20,7 @@
 #include "hw/pci/pcie.h"
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
+#include "system/qtest.h"
 #include "lpu-v3.h"
 #include "trace.h"
 
@@ -399,6 +400,8 @@ static void lpu_v3_realize(PCIDevice *pdev, Error **errp)
     for (i = 0; i < LPU_MSIX_NUM_VECTORS; i++) {
         msix_vector_use(pdev, i);
     }
+    s->exec_wait = s->exec_wait_prop == ON_OFF_AUTO_ON ||
+                   (s->exec_wait_prop == ON_OFF_AUTO_AUTO && qtest_enabled());
     for (i = 0; i < LPU_NUM_QUEUES; i++) {
         lpu_v3_queue_init(s, i);
     }
@@ -530,6 +533,8 @@ static const VMStateDescription vmstate_lpu_v3 = {
 static const Property lpu_v3_properties[] = {
     DEFINE_PROP_SIZE("sram-size", LpuV3State, sram_size,
                      LPU_SRAM_SIZE_DEFAULT),
+    DEFINE_PROP_ON_OFF_AUTO("x-exec-wait", LpuV3State, exec_wait_prop,
+                            ON_OFF_AUTO_AUTO),
 };
 
 static void lpu_v3_class_init(ObjectClass *klass, void *data)

@@ -12,7 +12,9 @@
 #define HW_MISC_LPU_V3_H
 
 #include "hw/pci/pci_device.h"
+#include "qemu/thread.h"
 #include "qemu/timer.h"
+#include "system/runstate.h"
 #include "qom/object.h"
 #include "lpu_hw.h"
 #include "lpu-v3-plan.h"
@@ -109,6 +111,11 @@ typedef struct LpuV3Exec {
     bool wide_valid;
     uint32_t wide_pc;
     uint64_t wide_g;
+    /* Why the program failed, until the main loop records it. */
+    uint32_t fail_insn;
+    uint32_t fail_reason;
+    uint64_t fail_fault;
+    const char *fail_why;
 } LpuV3Exec;
 
 /* The engine's cycle cost table (lpu_hw.h LPU_COST_*). */
@@ -121,6 +128,27 @@ typedef struct LpuV3Queue {
     LpuV3State *dev;
     uint32_t index;
     QEMUTimer *timer;
+
+    /*
+     * The compute of EXEC steps runs in this thread, off the BQL, so the
+     * main loop (and the vCPUs that wait for it) go on meanwhile. The
+     * main loop hands it a step (wk_busy) and does not touch the EXEC
+     * state until the step is done; the worker then sets wk_done and
+     * schedules wk_bh, which goes on with the queue in the main loop.
+     * Everything that changes the queue first waits until the worker is
+     * idle (lpu_v3_worker_idle()). The worker never takes the BQL.
+     */
+    QemuThread wk_thread;
+    QemuMutex wk_lock;
+    QemuCond wk_cond;
+    QEMUBH *wk_bh;
+    VMChangeStateEntry *wk_vmstate;
+    bool wk_busy;
+    bool wk_done;
+    bool wk_quit;
+    uint64_t wk_budget;         /* in: the step's work, out: what is left */
+    uint32_t wk_code;
+    const char *wk_why;
 
     /* Configuration, writable only while the queue is disabled. */
     uint64_t ring_base;
@@ -201,6 +229,15 @@ struct LpuV3State {
      * firmware's table once firmware boots.
      */
     LpuV3Cost cost;
+
+    /*
+     * "x-exec-wait": the queue timer waits for the worker's EXEC step, as
+     * if it had run the step itself. On by default under qtest, whose
+     * virtual clock only moves when the test steps it: a clock step then
+     * sees all the work of the timers it fires.
+     */
+    OnOffAuto exec_wait_prop;
+    bool exec_wait;
 };
 
 /* lpu-v3.c */
@@ -248,7 +285,10 @@ const char *lpu_v3_cost_check_state(const LpuV3State *s);
 uint32_t lpu_v3_exec_prepare(LpuV3Queue *q, const struct lpu_desc_exec *d,
                              const char **why);
 int64_t lpu_v3_exec_ns(const LpuV3Queue *q);
-uint32_t lpu_v3_exec_run(LpuV3Queue *q, uint64_t *budget, const char **why);
+uint32_t lpu_v3_exec_run(LpuV3Queue *q, bool worker, uint64_t *budget,
+                         const char **why);
+bool lpu_v3_exec_next_in_worker(const LpuV3Queue *q);
+uint32_t lpu_v3_exec_refused(LpuV3Queue *q, const char **why);
 bool lpu_v3_exec_done(const LpuV3Queue *q);
 uint32_t lpu_v3_exec_finish(LpuV3Queue *q, const char **why);
 void lpu_v3_exec_clear(LpuV3Queue *q);

@@ -2809,12 +2809,12 @@ static struct lpu_segment sram_seg(uint64_t va, uint64_t size, uint64_t base)
     return seg;
 }
 
-static void exec_start(Exec *x)
+static void exec_start_with(Exec *x, const char *extra)
 {
     struct lpu_segment segs[4];
 
     memset(x, 0, sizeof(*x));
-    lpu_start(&x->l, NULL);
+    lpu_start(&x->l, extra);
     lpu_msix_setup(&x->l);
     wr(&x->l, LPU_REG_IRQ_MASK, LPU_IRQ_ALL);
     ring_setup(&x->l, &x->r, 1, 16, 8);
@@ -2827,6 +2827,11 @@ static void exec_start(Exec *x)
     x->table = table_put(&x->l, segs, 4);
     x->nsegs = 4;
     x->seed = 1;
+}
+
+static void exec_start(Exec *x)
+{
+    exec_start_with(x, NULL);
 }
 
 static void exec_stop(Exec *x)
@@ -4972,6 +4977,119 @@ static void moe_run(Exec *x, MoeProg *m, uint8_t fill, uint8_t *out)
  * The same program twice on the same inputs gives the same bytes, and
  * nothing depends on what the outputs held before.
  */
+/* long_done(), cheaply: outputs whose last element is final. */
+static unsigned long_done_quick(Exec *x, const LongProg *p)
+{
+    const size_t n = LONG_M * LONG_N;
+    unsigned i, done = 0;
+    float got;
+
+    for (i = 0; i < LONG_INSNS; i++) {
+        x_get(x, p->vo[i] + (n - 1) * 4, &got, 4);
+        if (!memcmp(&got, p->want + i * n + n - 1, 4)) {
+            done++;
+        }
+    }
+    return done;
+}
+
+/*
+ * Run the long program with the timer not waiting for the worker (as
+ * outside qtest), reading registers all the while; returns how many
+ * polls saw the program part done. Device work then no longer waits for
+ * clock steps, so the fence completes at its modelled time or later.
+ */
+static unsigned long_run_async(Exec *x, const LongProg *p, uint32_t slot,
+                               uint64_t seq)
+{
+    Lpu *l = &x->l;
+    uint64_t cycles = ref_cycles(p->prog, LONG_INSNS);
+    uint32_t retired = qrd(l, x->r.q, LPU_Q_DONE);
+    struct lpu_fence_record rec;
+    struct lpu_exec_stats st;
+    unsigned done, mid = 0, polls = 0;
+    int64_t db;
+
+    long_reset(x, p);
+    exec_submit(x, p->prog, LONG_INSNS);
+    put_fence(l, &x->r, slot, seq, 0);
+    db = ring_doorbell(l, &x->r);
+    do {
+        step(l, 1);
+        /* The main loop answers while the worker computes. */
+        g_assert_cmphex(qrd(l, x->r.q, LPU_Q_STATUS), ==,
+                        LPU_Q_STATUS_ENABLED | LPU_Q_STATUS_BUSY);
+        rd(l, LPU_REG_BUSY_NS_LO);
+        done = long_done_quick(x, p);
+        if (done && done < LONG_INSNS) {
+            mid++;
+        }
+        g_assert_cmpuint(++polls, <, 100000);
+    } while (done < LONG_INSNS);
+    g_test_message("%u polls answered with the program part done", mid);
+    step(l, db + cycles + FENCE_NS - l->now);
+    while (qrd(l, x->r.q, LPU_Q_DONE) != retired + 2) {
+        step(l, 1000);
+        g_assert_cmpuint(++polls, <, 200000);
+    }
+    g_assert_cmphex(qrd(l, x->r.q, LPU_Q_STATUS), ==, LPU_Q_STATUS_ENABLED);
+    read_fence(l, &x->r, slot, &rec);
+    g_assert_cmphex(rec.seq, ==, seq);
+    g_assert_cmpint(rec.complete_ns, >=, db + cycles + FENCE_NS);
+    exec_stats(x, &st);
+    g_assert_cmpuint(le64_to_cpu(st.cycles), ==, cycles);
+    g_assert_cmpuint(le32_to_cpu(st.insns), ==, LONG_INSNS);
+    g_assert_cmpuint(long_done(x, p), ==, LONG_INSNS);
+    return mid;
+}
+
+/*
+ * x-exec-wait=off, the default outside qtest: the compute of EXEC steps
+ * runs in the queue's worker thread, off the BQL. Registers read and
+ * memory accesses are answered while the long program runs, a queue
+ * reset in the middle of a worker step waits for it and stops the
+ * program, and the results are bit for bit the reference's.
+ */
+static void test_exec_worker_async(void)
+{
+    Exec x;
+    LongProg p;
+    struct lpu_fence_record rec;
+    unsigned done;
+
+    exec_start_with(&x, ",x-exec-wait=off");
+    long_prog(&x, &p);
+    /*
+     * The timer waiting for each step (x-exec-wait=on) would answer one
+     * poll per step, each instruction being one step: at most
+     * LONG_INSNS - 1 polls would see the program part done.
+     */
+    g_assert_cmpuint(long_run_async(&x, &p, 0, 0x5a), >, 2 * LONG_INSNS);
+
+    g_test_message("queue reset while the worker runs a step");
+    long_reset(&x, &p);
+    exec_submit(&x, p.prog, LONG_INSNS);
+    put_fence(&x.l, &x.r, 1, 0x5b, 0);
+    ring_doorbell(&x.l, &x.r);
+    step(&x.l, 1);
+    qwr(&x.l, x.r.q, LPU_Q_CTRL, LPU_Q_CTRL_RESET);
+    g_assert_cmphex(qrd(&x.l, x.r.q, LPU_Q_STATUS), ==, 0);
+    done = long_done(&x, &p);
+    g_assert_cmpuint(done, <, LONG_INSNS);
+    step(&x.l, 10 * ref_cycles(p.prog, LONG_INSNS));
+    g_usleep(200 * 1000);
+    step(&x.l, 1);
+    g_assert_cmpuint(long_done(&x, &p), ==, done);
+    read_fence(&x.l, &x.r, 1, &rec);
+    g_assert_cmphex(rec.seq, ==, 0);
+
+    g_test_message("the next job runs normally");
+    ring_setup(&x.l, &x.r, 1, 16, 8);
+    g_assert_cmpuint(long_run_async(&x, &p, 2, 0x5c), >, 2 * LONG_INSNS);
+    long_free(&p);
+    exec_stop(&x);
+}
+
 static void test_exec_determinism(void)
 {
     static const unsigned dtypes[] = { LPU_DT_F32, LPU_DT_BF16, LPU_DT_I8 };
@@ -5123,6 +5241,7 @@ int main(int argc, char **argv)
                    test_exec_migrate_mid_program);
     qtest_add_func("lpu-v3/exec-migrate-mid-ffn", test_exec_migrate_mid_ffn);
     qtest_add_func("lpu-v3/exec-determinism", test_exec_determinism);
+    qtest_add_func("lpu-v3/exec-worker-async", test_exec_worker_async);
     qtest_add_func("lpu-v3/exec-mutations", test_exec_mutations);
 
     return g_test_run();
