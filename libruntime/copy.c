@@ -72,20 +72,13 @@ int lpu_fence_wait(struct lpu_device *dev, const struct lpu_fence *fence,
 		   int64_t timeout_ns, struct lpu_copy_status *status)
 {
 	struct drm_lpu_wait req;
-	int64_t deadline;
 	int ret;
 
 	if (status)
 		memset(status, 0, sizeof(*status));
 	if (!dev || !fence || !fence->seq)
 		return -EINVAL;
-	ret = lpu_deadline_ns(timeout_ns, &deadline);
-	if (ret)
-		return ret;
-	memset(&req, 0, sizeof(req));
-	req.seq = fence->seq;
-	req.timeout_ns = deadline;
-	ret = lpu_ioctl(dev, DRM_IOCTL_LPU_WAIT, &req);
+	ret = lpu_wait_job(dev, fence->seq, timeout_ns, &req);
 	if (ret)
 		return ret;
 	if (status) {

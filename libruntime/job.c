@@ -50,17 +50,14 @@ int lpu_deadline_ns(int64_t timeout_ns, int64_t *deadline)
 	return 0;
 }
 
-int lpu_wait(struct lpu_device *dev, uint64_t seq, int64_t timeout_ns,
-	     struct lpu_job_result *result)
+int lpu_wait_job(struct lpu_device *dev, uint64_t seq, int64_t timeout_ns,
+		 struct drm_lpu_wait *req)
 {
-	struct drm_lpu_wait req;
 	int64_t deadline = 0;
 	int ret;
 
-	if (!dev)
-		return -EINVAL;
-	memset(&req, 0, sizeof(req));
-	req.seq = seq;
+	memset(req, 0, sizeof(*req));
+	req->seq = seq;
 	/*
 	 * Computed once: drmIoctl() restarts the ioctl after a signal with
 	 * the same absolute deadline, so the total wait never grows.
@@ -68,8 +65,19 @@ int lpu_wait(struct lpu_device *dev, uint64_t seq, int64_t timeout_ns,
 	ret = lpu_deadline_ns(timeout_ns, &deadline);
 	if (ret)
 		return ret;
-	req.timeout_ns = deadline;
-	ret = lpu_ioctl(dev, DRM_IOCTL_LPU_WAIT, &req);
+	req->timeout_ns = deadline;
+	return lpu_ioctl(dev, DRM_IOCTL_LPU_WAIT, req);
+}
+
+int lpu_wait(struct lpu_device *dev, uint64_t seq, int64_t timeout_ns,
+	     struct lpu_job_result *result)
+{
+	struct drm_lpu_wait req;
+	int ret;
+
+	if (!dev)
+		return -EINVAL;
+	ret = lpu_wait_job(dev, seq, timeout_ns, &req);
 	if (ret)
 		return ret;
 	if (result) {

@@ -58,4 +58,12 @@ int lpu_msg(char *msg, size_t len, int err, const char *fmt, ...)
 /* One ioctl through libdrm; 0 or -errno. */
 int lpu_ioctl(struct lpu_device *dev, unsigned long cmd, void *arg);
 
+struct drm_lpu_wait;
+/*
+ * DRM_IOCTL_LPU_WAIT for job @seq with the API's relative @timeout_ns;
+ * fills *@req (status, times, fault and instruction details). 0 or -errno.
+ */
+int lpu_wait_job(struct lpu_device *dev, uint64_t seq, int64_t timeout_ns,
+		 struct drm_lpu_wait *req);
+
 #endif /* LPU_INTERNAL_H */

@@ -161,20 +161,13 @@ int lpu_schedule_wait(struct lpu_schedule *s, const struct lpu_fence *fence,
 {
 	struct lpu_schedule_result r;
 	struct drm_lpu_wait req;
-	int64_t deadline;
 	int ret;
 
 	if (res)
 		memset(res, 0, sizeof(*res));
 	if (!s || !fence || !fence->seq)
 		return -EINVAL;
-	ret = lpu_deadline_ns(timeout_ns, &deadline);
-	if (ret)
-		return ret;
-	memset(&req, 0, sizeof(req));
-	req.seq = fence->seq;
-	req.timeout_ns = deadline;
-	ret = lpu_ioctl(s->dev, DRM_IOCTL_LPU_WAIT, &req);
+	ret = lpu_wait_job(s->dev, fence->seq, timeout_ns, &req);
 	if (ret)
 		return ret;
 	if (fence->seq == s->in_flight)
