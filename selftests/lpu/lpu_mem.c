@@ -193,6 +193,29 @@ int wait_sram_used(const struct lpu_card *card, uint64_t want,
 	}
 }
 
+int settled_sram_used(const struct lpu_card *card, unsigned int num_queues,
+		      int timeout_ms, uint64_t *used)
+{
+	int64_t end = now_ns() + timeout_ms * NSEC_PER_MSEC;
+	unsigned int left, same = 0;
+	uint64_t last;
+	int ret;
+
+	ret = wait_queues_idle(card, num_queues, timeout_ms, &left);
+	if (ret)
+		return ret;
+	ret = sram_attr(card, "sram_used_bytes", &last);
+	while (!ret && same < 10) {
+		if (now_ns() > end)
+			return -ETIMEDOUT;
+		usleep(20000);
+		ret = sram_attr(card, "sram_used_bytes", used);
+		same = *used == last ? same + 1 : 0;
+		last = *used;
+	}
+	return ret;
+}
+
 int fdinfo_str(int fd, const char *key, char *buf, size_t len)
 {
 	char path[64], text[4096], *line, *save, *p;

@@ -79,6 +79,14 @@ int sram_attr(const struct lpu_card *card, const char *name, uint64_t *val);
 int wait_sram_used(const struct lpu_card *card, uint64_t want,
 		   int timeout_ms, uint64_t *got);
 /*
+ * sram_used_bytes once nothing is on its way out: a test that ran before
+ * may leave jobs whose buffers the driver frees (and scrubs) only after the
+ * job retired. Waits for all @num_queues queues to go idle, then for the
+ * value to hold still for 200 ms; 0 or -errno (-ETIMEDOUT).
+ */
+int settled_sram_used(const struct lpu_card *card, unsigned int num_queues,
+		      int timeout_ms, uint64_t *used);
+/*
  * fdinfo value @key (e.g. "drm-total-sram") of @fd of this process in
  * bytes (with its " KiB"/" MiB" unit applied); -ENOENT without the key.
  */
