@@ -149,40 +149,42 @@
 #define LPU_HOST_ABI_MINOR		0
 
 /*
- * Boot errors (FW_ERROR). FW_EXPECTED and FW_FOUND per code; FW_WHERE is
- * the image offset of the field checked (0 where no field applies).
+ * Boot errors (FW_ERROR), with what FW_EXPECTED and FW_FOUND hold for each;
+ * FW_WHERE is the image offset of the field checked (0 where none applies).
+ * firmware/lpu_fw.md lists the checks in the order the boot ROM makes them.
+ *
+ *   STATE      BOOT while BOOTING or READY: ROM / FW_STATUS
+ *   EMPTY      FW_SIZE is 0: LPU_FW_HEADER_SIZE / 0
+ *   TOO_LARGE  LPU_FW_MAX_SIZE / FW_SIZE
+ *   DMA        reading the image failed: 0 / FW_ADDR bits 31:0
+ *   TRUNCATED  header size or image_size / FW_SIZE
+ *   MAGIC      LPU_FW_MAGIC / the image's
+ *   FORMAT     LPU_FW_FORMAT_MAJOR / the image's
+ *   LAYOUT     a header field inconsistent: the value or limit / the field
+ *   CHIP       chip_device << 16 | chip_rev: the card's / the image's
+ *   DIGEST     payload SHA-256, first 4 bytes big-endian: header's / computed
+ *   NO_KEY     the card has no key to verify with: 0 / 0
+ *   SIGNATURE  sig_type 1 / the image's; the key's size / sig_size; or 0 / 0
+ *              when it does not verify
+ *   SECTION    a section missing, repeated, unknown or a value out of
+ *              range: the limit / the value
+ *   COMMAND    unknown FW_CMD: 0 / the command
  */
 #define LPU_FW_E_NONE			0	/* booted, or no BOOT yet */
-#define LPU_FW_E_STATE			1	/* BOOT while BOOTING/READY:
-						 * exp ROM, found FW_STATUS */
-#define LPU_FW_E_EMPTY			2	/* FW_SIZE 0: exp header size */
-#define LPU_FW_E_TOO_LARGE		3	/* exp LPU_FW_MAX_SIZE, found
-						 * FW_SIZE */
-#define LPU_FW_E_DMA			4	/* reading the image failed:
-						 * found FW_ADDR bits 31:0 */
-#define LPU_FW_E_TRUNCATED		5	/* FW_SIZE below header size or
-						 * image_size: exp that, found
-						 * FW_SIZE */
-#define LPU_FW_E_MAGIC			6	/* exp LPU_FW_MAGIC, found it */
-#define LPU_FW_E_FORMAT			7	/* exp LPU_FW_FORMAT_MAJOR */
-#define LPU_FW_E_LAYOUT			8	/* a header or section table
-						 * field inconsistent: exp the
-						 * value or limit, found it */
-#define LPU_FW_E_CHIP			9	/* exp and found chip_device
-						 * << 16 | chip_rev */
-#define LPU_FW_E_DIGEST			10	/* payload SHA-256 differs:
-						 * exp header's, found the
-						 * computed one, first 4 bytes
-						 * big-endian */
-#define LPU_FW_E_NO_KEY			11	/* the card has no key */
-#define LPU_FW_E_SIGNATURE		12	/* does not verify with the
-						 * card's key: exp and found
-						 * sig_type, or exp the key's
-						 * size and found sig_size */
-#define LPU_FW_E_SECTION		13	/* a section missing, repeated,
-						 * unknown or a value out of
-						 * range: exp limit, found it */
-#define LPU_FW_E_COMMAND		14	/* unknown FW_CMD: found it */
+#define LPU_FW_E_STATE			1
+#define LPU_FW_E_EMPTY			2
+#define LPU_FW_E_TOO_LARGE		3
+#define LPU_FW_E_DMA			4
+#define LPU_FW_E_TRUNCATED		5
+#define LPU_FW_E_MAGIC			6
+#define LPU_FW_E_FORMAT			7
+#define LPU_FW_E_LAYOUT			8
+#define LPU_FW_E_CHIP			9
+#define LPU_FW_E_DIGEST			10
+#define LPU_FW_E_NO_KEY			11
+#define LPU_FW_E_SIGNATURE		12
+#define LPU_FW_E_SECTION		13
+#define LPU_FW_E_COMMAND		14
 #define LPU_FW_E_COUNT			15
 
 /* Telemetry: modelled, read-only */
@@ -719,8 +721,7 @@ struct lpu_fence_record {
 #define LPU_ERR_SEG_TABLE		11	/* malformed segment table */
 #define LPU_ERR_OVERLAP			12	/* COPY ranges overlap */
 #define LPU_ERR_EXEC			13	/* EXEC program refused or failed */
-#define LPU_ERR_NO_FW			14	/* the running firmware offers no
-						 * such queue (or none runs) */
+#define LPU_ERR_NO_FW			14	/* no firmware offers the queue */
 #define LPU_ERR_COUNT			15
 
 #endif /* LPU_HW_H */
