@@ -54,7 +54,7 @@ extern "C" {
 
 /* Driver version reported in drm_lpu_info.driver_version. */
 #define LPU_DRIVER_MAJOR		0
-#define LPU_DRIVER_MINOR		3
+#define LPU_DRIVER_MINOR		4
 #define LPU_DRIVER_PATCH		0
 #define LPU_VERSION_ENCODE(maj, min, pat) \
 	(((maj) << 16) | ((min) << 8) | (pat))
