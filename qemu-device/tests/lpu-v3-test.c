@@ -257,8 +257,31 @@ static void fw_digest(FwImg *im)
            im->b + HDR(payload_sha256));
 }
 
-/* Sign the header with the TEST key, into the signature area. */
-static void fw_sign(FwImg *im)
+/* DER: the content of the TLV with @tag at *p; *p moves past it. */
+static const uint8_t *der_take(const uint8_t **p, const uint8_t *end,
+                               uint8_t tag, size_t *len)
+{
+    const uint8_t *q = *p;
+    size_t n, k;
+
+    g_assert_cmpint(end - q, >=, 2);
+    g_assert_cmphex(q[0], ==, tag);
+    n = q[1];
+    q += 2;
+    if (n & 0x80) {
+        k = n & 0x7f;
+        g_assert(k >= 1 && k <= 2 && (size_t)(end - q) >= k);
+        for (n = 0; k; k--) {
+            n = n << 8 | *q++;
+        }
+    }
+    g_assert_cmpuint(end - q, >=, n);
+    *p = q + n;
+    *len = n;
+    return q;
+}
+
+static QCryptoAkCipher *rsa_private(const uint8_t *der, size_t len)
 {
     QCryptoAkCipherOptions opts = {
         .alg = QCRYPTO_AK_CIPHER_ALGO_RSA,
@@ -267,27 +290,85 @@ static void fw_sign(FwImg *im)
             .hash_alg = QCRYPTO_HASH_ALGO_SHA256,
         },
     };
+    QCryptoAkCipher *key;
+
+    key = qcrypto_akcipher_new(&opts, QCRYPTO_AK_CIPHER_KEY_TYPE_PRIVATE,
+                               der, len, &error_abort);
+    g_assert_cmpint(qcrypto_akcipher_max_signature_len(key), ==,
+                    FW_KEY_BYTES);
+    return key;
+}
+
+/* The TEST signing key (PKCS#1 DER, as QEMU's crypto API reads it). */
+static QCryptoAkCipher *fw_test_key(void)
+{
     static QCryptoAkCipher *key;
-    uint8_t digest[32];
+    g_autofree char *path = NULL;
+    g_autofree char *der = NULL;
+    gsize len;
 
     if (!key) {
-        g_autofree char *path = g_build_filename(fw_key_dir(),
-                                                 "test-signing-key.der",
-                                                 NULL);
-        g_autofree char *der = NULL;
-        gsize len;
-
+        path = g_build_filename(fw_key_dir(), "test-signing-key.der", NULL);
         g_assert_true(g_file_get_contents(path, &der, &len, NULL));
-        key = qcrypto_akcipher_new(&opts, QCRYPTO_AK_CIPHER_KEY_TYPE_PRIVATE,
-                                   (const uint8_t *)der, len, &error_abort);
-        g_assert_cmpint(qcrypto_akcipher_max_signature_len(key), ==,
-                        FW_KEY_BYTES);
+        key = rsa_private((const uint8_t *)der, len);
     }
+    return key;
+}
+
+/*
+ * untrusted-key.pem, a key the card does not trust: PEM of a PKCS#8
+ * PrivateKeyInfo, whose privateKey OCTET STRING is the PKCS#1 key.
+ */
+static QCryptoAkCipher *fw_untrusted_key(void)
+{
+    static QCryptoAkCipher *key;
+    g_autofree char *path = NULL;
+    g_autofree char *pem = NULL;
+    g_autofree uint8_t *der = NULL;
+    g_auto(GStrv) lines = NULL;
+    g_autoptr(GString) b64 = g_string_new("");
+    const uint8_t *p, *end, *inner;
+    size_t len, n;
+    unsigned i;
+
+    if (key) {
+        return key;
+    }
+    path = g_build_filename(fw_key_dir(), "untrusted-key.pem", NULL);
+    g_assert_true(g_file_get_contents(path, &pem, NULL, NULL));
+    lines = g_strsplit(pem, "\n", -1);
+    for (i = 0; lines[i]; i++) {
+        if (!g_str_has_prefix(lines[i], "-----")) {
+            g_string_append(b64, g_strstrip(lines[i]));
+        }
+    }
+    der = g_base64_decode(b64->str, &len);
+    p = der;
+    end = der + len;
+    p = der_take(&p, end, 0x30, &n);            /* PrivateKeyInfo */
+    end = p + n;
+    der_take(&p, end, 0x02, &n);                /* version */
+    der_take(&p, end, 0x30, &n);                /* privateKeyAlgorithm */
+    inner = der_take(&p, end, 0x04, &n);        /* privateKey */
+    key = rsa_private(inner, n);
+    return key;
+}
+
+/* Sign the header with @key, into the signature area. */
+static void fw_sign_with(FwImg *im, QCryptoAkCipher *key)
+{
+    uint8_t digest[32];
+
     sha256(im->b, LPU_FW_HEADER_SIZE, digest);
     g_assert_cmpuint(FW_SIG + FW_KEY_BYTES, <=, im->len);
     g_assert_cmpint(qcrypto_akcipher_sign(key, digest, sizeof(digest),
                                           im->b + FW_SIG, FW_KEY_BYTES,
                                           &error_abort), ==, FW_KEY_BYTES);
+}
+
+static void fw_sign(FwImg *im)
+{
+    fw_sign_with(im, fw_test_key());
 }
 
 static void fw_seal(FwImg *im)
@@ -6053,6 +6134,20 @@ static void test_fw_boot_errors(void)
         g_free(im.b);
     }
 
+    g_test_message("signed by a key the card does not trust");
+    {
+        FwImg im = fw_build(&fw_good);
+        uint8_t good_sig[FW_KEY_BYTES];
+
+        memcpy(good_sig, im.b + FW_SIG, FW_KEY_BYTES);
+        fw_sign_with(&im, fw_untrusted_key());
+        g_assert(memcmp(good_sig, im.b + FW_SIG, FW_KEY_BYTES));
+        g_assert_cmpuint(fw_boot_img(&l, &im, im.len), ==,
+                         LPU_FW_STATE_ERROR);
+        fw_assert_error(&l, LPU_FW_E_SIGNATURE, 0, 0, FW_SIG);
+        g_free(im.b);
+    }
+
     g_test_message("DMA failure");
     g_assert_cmpuint(fw_boot_at(&l, 0x7fff00001000ULL, FW_LEN), ==,
                      LPU_FW_STATE_ERROR);
@@ -6080,6 +6175,41 @@ static void test_fw_no_key(void)
     fw_assert_error(&l, LPU_FW_E_MAGIC, LPU_FW_MAGIC, 0, 0);
     g_free(im.b);
     lpu_stop(&l);
+}
+
+/*
+ * fw-pubkey must name a readable RSA public key: QEMU refuses to start,
+ * with a message naming the file, rather than boot nothing later.
+ */
+static void test_fw_bad_key_prop(void)
+{
+    g_autofree char *priv = g_build_filename(fw_key_dir(),
+                                             "test-signing-key.der", NULL);
+    g_autofree char *pem = g_build_filename(fw_key_dir(),
+                                            "untrusted-key.pem", NULL);
+    const char *files[] = { "/nonexistent/lpu-key.der", priv, pem };
+    const char *why[] = { "cannot read", "is not a DER PKCS#1 RSA public key",
+                          "is not a DER PKCS#1 RSA public key" };
+    unsigned i;
+
+    for (i = 0; i < ARRAY_SIZE(files); i++) {
+        g_autofree char *dev = g_strdup_printf("lpu-v3,fw-pubkey=%s",
+                                               files[i]);
+        g_autofree char *out = NULL;
+        g_autofree char *err = NULL;
+        const char *argv[] = {
+            g_getenv("QTEST_QEMU_BINARY"), "-M", "q35", "-nodefaults",
+            "-display", "none", "-S", "-device", dev, NULL,
+        };
+        int status;
+
+        g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, 0, NULL, NULL,
+                                   &out, &err, &status, NULL));
+        g_assert_true(WIFEXITED(status));
+        g_assert_cmpint(WEXITSTATUS(status), ==, 1);
+        g_assert_nonnull(strstr(err, files[i]));
+        g_assert_nonnull(strstr(err, why[i]));
+    }
 }
 
 /* x-fw-boot-hang: BOOTING until a reset. */
@@ -6442,6 +6572,7 @@ int main(int argc, char **argv)
     qtest_add_func("lpu-v3/fw-boot-good", test_fw_boot_good);
     qtest_add_func("lpu-v3/fw-boot-errors", test_fw_boot_errors);
     qtest_add_func("lpu-v3/fw-no-key", test_fw_no_key);
+    qtest_add_func("lpu-v3/fw-bad-key-property", test_fw_bad_key_prop);
     qtest_add_func("lpu-v3/fw-boot-hang", test_fw_boot_hang);
     qtest_add_func("lpu-v3/fw-queues", test_fw_queues);
     qtest_add_func("lpu-v3/fw-sram-reserved", test_fw_sram_reserved);
