@@ -273,7 +273,7 @@ static int pack(const struct pack_args *a)
 	struct fw_card card;
 	EVP_PKEY *key;
 	uint8_t *img = NULL;
-	size_t sig_size, size;
+	size_t size;
 	int ret = 1;
 
 	if (fw_source_read(a->source, a->sets, a->nset, !a->unchecked, &src))
@@ -285,15 +285,8 @@ static int pack(const struct pack_args *a)
 	key = fw_load_private_key(a->key);
 	if (!key)
 		return 1;
-	sig_size = fw_key_size(key);
-	size = fw_image_size(sig_size);
-	img = calloc(1, size);
-	if (!img) {
-		fprintf(stderr, "lpu-fwpack: out of memory\n");
-		goto out;
-	}
-	if (fw_image_build(&src, id, sig_size, img, size) ||
-	    fw_sign(key, img, LPU_FW_HEADER_SIZE, img + size - sig_size, sig_size))
+	img = fw_image_pack(&src, id, key, &size);
+	if (!img)
 		goto out;
 	/* The image must boot on the card it is built for, with this key. */
 	card.chip = src.chip_device << 16 | src.chip_rev;

@@ -354,13 +354,57 @@ static char *read_file(const struct reader *r, size_t *len)
 	return NULL;
 }
 
+/* Strict JSON, one object, only whitespace after it; NULL after a message. */
+static json_object *parse_json(const struct reader *r, const char *text,
+			       size_t len)
+{
+	struct json_tokener *tok = json_tokener_new();
+	json_object *root;
+	enum json_tokener_error e;
+	size_t end, i;
+
+	if (!tok) {
+		fail(r, "out of memory");
+		return NULL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	root = json_tokener_parse_ex(tok, text, (int)len);
+	e = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (root)
+		return root;
+	/*
+	 * Strict parsing refuses bytes after the object as "unexpected"; say
+	 * "trailing garbage" when the text up to them is a complete object.
+	 */
+	for (i = end; i > 0 && strchr(" \t\r\n", text[i - 1]); i--)
+		;
+	tok = json_tokener_new();
+	if (tok && e == json_tokener_error_parse_unexpected && i > 0) {
+		json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+		root = json_tokener_parse_ex(tok, text, (int)i);
+		if (root && json_tokener_get_parse_end(tok) == i) {
+			json_object_put(root);
+			json_tokener_free(tok);
+			fail(r, "trailing garbage after the JSON object at byte %zu", end);
+			return NULL;
+		}
+		json_object_put(root);
+	}
+	json_tokener_free(tok);
+	fail(r, "not valid JSON at byte %zu: %s", end,
+	     e == json_tokener_continue ? "unexpected end of file" :
+	     json_tokener_error_desc(e));
+	return NULL;
+}
+
 int fw_source_read(const char *path, const char *const *sets, int nset,
 		   bool check_ranges, struct fw_source *src)
 {
 	struct reader r = { .path = path, .check_ranges = check_ranges };
-	struct json_tokener *tok;
 	json_object *root = NULL;
-	size_t len, i;
+	size_t len;
 	char *text;
 	int ret = -1, k;
 
@@ -372,30 +416,9 @@ int fw_source_read(const char *path, const char *const *sets, int nset,
 		fail(&r, "NUL byte at offset %zu: not a JSON text", strlen(text));
 		goto out;
 	}
-	tok = json_tokener_new();
-	if (!tok) {
-		fail(&r, "out of memory");
+	root = parse_json(&r, text, len);
+	if (!root)
 		goto out;
-	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	root = json_tokener_parse_ex(tok, text, (int)len);
-	if (!root) {
-		enum json_tokener_error e = json_tokener_get_error(tok);
-
-		fail(&r, "not valid JSON at byte %zu: %s", json_tokener_get_parse_end(tok),
-		     e == json_tokener_continue ? "unexpected end of file" :
-		     json_tokener_error_desc(e));
-		json_tokener_free(tok);
-		goto out;
-	}
-	for (i = json_tokener_get_parse_end(tok); i < len; i++) {
-		if (!strchr(" \t\r\n", text[i])) {
-			fail(&r, "trailing garbage after the JSON object at byte %zu", i);
-			json_tokener_free(tok);
-			goto out;
-		}
-	}
-	json_tokener_free(tok);
 	for (k = 0; k < nset; k++)
 		if (apply_set(&r, root, sets[k]))
 			goto out;
