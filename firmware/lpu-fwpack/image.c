@@ -22,8 +22,12 @@ static const struct {
 	{ LPU_FW_SEC_THERMAL, sizeof(struct lpu_fw_thermal) },
 };
 
-#define ALIGN_UP(x, a)		(((x) + (a) - 1) / (a) * (a))
 #define TABLE_SIZE		(ARRAY_SIZE(sections) * sizeof(struct lpu_fw_section))
+
+static size_t align_up(size_t x, size_t a)
+{
+	return (x + a - 1) / a * a;
+}
 
 static size_t section_offset(unsigned int i)
 {
@@ -31,7 +35,7 @@ static size_t section_offset(unsigned int i)
 	unsigned int k;
 
 	for (k = 0; k <= i; k++) {
-		off = ALIGN_UP(off, LPU_FW_SECTION_ALIGN);
+		off = align_up(off, LPU_FW_SECTION_ALIGN);
 		if (k < i)
 			off += sections[k].size;
 	}

@@ -82,7 +82,7 @@ void fw_print_info(const uint8_t *img, size_t size)
 	/* A limit of the format, for scripts that make oversized images. */
 	printf("max_image_size: %u\n", LPU_FW_MAX_SIZE);
 	if (size < LPU_FW_HEADER_SIZE) {
-		printf("header: truncated (%zu of %u bytes)\n", size,
+		printf("header: truncated (%zu of %d bytes)\n", size,
 		       LPU_FW_HEADER_SIZE);
 		return;
 	}

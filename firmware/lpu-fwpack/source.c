@@ -15,14 +15,22 @@
 
 #include "fwpack.h"
 
-/* Names of the cost classes, made from the LPU_COST_* macros themselves. */
-#define COST_CLASS(n)	[LPU_COST_##n] = #n
+/* The source's names of the cost classes: LPU_COST_<name>. */
 static const char *const cost_names[LPU_COST_COUNT] = {
-	COST_CLASS(EXEC_SETUP), COST_CLASS(COPY),
-	COST_CLASS(MATMUL_F32), COST_CLASS(MATMUL_BF16), COST_CLASS(MATMUL_I8),
-	COST_CLASS(FFN_F32), COST_CLASS(FFN_BF16), COST_CLASS(FFN_I8),
-	COST_CLASS(ELEMENTWISE), COST_CLASS(RMSNORM), COST_CLASS(SOFTMAX),
-	COST_CLASS(TOPK), COST_CLASS(DISPATCH), COST_CLASS(COMBINE),
+	[LPU_COST_EXEC_SETUP] = "EXEC_SETUP",
+	[LPU_COST_COPY] = "COPY",
+	[LPU_COST_MATMUL_F32] = "MATMUL_F32",
+	[LPU_COST_MATMUL_BF16] = "MATMUL_BF16",
+	[LPU_COST_MATMUL_I8] = "MATMUL_I8",
+	[LPU_COST_FFN_F32] = "FFN_F32",
+	[LPU_COST_FFN_BF16] = "FFN_BF16",
+	[LPU_COST_FFN_I8] = "FFN_I8",
+	[LPU_COST_ELEMENTWISE] = "ELEMENTWISE",
+	[LPU_COST_RMSNORM] = "RMSNORM",
+	[LPU_COST_SOFTMAX] = "SOFTMAX",
+	[LPU_COST_TOPK] = "TOPK",
+	[LPU_COST_DISPATCH] = "DISPATCH",
+	[LPU_COST_COMBINE] = "COMBINE",
 };
 
 const char *fw_cost_name(unsigned int cls)
@@ -107,8 +115,9 @@ static int integer(const struct reader *r, json_object *obj, const char *where,
 }
 
 /* "MAJOR.MINOR[.PATCH]": @n decimal numbers, each at most @max[i]. */
-static int version(const struct reader *r, json_object *obj, const char *key,
-		   int n, const uint32_t *max, uint32_t *out)
+static int read_version(const struct reader *r, json_object *obj,
+			const char *key, int n, const uint32_t *max,
+			uint32_t *out)
 {
 	const char *s, *p;
 	json_object *v;
@@ -249,12 +258,12 @@ static int read_root(const struct reader *r, json_object *root,
 	    !json_object_is_type(o, json_type_string))
 		return fail(r, "field 'comment': expected string, found %s",
 			    json_type_to_name(json_object_get_type(o)));
-	if (version(r, root, "version", 3, vmax, v))
+	if (read_version(r, root, "version", 3, vmax, v))
 		return -1;
 	src->fw_major = v[0];
 	src->fw_minor = v[1];
 	src->fw_patch = v[2];
-	if (version(r, root, "abi", 2, amax, v))
+	if (read_version(r, root, "abi", 2, amax, v))
 		return -1;
 	src->abi_major = v[0];
 	src->abi_minor = v[1];

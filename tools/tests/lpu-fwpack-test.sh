@@ -64,8 +64,10 @@ pack_refused() {
 	rc=$?
 	[ $rc = 1 ] || { echo "rc=$rc: $out"; return 1; }
 	[[ $out == *"$msg"* ]] || { echo "got: $out"; echo "wanted: $msg"; return 1; }
-	[ ! -e "$tmp/out.bin" ] && [ ! -e "$tmp/out.bin.tmp" ] ||
-		{ echo "output left behind"; return 1; }
+	if [ -e "$tmp/out.bin" ] || [ -e "$tmp/out.bin.tmp" ]; then
+		echo "output left behind"
+		return 1
+	fi
 }
 refused() {
 	local name=$1

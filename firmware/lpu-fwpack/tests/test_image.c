@@ -82,11 +82,12 @@ static void expect(const char *name, const uint8_t *img, size_t size,
 /* Mutate a copy with @fn, re-seal it if @reseal, expect the verdict. */
 #define MUTATE(name, reseal, code, exp, fnd, where, what, ...) do {	\
 	uint8_t *img = copy_good(good_size);				\
+	const char *mname = (name);					\
 	__VA_ARGS__;							\
-	if (reseal && fw_image_seal(img, good_size, key))		\
-		tap_ok(0, "%s: re-seal", name);				\
+	if ((reseal) && fw_image_seal(img, good_size, key))		\
+		tap_ok(0, "%s: re-seal", mname);			\
 	else								\
-		expect(name, img, good_size, &card, code, exp, fnd,	\
+		expect(mname, img, good_size, &card, code, exp, fnd,	\
 		       where, what);					\
 	free(img);							\
 } while (0)
@@ -337,7 +338,8 @@ static void test_value_checks(void)
 		  "power_busy_mw too small" },
 		{ "thermal power_busy above 1 kW", LPU_FW_SEC_THERMAL, 12,
 		  LPU_FW_POWER_MAX_MW + 1, LPU_FW_POWER_MAX_MW, "power_busy_mw too large" },
-		{ "thermal clock_idle 0", LPU_FW_SEC_THERMAL, 16, 0, 1, "clock_idle_mhz too small" },
+		{ "thermal clock_idle 0", LPU_FW_SEC_THERMAL, 16, 0, 1,
+		  "clock_idle_mhz too small" },
 		{ "thermal clock_idle 1001", LPU_FW_SEC_THERMAL, 16, 1001, LPU_CLOCK_MHZ,
 		  "clock_idle_mhz too large" },
 		{ "thermal rsvd[2]", LPU_FW_SEC_THERMAL, 28, 3, 0, "reserved" },
@@ -391,7 +393,8 @@ static void test_damage(void)
 		free(img);
 	}
 	tap_ok(!bad, "600 seeded random bit flips are all refused");
-	tap_ok(codes[LPU_FW_E_SIGNATURE] && codes[LPU_FW_E_DIGEST] && codes[LPU_FW_E_MAGIC],
+	tap_ok(codes[LPU_FW_E_SIGNATURE] && codes[LPU_FW_E_DIGEST] &&
+	       codes[LPU_FW_E_MAGIC],
 	       "... by several checks (signature %u, digest %u, magic %u, layout %u)",
 	       codes[LPU_FW_E_SIGNATURE], codes[LPU_FW_E_DIGEST], codes[LPU_FW_E_MAGIC],
 	       codes[LPU_FW_E_LAYOUT]);
