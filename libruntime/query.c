@@ -8,28 +8,79 @@
 
 #include "lpu_internal.h"
 
-int lpu_query(struct lpu_device *dev, struct lpu_info *info)
+/*
+ * struct lpu_info as liblpu 0.1 to 0.3 defined it. Binaries built with it
+ * call lpu_query@LPU_0.1 and must never see a byte written past its end.
+ */
+struct lpu_info_v1 {
+	uint16_t vendor_id;
+	uint16_t device_id;
+	uint16_t revision;
+	uint16_t num_queues;
+	uint32_t hw_version;
+	uint32_t ring_entries;
+	uint64_t capabilities;
+	uint64_t sram_size;
+	uint32_t driver_version;
+	uint32_t fw_version;
+};
+
+static int get_info(struct lpu_device *dev, struct drm_lpu_info *req)
+{
+	if (!dev)
+		return -EINVAL;
+	/* A driver before 0.4 fills less; DRM core zeroes the rest. */
+	memset(req, 0, sizeof(*req));
+	return lpu_ioctl(dev, DRM_IOCTL_LPU_GET_INFO, req);
+}
+
+/* Copied field by field: struct lpu_info is our ABI, not the kernel's. */
+#define COPY_V1_FIELDS(info, req) do {					\
+	(info)->vendor_id = (req)->vendor_id;				\
+	(info)->device_id = (req)->device_id;				\
+	(info)->revision = (req)->revision;				\
+	(info)->num_queues = (req)->num_queues;				\
+	(info)->hw_version = (req)->hw_version;				\
+	(info)->ring_entries = (req)->ring_entries;			\
+	(info)->capabilities = (req)->capabilities;			\
+	(info)->sram_size = (req)->sram_size;				\
+	(info)->driver_version = (req)->driver_version;			\
+	(info)->fw_version = (req)->fw_version;				\
+} while (0)
+
+__attribute__((symver("lpu_query@LPU_0.1")))
+int lpu_query_v1(struct lpu_device *dev, struct lpu_info_v1 *info);
+
+int lpu_query_v1(struct lpu_device *dev, struct lpu_info_v1 *info)
 {
 	struct drm_lpu_info req;
 	int ret;
 
-	if (!dev || !info)
+	if (!info)
 		return -EINVAL;
-	memset(&req, 0, sizeof(req));
-	ret = lpu_ioctl(dev, DRM_IOCTL_LPU_GET_INFO, &req);
+	ret = get_info(dev, &req);
 	if (ret)
 		return ret;
+	COPY_V1_FIELDS(info, &req);
+	return 0;
+}
 
-	/* Copied field by field: struct lpu_info is our ABI, not the kernel's. */
-	info->vendor_id = req.vendor_id;
-	info->device_id = req.device_id;
-	info->revision = req.revision;
-	info->num_queues = req.num_queues;
-	info->hw_version = req.hw_version;
-	info->ring_entries = req.ring_entries;
-	info->capabilities = req.capabilities;
-	info->sram_size = req.sram_size;
-	info->driver_version = req.driver_version;
-	info->fw_version = req.fw_version;
+__attribute__((symver("lpu_query@@LPU_0.4")))
+int lpu_query_v4(struct lpu_device *dev, struct lpu_info *info);
+
+int lpu_query_v4(struct lpu_device *dev, struct lpu_info *info)
+{
+	struct drm_lpu_info req;
+	int ret;
+
+	if (!info)
+		return -EINVAL;
+	ret = get_info(dev, &req);
+	if (ret)
+		return ret;
+	COPY_V1_FIELDS(info, &req);
+	info->fw_abi_version = req.fw_abi_version;
+	info->rsvd0 = 0;
+	info->sram_reserved = req.sram_reserved;
 	return 0;
 }
