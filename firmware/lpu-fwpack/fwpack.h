@@ -104,7 +104,8 @@ int fw_check(const uint8_t *img, size_t size, const struct fw_card *card,
 const char *fw_error_name(uint32_t code);
 
 /* info.c */
-void fw_print_info(const uint8_t *img, size_t size);
+/* @img holds the first @size bytes of a file of @file_size bytes. */
+void fw_print_info(const uint8_t *img, size_t size, size_t file_size);
 
 /* Little-endian fields of the image. */
 static inline uint32_t fw_le32(const void *p)

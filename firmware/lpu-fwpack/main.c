@@ -174,7 +174,7 @@ static int cmd_info(int argc, char **argv)
 	img = read_image(argv[1], &size);
 	if (!img)
 		return 1;
-	fw_print_info(img, size < LPU_FW_MAX_SIZE ? size : LPU_FW_MAX_SIZE);
+	fw_print_info(img, size < LPU_FW_MAX_SIZE ? size : LPU_FW_MAX_SIZE, size);
 	free(img);
 	return 0;
 }

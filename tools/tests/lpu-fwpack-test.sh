@@ -266,6 +266,7 @@ if [ -n "$FWDIR" ]; then
 	variant truncated 1 "expected 848, found 424 (TRUNCATED" check "$T/truncated.bin" --pubkey "$PUB"
 	variant empty 1 "empty image: expected 256, found 0 (EMPTY" check "$T/empty.bin" --pubkey "$PUB"
 	variant too-large 1 "expected 1048576, found 1052672 (TOO_LARGE" check "$T/too-large.bin" --pubkey "$PUB"
+	variant "too-large (info)" 0 "file_size: 1052672" info "$T/too-large.bin"
 	variant bad-section 1 "engine num_queues too large: expected 4, found 9 (SECTION" \
 		check "$T/bad-section.bin" --pubkey "$PUB"
 fi
