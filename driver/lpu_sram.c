@@ -282,7 +282,12 @@ int lpu_sram_init(struct lpu_device *ldev)
 		return ret;
 	}
 	sram->bar_start = pci_resource_start(pdev, LPU_BAR_SRAM);
-	sram->size = ldev->sram_size;
+	/*
+	 * The firmware keeps the top of SRAM for itself; the card refuses
+	 * segments, copies and scrubs touching it, so it is not ours to
+	 * hand out (lpu_hw_read_fw_config() checked it is below the size).
+	 */
+	sram->size = ldev->sram_size - ldev->sram_reserved;
 
 	ret = lpu_sram_scrub(ldev, 0, sram->size);
 	if (ret) {

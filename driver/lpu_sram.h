@@ -28,7 +28,8 @@ struct lpu_sram_range {
 /**
  * struct lpu_sram - SRAM of one card
  * @bar_start: CPU physical address of the SRAM BAR, for mmap.
- * @size: SRAM bytes managed (the SRAM size the card reports).
+ * @size: SRAM bytes managed, [0, @size): the SRAM size the card reports
+ *	less what its firmware reserves at the top (sram_total_bytes).
  * @lock: protects everything below it.
  * @mm: free and allocated ranges, offsets into SRAM.
  * @used: bytes allocated to buffers (quarantined bytes not included).
