@@ -13,7 +13,9 @@
  *     twice is not idempotent), jobs behind it wait in line, and jobs
  *     submitted meanwhile only join the line. Before the reset, because
  *     afterwards the registers no longer say where the queues were;
- *  2. mask the card's interrupts and wait for running handlers, so no
+ *  2. let a running SRAM scrub finish and hold back new ones (a scrub cut
+ *     by the reset would fail, and its range be quarantined for good),
+ *     mask the card's interrupts and wait for running handlers, so no
  *     handler reads registers while the card resets;
  *  3. reset the card (the PCI core does it between reset_prepare and
  *     reset_done; before sleep the driver does, so the card forgets every
@@ -25,7 +27,9 @@
  *     it must; a card that does not is not driven any more);
  *  6. unmask interrupts, then reprogram the queues and emit the waiting
  *     jobs: in this order, since unmasking drops latched interrupts, and
- *     the first completion may come right after the first doorbell.
+ *     the first completion may come right after the first doorbell; then
+ *     let scrubs run again (after a failed boot too: they fail, and the
+ *     ranges are quarantined rather than handed out unscrubbed).
  */
 
 #include <linux/interrupt.h>
@@ -40,6 +44,7 @@
 #include "lpu_pm.h"
 #include "lpu_queue.h"
 #include "lpu_regs.h"
+#include "lpu_sram.h"
 
 /* Steps 1 and 2. */
 static void lpu_pm_quiesce(struct lpu_device *ldev)
@@ -47,6 +52,7 @@ static void lpu_pm_quiesce(struct lpu_device *ldev)
 	int i;
 
 	lpu_queues_suspend(ldev);
+	lpu_sram_pause(ldev);
 	lpu_hw_irq_disable(ldev);
 	for (i = 0; i < LPU_MSIX_NUM_VECTORS; i++)
 		synchronize_irq(pci_irq_vector(ldev->pdev, i));
@@ -84,6 +90,7 @@ static int lpu_pm_restart(struct lpu_device *ldev)
 			ret);
 	lpu_hw_irq_enable(ldev);
 	lpu_queues_resume(ldev, ret);
+	lpu_sram_unpause(ldev);
 	return ret;
 }
 
