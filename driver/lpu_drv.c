@@ -410,7 +410,11 @@ static int lpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	 */
 	ret = lpu_fw_init(ldev);
 	if (ret)
-		return ret;
+		/*
+		 * Its one line said what is wrong. With -ENODEV the driver
+		 * core adds no "probe failed" error line of its own.
+		 */
+		return ret == -ENOMEM ? ret : -ENODEV;
 	ret = lpu_hw_read_fw_config(ldev);
 	if (ret)
 		return ret;

@@ -290,6 +290,12 @@ int lpu_fw_init(struct lpu_device *ldev)
 
 	/* No usermode helper fallback: the file is there or it is not. */
 	ret = request_firmware_direct(&file, fw->name, &ldev->pdev->dev);
+	if (ret == -EINVAL && fw->name[0]) {
+		/* The loader itself refuses a file of 0 bytes with -EINVAL. */
+		drm_err(&ldev->drm, "firmware %s: empty file: expected at least %u bytes, found 0 (%d)\n",
+			fw->name, LPU_FW_HEADER_SIZE, ret);
+		return ret;
+	}
 	if (ret) {
 		drm_err(&ldev->drm, "firmware %s: not found: expected a file under /lib/firmware, found none (%d)\n",
 			fw->name, ret);
