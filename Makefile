@@ -237,6 +237,9 @@ check-host:
 	@$(TOP)/tools/tap-suite.sh lpu-compile-unit $(MAKE) --no-print-directory -s -C tools/lpu-compile BUILD=$(BUILD) check
 	@$(TOP)/tools/tap-suite.sh lpu-compile-good $(TOP)/tools/tests/lpu-compile-good.sh $(BUILD)/bin/lpu-compile
 	@$(TOP)/tools/tap-suite.sh lpu-compile-bad-inputs $(TOP)/tools/tests/lpu-compile-bad-inputs.sh $(BUILD)/bin/lpu-compile
+	@$(TOP)/tools/tap-suite.sh lpu-smi-output $(MAKE) --no-print-directory -s -C tools/lpu-smi BUILD=$(BUILD) check
+	@$(TOP)/tools/tap-suite.sh lpu-fwpack-unit $(MAKE) --no-print-directory -s -C firmware/lpu-fwpack BUILD=$(BUILD) check
+	@$(TOP)/tools/tap-suite.sh lpu-fwpack-cli $(MAKE) --no-print-directory -s -C firmware/lpu-fwpack BUILD=$(BUILD) check-cli
 
 check-qtest:
 	@$(TOP)/tools/tap-suite.sh qtest-lpu-v3 $(TOP)/tools/build-qemu.sh --qtest

@@ -27,7 +27,7 @@ field() {
 # flip FILE OFFSET: invert every bit of the byte at OFFSET, in place
 flip() {
 	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
-	printf "$(printf '\\%03o' $((b ^ 255)))" |
+	printf '%b' "\\0$(printf '%03o' $((b ^ 255)))" |
 		dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 }
 

@@ -58,6 +58,14 @@ size_t fw_image_size(size_t sig_size);
  */
 int fw_image_build(const struct fw_source *src, const char *build_id,
 		   size_t sig_size, uint8_t *img, size_t img_size);
+/*
+ * Recompute the payload digest and the signature of @img in place, where
+ * its header says they are; -1 if the header's layout does not allow it.
+ */
+int fw_image_seal(uint8_t *img, size_t size, EVP_PKEY *key);
+/* A new signed image of @src (free() it), *size its bytes; NULL on error. */
+uint8_t *fw_image_pack(const struct fw_source *src, const char *build_id,
+		       EVP_PKEY *key, size_t *size);
 
 /* crypto.c */
 int fw_sha256(const void *data, size_t len, uint8_t out[LPU_FW_SHA256_SIZE]);
@@ -96,7 +104,8 @@ int fw_check(const uint8_t *img, size_t size, const struct fw_card *card,
 const char *fw_error_name(uint32_t code);
 
 /* info.c */
-void fw_print_info(const uint8_t *img, size_t size);
+/* @img holds the first @size bytes of a file of @file_size bytes. */
+void fw_print_info(const uint8_t *img, size_t size, size_t file_size);
 
 /* Little-endian fields of the image. */
 static inline uint32_t fw_le32(const void *p)

@@ -5,6 +5,9 @@
  * then the signature. Everything is written little-endian.
  */
 #include <endian.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fwpack.h"
@@ -19,8 +22,12 @@ static const struct {
 	{ LPU_FW_SEC_THERMAL, sizeof(struct lpu_fw_thermal) },
 };
 
-#define ALIGN_UP(x, a)		(((x) + (a) - 1) / (a) * (a))
 #define TABLE_SIZE		(ARRAY_SIZE(sections) * sizeof(struct lpu_fw_section))
+
+static size_t align_up(size_t x, size_t a)
+{
+	return (x + a - 1) / a * a;
+}
 
 static size_t section_offset(unsigned int i)
 {
@@ -28,7 +35,7 @@ static size_t section_offset(unsigned int i)
 	unsigned int k;
 
 	for (k = 0; k <= i; k++) {
-		off = ALIGN_UP(off, LPU_FW_SECTION_ALIGN);
+		off = align_up(off, LPU_FW_SECTION_ALIGN);
 		if (k < i)
 			off += sections[k].size;
 	}
@@ -128,4 +135,43 @@ int fw_image_build(const struct fw_source *src, const char *build_id,
 		return -1;
 	memcpy(img, &h, sizeof(h));
 	return 0;
+}
+
+int fw_image_seal(uint8_t *img, size_t size, EVP_PKEY *key)
+{
+	uint32_t psize, soff, ssize;
+
+	if (size < LPU_FW_HEADER_SIZE)
+		return -1;
+	psize = fw_le32(img + offsetof(struct lpu_fw_header, payload_size));
+	soff = fw_le32(img + offsetof(struct lpu_fw_header, sig_offset));
+	ssize = fw_le32(img + offsetof(struct lpu_fw_header, sig_size));
+	if (fw_le32(img + offsetof(struct lpu_fw_header, payload_offset)) !=
+	    LPU_FW_HEADER_SIZE || psize > size - LPU_FW_HEADER_SIZE ||
+	    soff > size || ssize > size - soff || ssize != fw_key_size(key))
+		return -1;
+	if (fw_sha256(img + LPU_FW_HEADER_SIZE, psize,
+		      img + offsetof(struct lpu_fw_header, payload_sha256)))
+		return -1;
+	return fw_sign(key, img, LPU_FW_HEADER_SIZE, img + soff, ssize);
+}
+
+uint8_t *fw_image_pack(const struct fw_source *src, const char *build_id,
+		       EVP_PKEY *key, size_t *size)
+{
+	size_t sig_size = fw_key_size(key);
+	uint8_t *img;
+
+	*size = fw_image_size(sig_size);
+	img = calloc(1, *size);
+	if (!img) {
+		fprintf(stderr, "lpu-fwpack: out of memory\n");
+		return NULL;
+	}
+	if (fw_image_build(src, build_id, sig_size, img, *size) ||
+	    fw_image_seal(img, *size, key)) {
+		free(img);
+		return NULL;
+	}
+	return img;
 }

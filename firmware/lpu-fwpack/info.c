@@ -72,17 +72,17 @@ static void print_sections(const uint8_t *img, size_t size)
 	}
 }
 
-void fw_print_info(const uint8_t *img, size_t size)
+void fw_print_info(const uint8_t *img, size_t size, size_t file_size)
 {
 	char id[LPU_FW_BUILD_ID_LEN + 1];
 	const uint8_t *d;
 	unsigned int i;
 
-	printf("file_size: %zu\n", size);
+	printf("file_size: %zu\n", file_size);
 	/* A limit of the format, for scripts that make oversized images. */
 	printf("max_image_size: %u\n", LPU_FW_MAX_SIZE);
 	if (size < LPU_FW_HEADER_SIZE) {
-		printf("header: truncated (%zu of %u bytes)\n", size,
+		printf("header: truncated (%zu of %d bytes)\n", size,
 		       LPU_FW_HEADER_SIZE);
 		return;
 	}

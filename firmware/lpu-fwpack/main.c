@@ -20,7 +20,7 @@
 
 #define MAX_SETS		64
 
-static int usage(void)
+static int print_usage(void)
 {
 	fprintf(stderr,
 		"usage: lpu-fwpack pack SOURCE.json --key KEY.pem -o OUT [--build-id ID]\n"
@@ -29,7 +29,7 @@ static int usage(void)
 		"       lpu-fwpack info IMAGE\n"
 		"pack refuses an image the boot ROM would refuse unless --unchecked;\n"
 		"check makes the boot ROM's checks (firmware/lpu_fw.md) against a card\n"
-		"of revision N (default %u) holding PUB.der (without it: no key).\n",
+		"of revision N (default %d) holding PUB.der (without it: no key).\n",
 		LPU_PCI_REVISION_V3);
 	return 2;
 }
@@ -139,11 +139,11 @@ static int cmd_check(int argc, char **argv)
 			card.chip = LPU_PCI_DEVICE_ID_V3 << 16 | rev;
 			break;
 		default:
-			return usage();
+			return print_usage();
 		}
 	}
 	if (optind != argc - 1)
-		return usage();
+		return print_usage();
 	if (pubkey) {
 		card.key = fw_load_public_key(pubkey);
 		if (!card.key)
@@ -170,11 +170,11 @@ static int cmd_info(int argc, char **argv)
 	size_t size;
 
 	if (argc != 2 || argv[1][0] == '-')
-		return usage();
+		return print_usage();
 	img = read_image(argv[1], &size);
 	if (!img)
 		return 1;
-	fw_print_info(img, size < LPU_FW_MAX_SIZE ? size : LPU_FW_MAX_SIZE);
+	fw_print_info(img, size < LPU_FW_MAX_SIZE ? size : LPU_FW_MAX_SIZE, size);
 	free(img);
 	return 0;
 }
@@ -273,7 +273,7 @@ static int pack(const struct pack_args *a)
 	struct fw_card card;
 	EVP_PKEY *key;
 	uint8_t *img = NULL;
-	size_t sig_size, size;
+	size_t size;
 	int ret = 1;
 
 	if (fw_source_read(a->source, a->sets, a->nset, !a->unchecked, &src))
@@ -285,15 +285,8 @@ static int pack(const struct pack_args *a)
 	key = fw_load_private_key(a->key);
 	if (!key)
 		return 1;
-	sig_size = fw_key_size(key);
-	size = fw_image_size(sig_size);
-	img = calloc(1, size);
-	if (!img) {
-		fprintf(stderr, "lpu-fwpack: out of memory\n");
-		goto out;
-	}
-	if (fw_image_build(&src, id, sig_size, img, size) ||
-	    fw_sign(key, img, LPU_FW_HEADER_SIZE, img + size - sig_size, sig_size))
+	img = fw_image_pack(&src, id, key, &size);
+	if (!img)
 		goto out;
 	/* The image must boot on the card it is built for, with this key. */
 	card.chip = src.chip_device << 16 | src.chip_rev;
@@ -356,11 +349,11 @@ static int cmd_pack(int argc, char **argv)
 			a.unchecked = true;
 			break;
 		default:
-			return usage();
+			return print_usage();
 		}
 	}
 	if (optind != argc - 1 || !a.key || !a.out)
-		return usage();
+		return print_usage();
 	a.source = argv[optind];
 	return pack(&a);
 }
@@ -368,7 +361,7 @@ static int cmd_pack(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	if (argc < 2)
-		return usage();
+		return print_usage();
 	/* Each command parses its own options, after the command word. */
 	if (!strcmp(argv[1], "pack"))
 		return cmd_pack(argc - 1, argv + 1);
@@ -376,5 +369,5 @@ int main(int argc, char **argv)
 		return cmd_check(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "info"))
 		return cmd_info(argc - 1, argv + 1);
-	return usage();
+	return print_usage();
 }

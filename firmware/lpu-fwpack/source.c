@@ -15,14 +15,22 @@
 
 #include "fwpack.h"
 
-/* Names of the cost classes, made from the LPU_COST_* macros themselves. */
-#define COST_CLASS(n)	[LPU_COST_##n] = #n
+/* The source's names of the cost classes: LPU_COST_<name>. */
 static const char *const cost_names[LPU_COST_COUNT] = {
-	COST_CLASS(EXEC_SETUP), COST_CLASS(COPY),
-	COST_CLASS(MATMUL_F32), COST_CLASS(MATMUL_BF16), COST_CLASS(MATMUL_I8),
-	COST_CLASS(FFN_F32), COST_CLASS(FFN_BF16), COST_CLASS(FFN_I8),
-	COST_CLASS(ELEMENTWISE), COST_CLASS(RMSNORM), COST_CLASS(SOFTMAX),
-	COST_CLASS(TOPK), COST_CLASS(DISPATCH), COST_CLASS(COMBINE),
+	[LPU_COST_EXEC_SETUP] = "EXEC_SETUP",
+	[LPU_COST_COPY] = "COPY",
+	[LPU_COST_MATMUL_F32] = "MATMUL_F32",
+	[LPU_COST_MATMUL_BF16] = "MATMUL_BF16",
+	[LPU_COST_MATMUL_I8] = "MATMUL_I8",
+	[LPU_COST_FFN_F32] = "FFN_F32",
+	[LPU_COST_FFN_BF16] = "FFN_BF16",
+	[LPU_COST_FFN_I8] = "FFN_I8",
+	[LPU_COST_ELEMENTWISE] = "ELEMENTWISE",
+	[LPU_COST_RMSNORM] = "RMSNORM",
+	[LPU_COST_SOFTMAX] = "SOFTMAX",
+	[LPU_COST_TOPK] = "TOPK",
+	[LPU_COST_DISPATCH] = "DISPATCH",
+	[LPU_COST_COMBINE] = "COMBINE",
 };
 
 const char *fw_cost_name(unsigned int cls)
@@ -107,8 +115,9 @@ static int integer(const struct reader *r, json_object *obj, const char *where,
 }
 
 /* "MAJOR.MINOR[.PATCH]": @n decimal numbers, each at most @max[i]. */
-static int version(const struct reader *r, json_object *obj, const char *key,
-		   int n, const uint32_t *max, uint32_t *out)
+static int read_version(const struct reader *r, json_object *obj,
+			const char *key, int n, const uint32_t *max,
+			uint32_t *out)
 {
 	const char *s, *p;
 	json_object *v;
@@ -249,12 +258,12 @@ static int read_root(const struct reader *r, json_object *root,
 	    !json_object_is_type(o, json_type_string))
 		return fail(r, "field 'comment': expected string, found %s",
 			    json_type_to_name(json_object_get_type(o)));
-	if (version(r, root, "version", 3, vmax, v))
+	if (read_version(r, root, "version", 3, vmax, v))
 		return -1;
 	src->fw_major = v[0];
 	src->fw_minor = v[1];
 	src->fw_patch = v[2];
-	if (version(r, root, "abi", 2, amax, v))
+	if (read_version(r, root, "abi", 2, amax, v))
 		return -1;
 	src->abi_major = v[0];
 	src->abi_minor = v[1];
@@ -354,13 +363,57 @@ static char *read_file(const struct reader *r, size_t *len)
 	return NULL;
 }
 
+/* Strict JSON, one object, only whitespace after it; NULL after a message. */
+static json_object *parse_json(const struct reader *r, const char *text,
+			       size_t len)
+{
+	struct json_tokener *tok = json_tokener_new();
+	json_object *root;
+	enum json_tokener_error e;
+	size_t end, i;
+
+	if (!tok) {
+		fail(r, "out of memory");
+		return NULL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	root = json_tokener_parse_ex(tok, text, (int)len);
+	e = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (root)
+		return root;
+	/*
+	 * Strict parsing refuses bytes after the object as "unexpected"; say
+	 * "trailing garbage" when the text up to them is a complete object.
+	 */
+	for (i = end; i > 0 && strchr(" \t\r\n", text[i - 1]); i--)
+		;
+	tok = json_tokener_new();
+	if (tok && e == json_tokener_error_parse_unexpected && i > 0) {
+		json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+		root = json_tokener_parse_ex(tok, text, (int)i);
+		if (root && json_tokener_get_parse_end(tok) == i) {
+			json_object_put(root);
+			json_tokener_free(tok);
+			fail(r, "trailing garbage after the JSON object at byte %zu", end);
+			return NULL;
+		}
+		json_object_put(root);
+	}
+	json_tokener_free(tok);
+	fail(r, "not valid JSON at byte %zu: %s", end,
+	     e == json_tokener_continue ? "unexpected end of file" :
+	     json_tokener_error_desc(e));
+	return NULL;
+}
+
 int fw_source_read(const char *path, const char *const *sets, int nset,
 		   bool check_ranges, struct fw_source *src)
 {
 	struct reader r = { .path = path, .check_ranges = check_ranges };
-	struct json_tokener *tok;
 	json_object *root = NULL;
-	size_t len, i;
+	size_t len;
 	char *text;
 	int ret = -1, k;
 
@@ -372,30 +425,9 @@ int fw_source_read(const char *path, const char *const *sets, int nset,
 		fail(&r, "NUL byte at offset %zu: not a JSON text", strlen(text));
 		goto out;
 	}
-	tok = json_tokener_new();
-	if (!tok) {
-		fail(&r, "out of memory");
+	root = parse_json(&r, text, len);
+	if (!root)
 		goto out;
-	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	root = json_tokener_parse_ex(tok, text, (int)len);
-	if (!root) {
-		enum json_tokener_error e = json_tokener_get_error(tok);
-
-		fail(&r, "not valid JSON at byte %zu: %s", json_tokener_get_parse_end(tok),
-		     e == json_tokener_continue ? "unexpected end of file" :
-		     json_tokener_error_desc(e));
-		json_tokener_free(tok);
-		goto out;
-	}
-	for (i = json_tokener_get_parse_end(tok); i < len; i++) {
-		if (!strchr(" \t\r\n", text[i])) {
-			fail(&r, "trailing garbage after the JSON object at byte %zu", i);
-			json_tokener_free(tok);
-			goto out;
-		}
-	}
-	json_tokener_free(tok);
 	for (k = 0; k < nset; k++)
 		if (apply_set(&r, root, sets[k]))
 			goto out;
