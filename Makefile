@@ -194,7 +194,7 @@ moe-data: $(MOE_TEST_CASES:%=$(MOE)/%/stamp) $(MOE)/demo-ref/stamp
 	@printf '%s\n' $(MOE_TEST_CASES) >$(MOE)/guest-cases
 moe-bench-data: $(MOE_BENCH_CASES:%=$(MOE)/%/stamp)
 
-guest: moe-data
+guest: moe-data firmware
 	@mkdir -p $(BUILD)/guest
 	@$(TOP)/tools/mkinitramfs.sh $(KVER) $(BUILD)/guest/initramfs.cpio
 
