@@ -402,3 +402,24 @@ int hold_fence(int from, unsigned int queue, unsigned int count, int to,
 	close(sync_file);
 	return ret;
 }
+
+int card_works(const struct lpu_card *card)
+{
+	struct drm_lpu_info info;
+	int32_t status = 1;
+	uint64_t seq;
+	int fd, ret;
+
+	fd = open_card(card);
+	if (fd < 0)
+		return fd;
+	ret = raw_info(fd, &info);
+	if (!ret)
+		ret = raw_submit(fd, 0, 0, &seq);
+	if (!ret)
+		ret = wait_ms(fd, seq, 20000, &status);
+	if (!ret)
+		ret = status;
+	close(fd);
+	return ret;
+}

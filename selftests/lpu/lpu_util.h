@@ -62,6 +62,12 @@ int long_jobs_to_outlast(int fd, unsigned int queue, unsigned int jobs);
 int hold_fence(int from, unsigned int queue, unsigned int count, int to,
 	       uint32_t *syncobj);
 
+/*
+ * The card answers GET_INFO and runs a NOP on queue 0 of a fresh file;
+ * 0, the job's failed status, or -errno.
+ */
+int card_works(const struct lpu_card *card);
+
 /* Path of sysfs attribute @attr of the card's PCI function. */
 int pci_path(const struct lpu_card *card, const char *attr, char *buf,
 	     size_t len);
