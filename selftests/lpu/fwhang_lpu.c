@@ -21,17 +21,22 @@
 /* Probe gets this much beyond its timeout (module load, TCG, printk). */
 #define MARGIN_MS	5000
 
-FIXTURE(fwhang) {
+struct hang_ctx {
 	char pci_addr[32];
 	int kmsg;
 };
 
+FIXTURE(fwhang) {
+	struct hang_ctx c;
+};
+
 FIXTURE_SETUP(fwhang)
 {
-	self->kmsg = -1;
+	self->c.kmsg = -1;
 	ASSERT_EQ(0, access(module_path(), R_OK)) TH_LOG("LPU_MODULE %s",
 							 module_path());
-	ASSERT_EQ(0, find_lpu_pci_addr(self->pci_addr, sizeof(self->pci_addr)))
+	ASSERT_EQ(0, find_lpu_pci_addr(self->c.pci_addr,
+				       sizeof(self->c.pci_addr)))
 		TH_LOG("no LPU PCI function");
 	ASSERT_NE(0, access("/sys/module/lpu", F_OK))
 		TH_LOG("lpu.ko is loaded: boot the guest with --no-insmod");
@@ -39,8 +44,8 @@ FIXTURE_SETUP(fwhang)
 
 FIXTURE_TEARDOWN(fwhang)
 {
-	if (self->kmsg >= 0)
-		close(self->kmsg);
+	if (self->c.kmsg >= 0)
+		close(self->c.kmsg);
 	if (!access("/sys/module/lpu", F_OK))
 		unload_module();
 }
@@ -50,7 +55,7 @@ FIXTURE_TEARDOWN(fwhang)
  * @timeout_ms with the one line.
  */
 static void load_times_out(struct __test_metadata *_metadata,
-			   FIXTURE_DATA(fwhang) *self, const char *params,
+			   struct hang_ctx *c, const char *params,
 			   unsigned long timeout_ms)
 {
 	char line[1024], want[128], drv[64];
@@ -58,10 +63,10 @@ static void load_times_out(struct __test_metadata *_metadata,
 	int64_t t0, ms;
 	int n;
 
-	if (self->kmsg >= 0)
-		close(self->kmsg);
-	self->kmsg = kmsg_open_at_end();
-	ASSERT_LE(0, self->kmsg);
+	if (c->kmsg >= 0)
+		close(c->kmsg);
+	c->kmsg = kmsg_open_at_end();
+	ASSERT_LE(0, c->kmsg);
 	t0 = now_ns();
 	/* The probe runs inside finit_module(): its time is the probe's. */
 	ASSERT_EQ(0, sys_finit_module(module_path(), params));
@@ -73,10 +78,10 @@ static void load_times_out(struct __test_metadata *_metadata,
 	EXPECT_GT((int64_t)timeout_ms + MARGIN_MS, ms)
 		TH_LOG("gave up after %lld ms", (long long)ms);
 
-	n = kmsg_count_device(self->kmsg, self->pci_addr, 4,
+	n = kmsg_count_device(c->kmsg, c->pci_addr, 4,
 			      "probe with driver", line, sizeof(line), 500);
 	ASSERT_EQ(1, n) TH_LOG("%d kernel lines for %s, first: %s", n,
-			       self->pci_addr, line);
+			       c->pci_addr, line);
 	TH_LOG("%s", line);
 	snprintf(want, sizeof(want), "firmware %s: no READY within %lu ms",
 		 LPU_FW_NAME, timeout_ms);
@@ -84,7 +89,7 @@ static void load_times_out(struct __test_metadata *_metadata,
 	EXPECT_NE(NULL, strstr(line, "expected state READY"));
 	EXPECT_NE(NULL, strstr(line, "found BOOTING"));
 
-	EXPECT_EQ(-ENOENT, pci_driver_of(self->pci_addr, drv, sizeof(drv)))
+	EXPECT_EQ(-ENOENT, pci_driver_of(c->pci_addr, drv, sizeof(drv)))
 		TH_LOG("bound to %s", drv);
 	EXPECT_EQ(0, lpu_card_count());
 	ASSERT_EQ(0, read_taint(&taint));
@@ -95,19 +100,19 @@ static void load_times_out(struct __test_metadata *_metadata,
 /* The driver's default, 2000 ms (the shared design of issue 6). */
 TEST_F_TIMEOUT(fwhang, default_timeout_fails_probe, 60)
 {
-	load_times_out(_metadata, self, "", 2000);
+	load_times_out(_metadata, &self->c, "", 2000);
 }
 
 TEST_F_TIMEOUT(fwhang, short_timeout_fails_probe, 60)
 {
-	load_times_out(_metadata, self, "fw_boot_timeout_ms=300", 300);
+	load_times_out(_metadata, &self->c, "fw_boot_timeout_ms=300", 300);
 }
 
 /* The hung boot left nothing behind: load and unload again. */
 TEST_F_TIMEOUT(fwhang, reload_after_timeouts, 60)
 {
-	load_times_out(_metadata, self, "fw_boot_timeout_ms=500", 500);
-	load_times_out(_metadata, self, "fw_boot_timeout_ms=500", 500);
+	load_times_out(_metadata, &self->c, "fw_boot_timeout_ms=500", 500);
+	load_times_out(_metadata, &self->c, "fw_boot_timeout_ms=500", 500);
 }
 
 TEST(kernel_not_tainted)

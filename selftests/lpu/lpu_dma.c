@@ -668,7 +668,8 @@ TEST_F_TIMEOUT(lpu, closing_the_file_with_copies_queued_frees_all, 60)
 	/* The queue still runs copies for others. */
 	ASSERT_EQ(0, tbo_new(self->fd, DRM_LPU_BO_HOST, MiB, false, &h));
 	ASSERT_EQ(0, tbo_new(self->fd, DRM_LPU_BO_SRAM, MiB, false, &s));
-	ASSERT_EQ(0, copy_sync(self->fd, 2 % self->info.num_queues, s.handle, 0, h.handle, 0, MiB, &st));
+	ASSERT_EQ(0, copy_sync(self->fd, 2 % self->info.num_queues, s.handle, 0,
+			       h.handle, 0, MiB, &st));
 	EXPECT_EQ(0, st);
 	tbo_free(self->fd, &h);
 	tbo_free(self->fd, &s);
