@@ -543,6 +543,18 @@ TEST_F_TIMEOUT(lpu_fw, bind_after_installing_the_image, 120)
 	EXPECT_EQ(0, card_works(&self->c.card));
 }
 
+/* A bad module parameter fails probe the same way, naming the file. */
+TEST_F_TIMEOUT(lpu_fw, zero_boot_timeout_fails_probe, 120)
+{
+	char line[1024];
+
+	load_with(_metadata, &self->c, LPU_FW_NAME, "fw_boot_timeout_ms=0");
+	assert_probe_failed(_metadata, &self->c, LPU_FW_NAME, line,
+			    sizeof(line));
+	EXPECT_NE(NULL, strstr(line, "fw_boot_timeout_ms=0"));
+	EXPECT_TRUE(has_num(after(line, "found "), 0));
+}
+
 /* sysfs and GET_INFO say what the image's header and sections say. */
 TEST_F_TIMEOUT(lpu_fw, good_image_in_sysfs_and_info, 120)
 {
