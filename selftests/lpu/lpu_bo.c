@@ -39,11 +39,18 @@ TEST_F(lpu, bo_create_bad_size_is_einval)
 				       domains[d], (unsigned long long)bad[i]);
 		}
 	}
-	/* SRAM buffers can never be larger than the SRAM. */
-	if (self->info.sram_size < DRM_LPU_BO_MAX_SIZE)
+	/*
+	 * SRAM buffers can never be larger than the SRAM, nor reach into
+	 * what the firmware reserves at its top.
+	 */
+	if (self->info.sram_size < DRM_LPU_BO_MAX_SIZE) {
 		EXPECT_EQ(-EINVAL, bo_create(self->fd, DRM_LPU_BO_SRAM,
 					     self->info.sram_size +
 					     DRM_LPU_BO_ALIGN, &h));
+		EXPECT_EQ(-EINVAL, bo_create(self->fd, DRM_LPU_BO_SRAM,
+					     sram_usable(&self->info) +
+					     DRM_LPU_BO_ALIGN, &h));
+	}
 	/* Large host buffers are fine: their memory is not touched yet. */
 	ASSERT_EQ(0, bo_create(self->fd, DRM_LPU_BO_HOST, 256 * MiB, &h));
 	EXPECT_EQ(0, bo_close(self->fd, h));
@@ -588,7 +595,7 @@ TEST_F(lpu, liblpu_bo_alloc_map_free)
 	ASSERT_EQ(0, lpu_bo_alloc(dev, LPU_BO_SRAM, 4096, 0, &bo));
 	ASSERT_EQ(0, lpu_bo_map(bo, &p));
 	EXPECT_EQ(-ENOSPC, lpu_bo_alloc(dev, LPU_BO_SRAM,
-					self->info.sram_size, 0, &bo2));
+					sram_usable(&self->info), 0, &bo2));
 	EXPECT_EQ(NULL, bo2);
 	/* lpu_close() releases what is left, mapped or not. */
 	EXPECT_EQ(0, lpu_close(dev));
