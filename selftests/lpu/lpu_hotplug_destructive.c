@@ -256,13 +256,16 @@ FIXTURE_SETUP(lpu_reload)
 	ASSERT_EQ(0, find_card(&self->card));
 }
 
-FIXTURE_TEARDOWN(lpu_reload)
+/*
+ * In the harness's parent process: the 6.12 harness skips a child's
+ * teardown after a failed ASSERT, which would leave the next tests without
+ * a card. The test's process has exited, so self->fd is closed already.
+ */
+FIXTURE_TEARDOWN_PARENT(lpu_reload)
 {
 	unsigned long timeout_ms = 0;
 	struct lpu_card card;
 
-	if (self->fd >= 0)
-		close(self->fd);
 	EXPECT_EQ(0, reload_module("", &card));
 	EXPECT_EQ(0, module_param_ulong("job_timeout_ms", &timeout_ms));
 	EXPECT_NE(SHORT_JOB_TIMEOUT_MS, timeout_ms);
