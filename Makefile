@@ -25,7 +25,7 @@ KSRC = $(shell $(TOP)/tools/fetch-kernel-source.sh)
 USER_DIRS := libruntime tools/lpu-smi tools/lpu-bench tools/lpu-run tools/lpu-compile selftests/lpu
 
 .PHONY: all deps qemu module userspace firmware install guest demo check bench clean lint \
-	check-debug fuzz check-host check-qtest check-guest moe-data moe-bench-data
+	check-debug fuzz check-host check-qtest check-guest check-fw-hang moe-data moe-bench-data
 
 all: deps
 	@$(MAKE) --no-print-directory qemu module userspace firmware
@@ -228,6 +228,7 @@ check: all
 	@{ $(MAKE) --no-print-directory -s check-host; \
 	   $(MAKE) --no-print-directory -s check-qtest; \
 	   $(MAKE) --no-print-directory -s check-guest; \
+	   $(MAKE) --no-print-directory -s check-fw-hang; \
 	   $(TOP)/tools/check-debug.sh; } | awk -f $(TOP)/tools/tap-summary.awk
 
 check-host:
@@ -250,6 +251,11 @@ check-guest:
 	@$(TOP)/tools/vm-run.sh --timeout $(GUEST_TIMEOUT) \
 		--cmd 'sh /opt/lpu/run-selftests.sh' --log $(BUILD)/guest/check.log; \
 	$(TOP)/tools/vm-suite.sh guest-vm $$? $(BUILD)/guest/check.log
+
+# The firmware boot timeout needs a card that never leaves BOOTING
+# (x-fw-boot-hang=on): a guest of its own.
+check-fw-hang:
+	@$(TOP)/tools/check-fw-hang.sh
 
 # The debug-kernel lane: all guest selftests, failslab and kmemleak on a
 # KASAN/UBSAN/lockdep kernel. Builds that kernel the first time (~13 min).

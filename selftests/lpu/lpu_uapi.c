@@ -145,6 +145,8 @@ TEST_F(lpu, liblpu_query_matches_raw)
 	EXPECT_EQ(self->info.sram_size, li.sram_size);
 	EXPECT_EQ(self->info.driver_version, li.driver_version);
 	EXPECT_EQ(self->info.fw_version, li.fw_version);
+	EXPECT_EQ(self->info.fw_abi_version, li.fw_abi_version);
+	EXPECT_EQ(self->info.sram_reserved, li.sram_reserved);
 	EXPECT_EQ(0, lpu_close(dev));
 }
 
