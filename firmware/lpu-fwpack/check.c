@@ -55,15 +55,43 @@ static int refuse(struct fw_verdict *v, uint32_t code, uint32_t expected,
 	return -1;
 }
 
-/* Check 11: the header's own consistency. */
-static int check_header_layout(const uint8_t *img, struct fw_verdict *v)
+/*
+ * Bytes [@off, @off + @len) are zero; else refused at the first non-zero
+ * byte: expected 0, found that byte, where its offset.
+ */
+static int check_zero(const uint8_t *img, uint32_t code, uint32_t off,
+		      uint32_t len, const char *name, struct fw_verdict *v)
+{
+	uint32_t i;
+
+	for (i = 0; i < len; i++)
+		if (img[off + i])
+			return refuse(v, code, 0, img[off + i], off + i,
+				      "%s not zero", name);
+	return 0;
+}
+
+/* A version part FW_VERSION / FW_ABI encode in one byte. */
+static int check_byte(const uint8_t *img, uint32_t off, const char *name,
+		      struct fw_verdict *v)
+{
+	uint16_t x = fw_le16(img + off);
+
+	if (x > 0xff)
+		return refuse(v, LPU_FW_E_LAYOUT, 0xff, x, off,
+			      "%s above 255", name);
+	return 0;
+}
+
+/* Check 11: the header's own consistency, @size bytes (= image_size). */
+static int check_header_layout(const uint8_t *img, uint32_t size,
+			       struct fw_verdict *v)
 {
 	uint32_t count = H32(img, section_count);
 	uint32_t poff = H32(img, payload_offset);
 	uint32_t psize = H32(img, payload_size);
 	uint32_t soff = H32(img, sig_offset);
 	uint32_t ssize = H32(img, sig_size);
-	uint32_t isize = H32(img, image_size);
 	uint64_t table = (uint64_t)count * sizeof(struct lpu_fw_section);
 	uint64_t pend = (uint64_t)poff + psize;
 	uint32_t i;
@@ -82,20 +110,20 @@ static int check_header_layout(const uint8_t *img, struct fw_verdict *v)
 	if (soff != pend)
 		return refuse(v, LPU_FW_E_LAYOUT, (uint32_t)pend, soff,
 			      HOFF(sig_offset), "sig_offset is not the payload's end");
-	if ((uint64_t)soff + ssize != isize)
-		return refuse(v, LPU_FW_E_LAYOUT, isize, soff + ssize,
-			      HOFF(sig_size), "signature does not end the image");
+	/* Expected: the sig_size that would end the image there. */
+	if ((uint64_t)soff + ssize != size)
+		return refuse(v, LPU_FW_E_LAYOUT, soff <= size ? size - soff : size,
+			      ssize, HOFF(sig_size),
+			      "signature does not end the image");
 	if (ssize < 1 || ssize > LPU_FW_SIG_MAX_SIZE)
 		return refuse(v, LPU_FW_E_LAYOUT, ssize ? LPU_FW_SIG_MAX_SIZE : 1,
 			      ssize, HOFF(sig_size), "bad sig_size");
-	if (H16(img, rsvd0))
-		return refuse(v, LPU_FW_E_LAYOUT, 0, H16(img, rsvd0), HOFF(rsvd0),
-			      "reserved header field not zero");
-	for (i = 0; i < sizeof(((struct lpu_fw_header *)0)->rsvd); i++)
-		if (img[HOFF(rsvd) + i])
-			return refuse(v, LPU_FW_E_LAYOUT, 0, img[HOFF(rsvd) + i],
-				      HOFF(rsvd) + i,
-				      "reserved header field not zero");
+	if (check_zero(img, LPU_FW_E_LAYOUT, HOFF(rsvd0), 2,
+		       "reserved header field", v) ||
+	    check_zero(img, LPU_FW_E_LAYOUT, HOFF(rsvd),
+		       sizeof(((struct lpu_fw_header *)0)->rsvd),
+		       "reserved header field", v))
+		return -1;
 	/* Printable ASCII, then only NULs. */
 	for (i = 0; i < LPU_FW_BUILD_ID_LEN; i++) {
 		uint8_t c = img[HOFF(build_id) + i];
@@ -108,6 +136,11 @@ static int check_header_layout(const uint8_t *img, struct fw_verdict *v)
 				      "build id not printable ASCII padded with NULs");
 		}
 	}
+	/* FW_VERSION and FW_ABI have one byte for each minor and patch. */
+	if (check_byte(img, HOFF(fw_minor), "fw_minor", v) ||
+	    check_byte(img, HOFF(fw_patch), "fw_patch", v) ||
+	    check_byte(img, HOFF(abi_minor), "abi_minor", v))
+		return -1;
 	return 0;
 }
 
@@ -143,8 +176,9 @@ static int check_table(const uint8_t *img, uint32_t at[LPU_FW_SEC_COUNT],
 		if (type < 1 || type >= LPU_FW_SEC_COUNT)
 			return refuse(v, LPU_FW_E_SECTION, LPU_FW_SEC_COUNT - 1, type,
 				      e, "section %u: unknown type", i);
+		/* Expected: where the first section of that type is. */
 		if (at[type])
-			return refuse(v, LPU_FW_E_SECTION, 0, type, e,
+			return refuse(v, LPU_FW_E_SECTION, at[type], off, e,
 				      "section %u: %s repeated", i, section_names[type]);
 		if (rsvd)
 			return refuse(v, LPU_FW_E_SECTION, 0, rsvd,
@@ -160,8 +194,9 @@ static int check_table(const uint8_t *img, uint32_t at[LPU_FW_SEC_COUNT],
 			return refuse(v, LPU_FW_E_SECTION, next, off, e,
 				      "section %u: overlaps the table or the previous section",
 				      i);
+		/* Expected: the room left (modulo 2^32 if @off is past it). */
 		if ((uint64_t)off + size > pend)
-			return refuse(v, LPU_FW_E_SECTION, pend, off + size, e,
+			return refuse(v, LPU_FW_E_SECTION, pend - off, size, e + 4,
 				      "section %u: runs past the payload", i);
 		if (size != section_sizes[type])
 			return refuse(v, LPU_FW_E_SECTION, section_sizes[type], size,
@@ -172,7 +207,8 @@ static int check_table(const uint8_t *img, uint32_t at[LPU_FW_SEC_COUNT],
 	}
 	for (t = 1; t < LPU_FW_SEC_COUNT; t++)
 		if (!at[t])
-			return refuse(v, LPU_FW_E_SECTION, t, 0, 0,
+			return refuse(v, LPU_FW_E_SECTION, t, 0,
+				      HOFF(section_count),
 				      "section %s missing", section_names[t]);
 	return 0;
 }
@@ -212,53 +248,70 @@ static int check_cost(const uint8_t *img, uint32_t at, struct fw_verdict *v)
 	return 0;
 }
 
+/*
+ * Expected values of the refusals that are no plain range: the nearest
+ * valid value below (power of two, page multiple), or the limit crossed.
+ */
 static int check_engine(const uint8_t *img, uint32_t at, uint64_t sram_size,
 			struct fw_verdict *v)
 {
 	uint32_t ring = at + FOFF(struct lpu_fw_engine, max_ring_entries);
 	uint32_t res = at + FOFF(struct lpu_fw_engine, sram_reserved);
-	uint32_t rsvd = at + FOFF(struct lpu_fw_engine, rsvd);
-	uint64_t res_max = LPU_FW_SRAM_RESERVED_MAX - 1;
 	uint32_t x;
 
-	if (sram_size - 1 < res_max)
-		res_max = sram_size - 1;
 	if (in_range(img, at + FOFF(struct lpu_fw_engine, num_queues), 1,
 		     LPU_NUM_QUEUES, "engine num_queues", v) ||
 	    in_range(img, ring, LPU_MIN_RING_ENTRIES, LPU_MAX_RING_ENTRIES,
 		     "engine max_ring_entries", v))
 		return -1;
 	x = fw_le32(img + ring);
-	if (x & (x - 1))
-		return refuse(v, LPU_FW_E_SECTION, LPU_MAX_RING_ENTRIES, x, ring,
+	if (x & (x - 1)) {
+		uint32_t floor = x;
+
+		while (floor & (floor - 1))
+			floor &= floor - 1;
+		return refuse(v, LPU_FW_E_SECTION, floor, x, ring,
 			      "engine max_ring_entries not a power of two");
+	}
 	x = fw_le32(img + res);
 	if (x % LPU_PAGE_SIZE)
-		return refuse(v, LPU_FW_E_SECTION, LPU_PAGE_SIZE, x, res,
-			      "engine sram_reserved not a multiple of %u", LPU_PAGE_SIZE);
-	if (in_range(img, res, 0, (uint32_t)res_max, "engine sram_reserved", v))
-		return -1;
-	return in_range(img, rsvd, 0, 0, "engine reserved field", v);
+		return refuse(v, LPU_FW_E_SECTION, x / LPU_PAGE_SIZE * LPU_PAGE_SIZE,
+			      x, res, "engine sram_reserved not a multiple of %u",
+			      LPU_PAGE_SIZE);
+	if (x >= LPU_FW_SRAM_RESERVED_MAX)
+		return refuse(v, LPU_FW_E_SECTION, LPU_FW_SRAM_RESERVED_MAX, x, res,
+			      "engine sram_reserved too large: not below %u",
+			      LPU_FW_SRAM_RESERVED_MAX);
+	if (x >= sram_size)
+		return refuse(v, LPU_FW_E_SECTION, (uint32_t)sram_size, x, res,
+			      "engine sram_reserved too large: not below the card's SRAM");
+	return check_zero(img, LPU_FW_E_SECTION,
+			  at + FOFF(struct lpu_fw_engine, rsvd),
+			  sizeof(((struct lpu_fw_engine *)0)->rsvd),
+			  "engine reserved field", v);
 }
 
 static int check_thermal(const uint8_t *img, uint32_t at, struct fw_verdict *v)
 {
 	uint32_t t_idle = fw_le32(img + at + FOFF(struct lpu_fw_thermal, temp_idle_mc));
 	uint32_t p_idle = fw_le32(img + at + FOFF(struct lpu_fw_thermal, power_idle_mw));
-	unsigned int i;
 
-	if (in_range(img, at + FOFF(struct lpu_fw_thermal, temp_busy_mc), t_idle,
+	/* Idle before busy: busy's lower limit is a valid idle value. */
+	if (in_range(img, at + FOFF(struct lpu_fw_thermal, temp_idle_mc), 0,
+		     LPU_FW_TEMP_MAX_MC, "thermal temp_idle_mc", v) ||
+	    in_range(img, at + FOFF(struct lpu_fw_thermal, temp_busy_mc), t_idle,
 		     LPU_FW_TEMP_MAX_MC, "thermal temp_busy_mc", v) ||
+	    in_range(img, at + FOFF(struct lpu_fw_thermal, power_idle_mw), 0,
+		     LPU_FW_POWER_MAX_MW, "thermal power_idle_mw", v) ||
 	    in_range(img, at + FOFF(struct lpu_fw_thermal, power_busy_mw), p_idle,
 		     LPU_FW_POWER_MAX_MW, "thermal power_busy_mw", v) ||
 	    in_range(img, at + FOFF(struct lpu_fw_thermal, clock_idle_mhz), 1,
 		     LPU_CLOCK_MHZ, "thermal clock_idle_mhz", v))
 		return -1;
-	for (i = 0; i < ARRAY_SIZE(((struct lpu_fw_thermal *)0)->rsvd); i++)
-		if (in_range(img, at + FOFF(struct lpu_fw_thermal, rsvd) + 4 * i,
-			     0, 0, "thermal reserved field", v))
-			return -1;
-	return 0;
+	return check_zero(img, LPU_FW_E_SECTION,
+			  at + FOFF(struct lpu_fw_thermal, rsvd),
+			  sizeof(((struct lpu_fw_thermal *)0)->rsvd),
+			  "thermal reserved field", v);
 }
 
 /* Checks 12 to 16: digest, key, signature. */
@@ -333,7 +386,7 @@ int fw_check(const uint8_t *img, size_t size, const struct fw_card *card,
 	if (chip != card->chip)
 		return refuse(v, LPU_FW_E_CHIP, card->chip, chip, HOFF(chip_device),
 			      "built for another chip");
-	if (check_header_layout(img, v) || check_seal(img, card, v) ||
+	if (check_header_layout(img, isize, v) || check_seal(img, card, v) ||
 	    check_table(img, at, v) ||
 	    check_cost(img, at[LPU_FW_SEC_COST], v) ||
 	    check_engine(img, at[LPU_FW_SEC_ENGINE], card->sram_size, v) ||

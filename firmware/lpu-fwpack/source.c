@@ -114,7 +114,11 @@ static int integer(const struct reader *r, json_object *obj, const char *where,
 	return 0;
 }
 
-/* "MAJOR.MINOR[.PATCH]": @n decimal numbers, each at most @max[i]. */
+/*
+ * "MAJOR.MINOR[.PATCH]": @n decimal numbers, each fitting its 16-bit header
+ * field always and at most @max[i] (FW_VERSION's encoding) unless
+ * --unchecked.
+ */
 static int read_version(const struct reader *r, json_object *obj,
 			const char *key, int n, const uint32_t *max,
 			uint32_t *out)
@@ -137,9 +141,10 @@ static int read_version(const struct reader *r, json_object *obj,
 		    (i < n - 1 && *p != '.') || (i == n - 1 && *p))
 			return fail(r, "field '%s': '%s' is not a version %s", key, s,
 				    n == 3 ? "MAJOR.MINOR.PATCH" : "MAJOR.MINOR");
-		if (x > max[i])
+		if (x > 0xffff || (r->check_ranges && x > max[i]))
 			return fail(r, "field '%s': '%s': part %d is %lu, above %u",
-				    key, s, i + 1, x, max[i]);
+				    key, s, i + 1, x,
+				    r->check_ranges ? max[i] : 0xffff);
 		out[i] = (uint32_t)x;
 		if (*p == '.')
 			p++;
@@ -243,7 +248,7 @@ static int read_root(const struct reader *r, json_object *root,
 		"comment", "version", "abi", "chip", "engine", "thermal", "cost",
 		NULL
 	};
-	/* Header field widths, and FW_VERSION's encoding (lpu_fw.h). */
+	/* FW_VERSION's and FW_ABI's encoding (lpu_fw.h); fields are 16 bits. */
 	static const uint32_t vmax[3] = { 0xffff, 0xff, 0xff };
 	static const uint32_t amax[2] = { 0xffff, 0xff };
 	uint32_t v[3];

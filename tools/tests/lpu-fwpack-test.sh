@@ -199,6 +199,25 @@ edit 'j["version"] = "1.256.0"'
 refused "version minor above 255" "field 'version': '1.256.0': part 2 is 256, above 255"
 edit 'j["version"] = "65536.0.0"'
 refused "version major above 65535" "part 1 is 65536, above 65535"
+edit 'j["abi"] = "1.256"'
+refused "abi minor above 255" "field 'abi': '1.256': part 2 is 256, above 255"
+# --unchecked builds versions the boot ROM refuses (check 11), not ones
+# wider than the header's 16-bit fields.
+edit 'j["version"] = "1.256.0"'
+check "--unchecked packs version 1.256.0, which check refuses (LAYOUT)" sh -c "
+	'$FWPACK' pack '$tmp/src.json' --key '$KEY' -o '$tmp/v.bin' --unchecked &&
+	'$FWPACK' check '$tmp/v.bin' --pubkey '$PUB' | grep -qF 'fw_minor above 255: expected 255, found 256 (LAYOUT, offset 18)'"
+edit 'j["version"] = "1.0.65535"'
+check "--unchecked packs version 1.0.65535, which check refuses (LAYOUT)" sh -c "
+	'$FWPACK' pack '$tmp/src.json' --key '$KEY' -o '$tmp/v.bin' --unchecked &&
+	'$FWPACK' check '$tmp/v.bin' --pubkey '$PUB' | grep -qF 'fw_patch above 255: expected 255, found 65535 (LAYOUT, offset 20)'"
+edit 'j["abi"] = "1.300"'
+check "--unchecked packs ABI 1.300, which check refuses (LAYOUT)" sh -c "
+	'$FWPACK' pack '$tmp/src.json' --key '$KEY' -o '$tmp/v.bin' --unchecked &&
+	'$FWPACK' check '$tmp/v.bin' --pubkey '$PUB' | grep -qF 'abi_minor above 255: expected 255, found 300 (LAYOUT, offset 26)'"
+edit 'j["version"] = "1.65536.0"'
+refused "--unchecked still refuses a version part above 65535" \
+	"field 'version': '1.65536.0': part 2 is 65536, above 65535" --unchecked
 edit 'j["abi"] = "1.0.0"'
 refused "abi with three parts" "field 'abi': '1.0.0' is not a version MAJOR.MINOR"
 edit 'j["abi"] = ""'
@@ -239,6 +258,25 @@ check "check without a key: the card has none" run 1 "the card has no public key
 check "check on a card of revision 2" run 1 "built for another chip: expected 0x00030002, found 0x00030001 (CHIP, offset 28)" \
 	check "$tmp/a.bin" --pubkey "$PUB" --chip-rev 2
 check "info on an empty file" run 0 "header: truncated (0 of 256 bytes)" info /dev/null
+# patch FILE OFFSET VALUE: $tmp/p.bin is FILE with a 32-bit LE value there
+patch() {
+	$PY - "$@" "$tmp/p.bin" <<'PYEOF'
+import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+struct.pack_into("<I", b, int(sys.argv[2]), int(sys.argv[3]))
+open(sys.argv[4], "wb").write(b)
+PYEOF
+}
+# sig_size at 52: expected is the sig_size that would end the image.
+patch "$tmp/a.bin" 52 385
+check "check: a signature that does not end the image" run 1 \
+	"signature does not end the image: expected 384, found 385 (LAYOUT, offset 52)" \
+	check "$tmp/p.bin" --pubkey "$PUB"
+# rsvd0 at 22: the first non-zero byte, at its own offset.
+patch "$tmp/a.bin" 20 $((0xab << 24))
+check "check: a reserved header byte" run 1 \
+	"reserved header field not zero: expected 0, found 171 (LAYOUT, offset 23)" \
+	check "$tmp/p.bin" --pubkey "$PUB"
 head -c 300 "$tmp/a.bin" >"$tmp/t.bin"
 check "info on a truncated image stops at the file's end" run 0 "section 2: past the end of the file" \
 	info "$tmp/t.bin"

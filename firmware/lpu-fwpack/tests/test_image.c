@@ -168,12 +168,18 @@ static void test_header_checks(void)
 	       HOFF(payload_size), "payload_size", put32(img + HOFF(payload_size), 47));
 	MUTATE("sig_offset not the payload's end", 0, LPU_FW_E_LAYOUT, soff, soff + 8,
 	       HOFF(sig_offset), "sig_offset", put32(img + HOFF(sig_offset), soff + 8));
-	MUTATE("sig_offset + sig_size past image_size", 0, LPU_FW_E_LAYOUT, good_size,
-	       good_size + 1, HOFF(sig_size), "does not end",
+	/* Expected: the sig_size that ends the image; found: sig_size. */
+	MUTATE("sig_offset + sig_size past image_size", 0, LPU_FW_E_LAYOUT,
+	       good_size - soff, good_size - soff + 1, HOFF(sig_size), "does not end",
 	       put32(img + HOFF(sig_size), good_size - soff + 1));
-	MUTATE("sig_offset + sig_size wraps around", 0, LPU_FW_E_LAYOUT, good_size,
-	       soff - 1, HOFF(sig_size), "does not end",
+	MUTATE("sig_offset + sig_size wraps around", 0, LPU_FW_E_LAYOUT,
+	       good_size - soff, UINT32_MAX, HOFF(sig_size), "does not end",
 	       put32(img + HOFF(sig_size), UINT32_MAX));
+	/* sig_offset past the image: expected is the image size itself. */
+	MUTATE("sig_offset past the image", 0, LPU_FW_E_LAYOUT, good_size,
+	       fw_le32(good + HOFF(sig_size)), HOFF(sig_size), "does not end",
+	       put32(img + HOFF(payload_size), good_size);
+	       put32(img + HOFF(sig_offset), good_size + 256));
 	MUTATE("payload_size wraps sig_offset", 0, LPU_FW_E_LAYOUT, 255, soff,
 	       HOFF(sig_offset), "sig_offset",
 	       put32(img + HOFF(payload_size), UINT32_MAX));
@@ -196,8 +202,13 @@ static void test_header_checks(void)
 		       HOFF(sig_size), "bad sig_size");
 		free(img);
 	}
+	/* Reserved fields: the first non-zero byte, at its own offset. */
 	MUTATE("rsvd0", 0, LPU_FW_E_LAYOUT, 0, 1, HOFF(rsvd0), "reserved",
 	       put16(img + HOFF(rsvd0), 1));
+	MUTATE("rsvd0 high byte", 0, LPU_FW_E_LAYOUT, 0, 0x12, HOFF(rsvd0) + 1,
+	       "reserved", put16(img + HOFF(rsvd0), 0x1200));
+	MUTATE("rsvd0 both bytes", 0, LPU_FW_E_LAYOUT, 0, 0x34, HOFF(rsvd0),
+	       "reserved", put16(img + HOFF(rsvd0), 0x1234));
 	MUTATE("rsvd[127]", 0, LPU_FW_E_LAYOUT, 0, 0x80, HOFF(rsvd) + 127, "reserved",
 	       img[HOFF(rsvd) + 127] = 0x80);
 	MUTATE("build id byte 0x7f", 0, LPU_FW_E_LAYOUT, 0x7e, 0x7f, HOFF(build_id) + 2,
@@ -206,6 +217,36 @@ static void test_header_checks(void)
 	       HOFF(build_id) + 0, "build id", img[HOFF(build_id)] = '\n');
 	MUTATE("build id text after the NUL padding", 0, LPU_FW_E_LAYOUT, 0, 'x',
 	       HOFF(build_id) + 39, "build id", img[HOFF(build_id) + 39] = 'x');
+	/* The last checks of 11: FW_VERSION and FW_ABI have a byte each. */
+	MUTATE("fw_minor 256", 0, LPU_FW_E_LAYOUT, 0xff, 256, HOFF(fw_minor),
+	       "fw_minor above 255", put16(img + HOFF(fw_minor), 256));
+	MUTATE("fw_patch 0xffff", 0, LPU_FW_E_LAYOUT, 0xff, 0xffff, HOFF(fw_patch),
+	       "fw_patch above 255", put16(img + HOFF(fw_patch), 0xffff));
+	MUTATE("abi_minor 300", 0, LPU_FW_E_LAYOUT, 0xff, 300, HOFF(abi_minor),
+	       "abi_minor above 255", put16(img + HOFF(abi_minor), 300));
+	MUTATE("fw_patch and abi_minor 256: fw_patch first", 0, LPU_FW_E_LAYOUT, 0xff,
+	       256, HOFF(fw_patch), "fw_patch",
+	       put16(img + HOFF(abi_minor), 256); put16(img + HOFF(fw_patch), 256));
+	MUTATE("build id before the versions", 0, LPU_FW_E_LAYOUT, 0x20, 1,
+	       HOFF(build_id), "build id",
+	       put16(img + HOFF(fw_minor), 256); img[HOFF(build_id)] = 1);
+	MUTATE("fw_minor 256 before the digest", 0, LPU_FW_E_LAYOUT, 0xff, 256,
+	       HOFF(fw_minor), "fw_minor",
+	       put16(img + HOFF(fw_minor), 256); img[sec(LPU_FW_SEC_COST)] ^= 1);
+	{
+		uint8_t *img = copy_good(good_size);
+		struct fw_verdict v;
+
+		put16(img + HOFF(fw_major), 0xffff);
+		put16(img + HOFF(fw_minor), 0xff);
+		put16(img + HOFF(fw_patch), 0xff);
+		put16(img + HOFF(abi_major), 0xffff);
+		put16(img + HOFF(abi_minor), 0xff);
+		tap_ok(!fw_image_seal(img, good_size, key) &&
+		       !fw_check(img, good_size, &card, &v),
+		       "versions 65535.255.255, ABI 65535.255 boot");
+		free(img);
+	}
 	{
 		uint8_t *img = copy_good(good_size);
 		struct fw_verdict v;
@@ -272,8 +313,9 @@ static void test_table_checks(void)
 	       "unknown type", put32(img + t + 16, 4));
 	MUTATE("section type 0", 1, LPU_FW_E_SECTION, 3, 0, t, "unknown type",
 	       put32(img + t, 0));
-	MUTATE("section repeated", 1, LPU_FW_E_SECTION, 0, 1, t + 16, "repeated",
-	       put32(img + t + 16, LPU_FW_SEC_COST));
+	/* Expected: the first section of the type; found: this one's offset. */
+	MUTATE("section repeated", 1, LPU_FW_E_SECTION, cost, engine, t + 16,
+	       "repeated", put32(img + t + 16, LPU_FW_SEC_COST));
 	MUTATE("section rsvd", 1, LPU_FW_E_SECTION, 0, 5, t + 12, "reserved",
 	       put32(img + t + 12, 5));
 	MUTATE("section offset misaligned", 1, LPU_FW_E_SECTION, engine + 8, engine + 4,
@@ -282,18 +324,22 @@ static void test_table_checks(void)
 	       "overlaps", put32(img + t + 4, t + 40));
 	MUTATE("section overlapping the previous one", 1, LPU_FW_E_SECTION, engine,
 	       engine - 8, t + 16 + 4, "overlaps", put32(img + t + 16 + 4, engine - 8));
-	MUTATE("section past the payload", 1, LPU_FW_E_SECTION, pend, pend + 8,
-	       t + 32 + 4, "past the payload",
+	/* Expected: the bytes left to the payload's end; found: size. */
+	MUTATE("section past the payload", 1, LPU_FW_E_SECTION, 24, 32, t + 32 + 8,
+	       "past the payload",
 	       put32(img + t + 32 + 4, fw_le32(good + t + 32 + 4) + 8));
-	MUTATE("section offset near 4 GiB", 1, LPU_FW_E_SECTION, pend, 0xfffffff8U + 32,
-	       t + 32 + 4, "past the payload", put32(img + t + 32 + 4, 0xfffffff8U));
+	MUTATE("section starting past the payload", 1, LPU_FW_E_SECTION, -8U, 32,
+	       t + 32 + 8, "past the payload", put32(img + t + 32 + 4, pend + 8));
+	MUTATE("section offset near 4 GiB", 1, LPU_FW_E_SECTION, pend - 0xfffffff8U, 32,
+	       t + 32 + 8, "past the payload", put32(img + t + 32 + 4, 0xfffffff8U));
 	MUTATE("section of the wrong size", 1, LPU_FW_E_SECTION, 16, 8, t + 16 + 8,
 	       "wrong size", put32(img + t + 16 + 8, 8));
-	MUTATE("THERMAL missing", 1, LPU_FW_E_SECTION, LPU_FW_SEC_THERMAL, 0, 0,
-	       "THERMAL missing", put32(img + HOFF(section_count), 2));
-	MUTATE("ENGINE missing (COST listed twice)", 1, LPU_FW_E_SECTION, 0, 1, t + 16,
-	       "repeated", put32(img + t + 16, 1));
-	(void)cost;
+	/* A missing type is blamed on section_count. */
+	MUTATE("THERMAL missing", 1, LPU_FW_E_SECTION, LPU_FW_SEC_THERMAL, 0,
+	       HOFF(section_count), "THERMAL missing",
+	       put32(img + HOFF(section_count), 2));
+	MUTATE("ENGINE missing (COST listed twice)", 1, LPU_FW_E_SECTION, cost, engine,
+	       t + 16, "repeated", put32(img + t + 16, 1));
 }
 
 struct range_case {
@@ -322,16 +368,25 @@ static void test_value_checks(void)
 		  "max_ring_entries too small" },
 		{ "engine max_ring_entries 8192", LPU_FW_SEC_ENGINE, 4, 8192,
 		  LPU_MAX_RING_ENTRIES, "max_ring_entries too large" },
-		{ "engine max_ring_entries 24", LPU_FW_SEC_ENGINE, 4, 24,
-		  LPU_MAX_RING_ENTRIES, "not a power of two" },
-		{ "engine sram_reserved 4095", LPU_FW_SEC_ENGINE, 8, 4095, LPU_PAGE_SIZE,
+		/* Not a power of two / page multiple: the next valid value below. */
+		{ "engine max_ring_entries 24", LPU_FW_SEC_ENGINE, 4, 24, 16,
+		  "not a power of two" },
+		{ "engine max_ring_entries 3000", LPU_FW_SEC_ENGINE, 4, 3000, 2048,
+		  "not a power of two" },
+		{ "engine sram_reserved 4095", LPU_FW_SEC_ENGINE, 8, 4095, 0,
+		  "not a multiple" },
+		{ "engine sram_reserved 4097", LPU_FW_SEC_ENGINE, 8, 4097, 4096,
 		  "not a multiple" },
 		{ "engine sram_reserved 64 MiB", LPU_FW_SEC_ENGINE, 8,
-		  LPU_FW_SRAM_RESERVED_MAX, LPU_FW_SRAM_RESERVED_MAX - 1,
+		  LPU_FW_SRAM_RESERVED_MAX, LPU_FW_SRAM_RESERVED_MAX,
 		  "sram_reserved too large" },
 		{ "engine rsvd", LPU_FW_SEC_ENGINE, 12, 1, 0, "reserved" },
 		{ "thermal temp_busy below temp_idle", LPU_FW_SEC_THERMAL, 4, 39999, 40000,
 		  "temp_busy_mc too small" },
+		{ "thermal temp_idle above 150 C", LPU_FW_SEC_THERMAL, 0,
+		  LPU_FW_TEMP_MAX_MC + 1, LPU_FW_TEMP_MAX_MC, "temp_idle_mc too large" },
+		{ "thermal power_idle above 1 kW", LPU_FW_SEC_THERMAL, 8,
+		  LPU_FW_POWER_MAX_MW + 1, LPU_FW_POWER_MAX_MW, "power_idle_mw too large" },
 		{ "thermal temp_busy above 150 C", LPU_FW_SEC_THERMAL, 4,
 		  LPU_FW_TEMP_MAX_MC + 1, LPU_FW_TEMP_MAX_MC, "temp_busy_mc too large" },
 		{ "thermal power_busy below power_idle", LPU_FW_SEC_THERMAL, 12, 19999, 20000,
@@ -354,11 +409,49 @@ static void test_value_checks(void)
 		MUTATE(c->name, 1, LPU_FW_E_SECTION, c->expected, c->value, at, c->what,
 		       put32(img + at, c->value));
 	}
-	/* sram_reserved must stay below the card's SRAM as well. */
+	/* Reserved fields: the first non-zero byte, at its own offset. */
+	MUTATE("engine rsvd byte 2", 1, LPU_FW_E_SECTION, 0, 0x56,
+	       sec(LPU_FW_SEC_ENGINE) + 14, "engine reserved",
+	       put32(img + sec(LPU_FW_SEC_ENGINE) + 12, 0x00560000));
+	MUTATE("engine rsvd 0x1234", 1, LPU_FW_E_SECTION, 0, 0x34,
+	       sec(LPU_FW_SEC_ENGINE) + 12, "engine reserved",
+	       put32(img + sec(LPU_FW_SEC_ENGINE) + 12, 0x1234));
+	MUTATE("thermal rsvd[1] high byte", 1, LPU_FW_E_SECTION, 0, 0x80,
+	       sec(LPU_FW_SEC_THERMAL) + 27, "thermal reserved",
+	       put32(img + sec(LPU_FW_SEC_THERMAL) + 24, 0x80000000));
+	/* Idle is checked before busy, temperature before power. */
+	MUTATE("thermal temp_idle and temp_busy above 150 C: idle first", 1,
+	       LPU_FW_E_SECTION, LPU_FW_TEMP_MAX_MC, LPU_FW_TEMP_MAX_MC + 2,
+	       sec(LPU_FW_SEC_THERMAL), "temp_idle_mc too large",
+	       put32(img + sec(LPU_FW_SEC_THERMAL), LPU_FW_TEMP_MAX_MC + 2);
+	       put32(img + sec(LPU_FW_SEC_THERMAL) + 4, LPU_FW_TEMP_MAX_MC + 1));
+	MUTATE("thermal temp_busy before power_idle", 1, LPU_FW_E_SECTION,
+	       40000, 0, sec(LPU_FW_SEC_THERMAL) + 4, "temp_busy_mc too small",
+	       put32(img + sec(LPU_FW_SEC_THERMAL) + 8, LPU_FW_POWER_MAX_MW + 1);
+	       put32(img + sec(LPU_FW_SEC_THERMAL) + 4, 0));
+	/* Sections in type order: a bad COST before a bad ENGINE. */
+	MUTATE("cost before engine", 1, LPU_FW_E_SECTION, 1, 0,
+	       sec(LPU_FW_SEC_COST) + 4, "units_per_cycle too small",
+	       put32(img + sec(LPU_FW_SEC_ENGINE), 9);
+	       put32(img + sec(LPU_FW_SEC_COST) + 4, 0));
+	/* sram_reserved below the card's SRAM: expected is the SRAM size. */
 	small.sram_size = 65536;
 	expect("sram_reserved 64 KiB on a card of 64 KiB", good, good_size, &small,
-	       LPU_FW_E_SECTION, 65535, 65536, sec(LPU_FW_SEC_ENGINE) + 8,
-	       "sram_reserved too large");
+	       LPU_FW_E_SECTION, 65536, 65536, sec(LPU_FW_SEC_ENGINE) + 8,
+	       "not below the card's SRAM");
+	{
+		uint8_t *img = copy_good(good_size);
+
+		put32(img + sec(LPU_FW_SEC_ENGINE) + 8, LPU_FW_SRAM_RESERVED_MAX);
+		if (fw_image_seal(img, good_size, key))
+			tap_ok(0, "re-seal");
+		else
+			expect("sram_reserved 64 MiB on a card of 64 KiB: the 64 MiB limit first",
+			       img, good_size, &small, LPU_FW_E_SECTION,
+			       LPU_FW_SRAM_RESERVED_MAX, LPU_FW_SRAM_RESERVED_MAX,
+			       sec(LPU_FW_SEC_ENGINE) + 8, "not below 67108864");
+		free(img);
+	}
 }
 
 /* xorshift64: the same flips on every run. */
