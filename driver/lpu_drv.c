@@ -31,8 +31,6 @@
 #include "lpu_regs.h"
 #include "lpu_space.h"
 
-#define LPU_RING_ENTRIES_MIN	4
-
 unsigned int lpu_job_timeout_ms = 5000;
 module_param_named(job_timeout_ms, lpu_job_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(job_timeout_ms,
@@ -335,10 +333,17 @@ static int lpu_pick_ring_entries(struct lpu_device *ldev)
 	u32 n = lpu_ring_entries;
 
 	/* Jobs take at least two descriptors; the ring needs one spare pair. */
-	if (!is_power_of_2(n) || n < LPU_RING_ENTRIES_MIN || n > max) {
+	if (!is_power_of_2(n) || n < LPU_RING_ENTRIES_MIN ||
+	    n > LPU_MAX_RING_ENTRIES) {
 		drm_err(&ldev->drm, "ring_entries=%u invalid: need a power of two in [%u, %u]\n",
-			n, LPU_RING_ENTRIES_MIN, max);
+			n, LPU_RING_ENTRIES_MIN, LPU_MAX_RING_ENTRIES);
 		return -EINVAL;
+	}
+	/* The firmware's limit is the card's, not a mistake of the user's. */
+	if (n > max) {
+		drm_info(&ldev->drm, "ring_entries=%u above the firmware's limit: using %u\n",
+			 n, max);
+		n = max;
 	}
 	ldev->ring_entries = n;
 	return 0;

@@ -85,6 +85,9 @@ static inline struct lpu_device *to_lpu_device(struct drm_device *drm)
 	return container_of(drm, struct lpu_device, drm);
 }
 
+/* Smallest ring the driver runs: two jobs of two descriptors. */
+#define LPU_RING_ENTRIES_MIN	4
+
 /* Module parameters, read at probe time. */
 extern unsigned int lpu_job_timeout_ms;
 extern unsigned int lpu_ring_entries;

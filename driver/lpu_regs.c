@@ -183,6 +183,13 @@ int lpu_hw_read_fw_config(struct lpu_device *ldev)
 			ldev->fw.name, nq, LPU_NUM_QUEUES);
 		return -ENODEV;
 	}
+	if (!is_power_of_2(max_ring) || max_ring < LPU_RING_ENTRIES_MIN ||
+	    max_ring > LPU_MAX_RING_ENTRIES) {
+		drm_err(&ldev->drm, "firmware %s allows rings of %u entries: expected a power of two from %u to %u\n",
+			ldev->fw.name, max_ring, LPU_RING_ENTRIES_MIN,
+			LPU_MAX_RING_ENTRIES);
+		return -ENODEV;
+	}
 	if (!IS_ALIGNED(reserved, LPU_PAGE_SIZE) || reserved >= ldev->sram_size) {
 		drm_err(&ldev->drm, "firmware %s reserves %u bytes of SRAM: expected a multiple of %u below %llu\n",
 			ldev->fw.name, reserved, LPU_PAGE_SIZE, ldev->sram_size);

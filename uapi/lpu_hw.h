@@ -149,26 +149,26 @@
 #define LPU_HOST_ABI_MINOR		0
 
 /*
- * Boot errors (FW_ERROR), with what FW_EXPECTED and FW_FOUND hold for each;
- * FW_WHERE is the image offset of the field checked (0 where none applies).
- * firmware/lpu_fw.md lists the checks in the order the boot ROM makes them.
+ * Boot errors (FW_ERROR). FW_EXPECTED, FW_FOUND and FW_WHERE (the image
+ * offset of the field checked, 0 where none applies) say more; the check
+ * table of firmware/lpu_fw.md defines them for every check, in the order
+ * the boot ROM makes the checks.
  *
- *   STATE      BOOT while BOOTING or READY: ROM / FW_STATUS
- *   EMPTY      FW_SIZE is 0: LPU_FW_HEADER_SIZE / 0
- *   TOO_LARGE  LPU_FW_MAX_SIZE / FW_SIZE
- *   DMA        reading the image failed: 0 / FW_ADDR bits 31:0
- *   TRUNCATED  header size or image_size / FW_SIZE
- *   MAGIC      LPU_FW_MAGIC / the image's
- *   FORMAT     LPU_FW_FORMAT_MAJOR / the image's
- *   LAYOUT     a header field inconsistent: the value or limit / the field
- *   CHIP       chip_device << 16 | chip_rev: the card's / the image's
- *   DIGEST     payload SHA-256, first 4 bytes big-endian: header's / computed
- *   NO_KEY     the card has no key to verify with: 0 / 0
- *   SIGNATURE  sig_type 1 / the image's; the key's size / sig_size; or 0 / 0
- *              when it does not verify
- *   SECTION    a section missing, repeated, unknown or a value out of
- *              range: the limit / the value
- *   COMMAND    unknown FW_CMD: 0 / the command
+ *   STATE      BOOT while BOOTING or READY
+ *   EMPTY      FW_SIZE is 0
+ *   TOO_LARGE  FW_SIZE above LPU_FW_MAX_SIZE
+ *   DMA        reading the image from host memory failed
+ *   TRUNCATED  FW_SIZE below the header or image_size
+ *   MAGIC      not LPU_FW_MAGIC
+ *   FORMAT     format_major not LPU_FW_FORMAT_MAJOR
+ *   LAYOUT     a header field inconsistent or out of range
+ *   CHIP       built for another chip_device or chip_rev
+ *   DIGEST     the payload's SHA-256 differs from the header's
+ *   NO_KEY     the card has no key to verify with
+ *   SIGNATURE  wrong scheme or size, or it does not verify
+ *   SECTION    a section missing, repeated, unknown, misplaced, or a
+ *              value out of range
+ *   COMMAND    unknown FW_CMD
  */
 #define LPU_FW_E_NONE			0	/* booted, or no BOOT yet */
 #define LPU_FW_E_STATE			1
