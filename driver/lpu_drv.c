@@ -420,6 +420,14 @@ static int lpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		 * core adds no "probe failed" error line of its own.
 		 */
 		return ret == -ENOMEM ? ret : -ENODEV;
+	/*
+	 * A probe that fails from here on must not leave the firmware
+	 * running on an unbound card: reset it on the way out too (the
+	 * action registered last, below, covers the queues on unbind).
+	 */
+	ret = lpu_hw_quiesce_on_unbind(ldev);
+	if (ret)
+		return ret;
 	ret = lpu_hw_read_fw_config(ldev);
 	if (ret)
 		return ret;
