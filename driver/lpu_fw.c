@@ -184,6 +184,9 @@ int lpu_fw_boot(struct lpu_device *ldev)
 	u32 state, version, abi;
 	int ret;
 
+	/* Until this boot succeeds, sysfs says no firmware runs (0.0.0). */
+	WRITE_ONCE(fw->version, 0);
+	WRITE_ONCE(fw->abi, 0);
 	lpu_write(ldev, LPU_REG_FW_ADDR_LO, lower_32_bits(fw->image_dma));
 	lpu_write(ldev, LPU_REG_FW_ADDR_HI, upper_32_bits(fw->image_dma));
 	lpu_write(ldev, LPU_REG_FW_SIZE, fw->size);
@@ -221,9 +224,10 @@ int lpu_fw_boot(struct lpu_device *ldev)
 		return -EPROTO;
 	}
 
-	fw->version = version;
-	fw->abi = abi;
+	/* The same image each boot: the build id never changes once read. */
 	lpu_fw_read_build_id(fw);
+	WRITE_ONCE(fw->version, version);
+	WRITE_ONCE(fw->abi, abi);
 	atomic_inc(&fw->boots);
 	drm_info(drm, "firmware %s: version %u.%u.%u, ABI %u.%u, build %s\n",
 		 fw->name, LPU_FW_VERSION_MAJOR(version),
@@ -313,7 +317,7 @@ static ssize_t fw_version_show(struct device *dev,
 			       struct device_attribute *attr, char *buf)
 {
 	struct lpu_device *ldev = dev_get_drvdata(dev);
-	u32 v = ldev->fw.version;
+	u32 v = READ_ONCE(ldev->fw.version);
 
 	return sysfs_emit(buf, "%u.%u.%u\n", LPU_FW_VERSION_MAJOR(v),
 			  LPU_FW_VERSION_MINOR(v), LPU_FW_VERSION_PATCH(v));
@@ -324,7 +328,7 @@ static ssize_t fw_abi_version_show(struct device *dev,
 				   struct device_attribute *attr, char *buf)
 {
 	struct lpu_device *ldev = dev_get_drvdata(dev);
-	u32 v = ldev->fw.abi;
+	u32 v = READ_ONCE(ldev->fw.abi);
 
 	return sysfs_emit(buf, "%u.%u\n", LPU_FW_VERSION_MAJOR(v),
 			  LPU_FW_VERSION_MINOR(v));
