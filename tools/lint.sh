@@ -37,7 +37,7 @@ out+=$(cp_run --ignore PREFER_KERNEL_TYPES,VOLATILE,CAMELCASE -f $(git ls-files 
 # The rest of the userspace C (liblpu, the tools) follows kernel style as
 # well; it has no __printf() and keeps user-visible strings on one line.
 out+=$(cp_run --ignore PREFER_KERNEL_TYPES,VOLATILE,CAMELCASE,LONG_LINE_STRING,PREFER_DEFINED_ATTRIBUTE_MACRO \
-	-f $(git ls-files 'libruntime/*.[ch]' 'tools/*.[ch]' 'firmware/*.[ch]'))
+	-f $(git ls-files 'libruntime/*.[ch]' 'tools/*.[ch]' 'firmware/lpu-fwpack/*.[ch]'))
 if [ -n "$out" ]; then echo "$out"; failed+=(checkpatch); fi
 
 # QEMU's checkpatch applies different rules to tests/ and hw/ paths, so it
