@@ -28,8 +28,8 @@
  *  6. unmask interrupts, then reprogram the queues and emit the waiting
  *     jobs: in this order, since unmasking drops latched interrupts, and
  *     the first completion may come right after the first doorbell; then
- *     let scrubs run again (after a failed boot too: they fail, and the
- *     ranges are quarantined rather than handed out unscrubbed).
+ *     let scrubs run again (after a failed boot too: the scrub engine is
+ *     the card's, not the firmware's, so freed SRAM is still zeroed).
  */
 
 #include <linux/interrupt.h>
