@@ -24,11 +24,11 @@ KSRC = $(shell $(TOP)/tools/fetch-kernel-source.sh)
 
 USER_DIRS := libruntime tools/lpu-smi tools/lpu-bench tools/lpu-run tools/lpu-compile selftests/lpu
 
-.PHONY: all deps qemu module userspace guest demo check bench clean lint check-debug fuzz \
-	check-host check-qtest check-guest moe-data moe-bench-data
+.PHONY: all deps qemu module userspace firmware install guest demo check bench clean lint \
+	check-debug fuzz check-host check-qtest check-guest check-fw-hang moe-data moe-bench-data
 
 all: deps
-	@$(MAKE) --no-print-directory qemu module userspace
+	@$(MAKE) --no-print-directory qemu module userspace firmware
 	@$(MAKE) --no-print-directory guest
 
 deps:
@@ -47,6 +47,46 @@ userspace:
 		$(MAKE) --no-print-directory -C $$d BUILD=$(BUILD) \
 			KSFT_DIR=$(KSRC)/tools/testing/selftests all || exit 1; \
 	done
+
+# ---- Card firmware ------------------------------------------------------
+# firmware/lpu-fwpack packs firmware/lpu-v3.json into lpu/lpu-v3.bin, signed
+# with the TEST key (firmware/keys/README.md), and firmware/mkvariants.sh
+# makes the images of the failure tests from it into lpu/test/. The guest
+# gets both under /lib/firmware (tools/mkinitramfs.sh).
+FWPACK := $(BUILD)/bin/lpu-fwpack
+FW_OUT := $(BUILD)/firmware/lpu
+FW_KEYS := $(TOP)/firmware/keys
+FW_VARIANTS := good cost-x2 queues-2 abi-new abi-old chip-rev bad-magic bad-digest \
+	bad-signature untrusted truncated empty too-large bad-section
+
+firmware: $(FW_OUT)/lpu-v3.bin $(FW_OUT)/test/stamp
+
+$(FWPACK): $(wildcard $(TOP)/firmware/lpu-fwpack/*.[ch] $(TOP)/firmware/lpu-fwpack/Makefile) \
+		$(TOP)/firmware/lpu_fw.h $(TOP)/uapi/lpu_hw.h $(TOP)/tools/tool.mk
+	@$(MAKE) --no-print-directory -C $(TOP)/firmware/lpu-fwpack BUILD=$(BUILD) all
+
+$(FW_OUT)/lpu-v3.bin: $(TOP)/firmware/lpu-v3.json $(FW_KEYS)/test-signing-key.pem $(FWPACK)
+	@mkdir -p $(@D)
+	@echo "  FWPACK  $@"
+	@$(FWPACK) pack $< --key $(FW_KEYS)/test-signing-key.pem -o $@
+
+# One step makes every variant (they share the good image's offsets) and
+# checks that each fails exactly the check it is named after.
+$(FW_OUT)/test/stamp: $(FW_OUT)/lpu-v3.bin $(TOP)/firmware/lpu-v3.json \
+		$(TOP)/firmware/mkvariants.sh $(wildcard $(FW_KEYS)/*.pem $(FW_KEYS)/*.der) $(FWPACK)
+	@echo "  FWTEST  $(@D)"
+	@$(TOP)/firmware/mkvariants.sh $(FWPACK) $(TOP)/firmware/lpu-v3.json $< $(FW_KEYS) $(@D)
+	@for v in $(FW_VARIANTS); do [ -e $(@D)/$$v.bin ] || \
+		{ echo "firmware: $(@D)/$$v.bin not made"; exit 1; }; done
+	@touch $@
+
+# `make install DESTDIR=... PREFIX=...`: the firmware goes where the kernel
+# looks for it, /lib/firmware, whatever PREFIX says; the packer (to sign
+# firmware with a key of one's own) to PREFIX/bin.
+PREFIX ?= /usr/local
+install: firmware
+	install -D -m 0644 $(FW_OUT)/lpu-v3.bin $(DESTDIR)/lib/firmware/lpu/lpu-v3.bin
+	install -D -m 0755 $(FWPACK) $(DESTDIR)$(PREFIX)/bin/lpu-fwpack
 
 # ---- MoE test data (host side, before the initramfs) ---------------------
 # Random checkpoints from tools/moe/gen_checkpoint.py, each compiled by
@@ -154,7 +194,7 @@ moe-data: $(MOE_TEST_CASES:%=$(MOE)/%/stamp) $(MOE)/demo-ref/stamp
 	@printf '%s\n' $(MOE_TEST_CASES) >$(MOE)/guest-cases
 moe-bench-data: $(MOE_BENCH_CASES:%=$(MOE)/%/stamp)
 
-guest: moe-data
+guest: moe-data firmware
 	@mkdir -p $(BUILD)/guest
 	@$(TOP)/tools/mkinitramfs.sh $(KVER) $(BUILD)/guest/initramfs.cpio
 
@@ -188,6 +228,7 @@ check: all
 	@{ $(MAKE) --no-print-directory -s check-host; \
 	   $(MAKE) --no-print-directory -s check-qtest; \
 	   $(MAKE) --no-print-directory -s check-guest; \
+	   $(MAKE) --no-print-directory -s check-fw-hang; \
 	   $(TOP)/tools/check-debug.sh; } | awk -f $(TOP)/tools/tap-summary.awk
 
 check-host:
@@ -197,6 +238,9 @@ check-host:
 	@$(TOP)/tools/tap-suite.sh lpu-compile-unit $(MAKE) --no-print-directory -s -C tools/lpu-compile BUILD=$(BUILD) check
 	@$(TOP)/tools/tap-suite.sh lpu-compile-good $(TOP)/tools/tests/lpu-compile-good.sh $(BUILD)/bin/lpu-compile
 	@$(TOP)/tools/tap-suite.sh lpu-compile-bad-inputs $(TOP)/tools/tests/lpu-compile-bad-inputs.sh $(BUILD)/bin/lpu-compile
+	@$(TOP)/tools/tap-suite.sh lpu-smi-output $(MAKE) --no-print-directory -s -C tools/lpu-smi BUILD=$(BUILD) check
+	@$(TOP)/tools/tap-suite.sh lpu-fwpack-unit $(MAKE) --no-print-directory -s -C firmware/lpu-fwpack BUILD=$(BUILD) check
+	@$(TOP)/tools/tap-suite.sh lpu-fwpack-cli $(MAKE) --no-print-directory -s -C firmware/lpu-fwpack BUILD=$(BUILD) check-cli
 
 check-qtest:
 	@$(TOP)/tools/tap-suite.sh qtest-lpu-v3 $(TOP)/tools/build-qemu.sh --qtest
@@ -207,6 +251,11 @@ check-guest:
 	@$(TOP)/tools/vm-run.sh --timeout $(GUEST_TIMEOUT) \
 		--cmd 'sh /opt/lpu/run-selftests.sh' --log $(BUILD)/guest/check.log; \
 	$(TOP)/tools/vm-suite.sh guest-vm $$? $(BUILD)/guest/check.log
+
+# The firmware boot timeout needs a card that never leaves BOOTING
+# (x-fw-boot-hang=on): a guest of its own.
+check-fw-hang:
+	@$(TOP)/tools/check-fw-hang.sh
 
 # The debug-kernel lane: all guest selftests, failslab and kmemleak on a
 # KASAN/UBSAN/lockdep kernel. Builds that kernel the first time (~13 min).
@@ -256,6 +305,7 @@ lint: deps
 	@$(TOP)/tools/lint.sh
 
 clean:
-	@for d in $(USER_DIRS); do $(MAKE) --no-print-directory -C $$d BUILD=$(BUILD) clean; done
+	@for d in $(USER_DIRS) firmware/lpu-fwpack; do \
+		$(MAKE) --no-print-directory -C $$d BUILD=$(BUILD) clean; done
 	-$(MAKE) -C $(KDIR) M=$(TOP) clean
 	rm -rf $(BUILD)

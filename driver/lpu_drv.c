@@ -23,13 +23,13 @@
 #include "drm/lpu_accel.h"
 #include "lpu_debugfs.h"
 #include "lpu_drv.h"
+#include "lpu_fw.h"
 #include "lpu_gem.h"
 #include "lpu_job.h"
+#include "lpu_pm.h"
 #include "lpu_queue.h"
 #include "lpu_regs.h"
 #include "lpu_space.h"
-
-#define LPU_RING_ENTRIES_MIN	4
 
 unsigned int lpu_job_timeout_ms = 5000;
 module_param_named(job_timeout_ms, lpu_job_timeout_ms, uint, 0444);
@@ -78,8 +78,13 @@ static int lpu_ioctl_get_info(struct drm_device *drm, void *data,
 	args->driver_version = LPU_VERSION_ENCODE(LPU_DRIVER_MAJOR,
 						  LPU_DRIVER_MINOR,
 						  LPU_DRIVER_PATCH);
-	/* Read live: firmware may be (re)booted while the driver is bound. */
+	/*
+	 * Read live: 0 if a reboot after a reset or resume failed and the
+	 * card runs its boot ROM only.
+	 */
 	args->fw_version = lpu_read(ldev, LPU_REG_FW_VERSION);
+	args->fw_abi_version = lpu_read(ldev, LPU_REG_FW_ABI);
+	args->sram_reserved = ldev->sram_reserved;
 
 	drm_dev_exit(idx);
 	return 0;
@@ -324,15 +329,21 @@ static const struct drm_driver lpu_drm_driver = {
 
 static int lpu_pick_ring_entries(struct lpu_device *ldev)
 {
-	u32 max = min_t(u32, lpu_read(ldev, LPU_REG_MAX_RING_ENTRIES),
-			LPU_MAX_RING_ENTRIES);
+	u32 max = min_t(u32, ldev->max_ring_entries, LPU_MAX_RING_ENTRIES);
 	u32 n = lpu_ring_entries;
 
 	/* Jobs take at least two descriptors; the ring needs one spare pair. */
-	if (!is_power_of_2(n) || n < LPU_RING_ENTRIES_MIN || n > max) {
+	if (!is_power_of_2(n) || n < LPU_RING_ENTRIES_MIN ||
+	    n > LPU_MAX_RING_ENTRIES) {
 		drm_err(&ldev->drm, "ring_entries=%u invalid: need a power of two in [%u, %u]\n",
-			n, LPU_RING_ENTRIES_MIN, max);
+			n, LPU_RING_ENTRIES_MIN, LPU_MAX_RING_ENTRIES);
 		return -EINVAL;
+	}
+	/* The firmware's limit is the card's, not a mistake of the user's. */
+	if (n > max) {
+		drm_info(&ldev->drm, "ring_entries=%u above the firmware's limit: using %u\n",
+			 n, max);
+		n = max;
 	}
 	ldev->ring_entries = n;
 	return 0;
@@ -349,8 +360,6 @@ static int lpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct lpu_device *ldev;
 	struct drm_device *drm;
-	char fw_desc[24];
-	u32 fw;
 	int ret;
 
 	ret = pcim_enable_device(pdev);
@@ -400,6 +409,28 @@ static int lpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = lpu_hw_init(ldev);
 	if (ret)
 		return ret;
+	/*
+	 * The card runs no queue, and NUM_QUEUES, MAX_RING_ENTRIES and
+	 * SRAM_RESERVED read 0, until its firmware booted: boot it first.
+	 */
+	ret = lpu_fw_init(ldev);
+	if (ret)
+		/*
+		 * Its one line said what is wrong. With -ENODEV the driver
+		 * core adds no "probe failed" error line of its own.
+		 */
+		return ret == -ENOMEM ? ret : -ENODEV;
+	/*
+	 * A probe that fails from here on must not leave the firmware
+	 * running on an unbound card: reset it on the way out too (the
+	 * action registered last, below, covers the queues on unbind).
+	 */
+	ret = lpu_hw_quiesce_on_unbind(ldev);
+	if (ret)
+		return ret;
+	ret = lpu_hw_read_fw_config(ldev);
+	if (ret)
+		return ret;
 	ret = lpu_pick_ring_entries(ldev);
 	if (ret)
 		return ret;
@@ -435,6 +466,9 @@ static int lpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		return ret;
 	lpu_hw_irq_enable(ldev);
+	ret = lpu_fw_sysfs_init(ldev);
+	if (ret)
+		return ret;
 
 	ret = drm_dev_register(drm, 0);
 	if (ret) {
@@ -443,15 +477,11 @@ static int lpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	}
 	lpu_debugfs_init(ldev);
 
-	fw = lpu_read(ldev, LPU_REG_FW_VERSION);
-	if (fw)
-		snprintf(fw_desc, sizeof(fw_desc), "firmware 0x%08x", fw);
-	else
-		strscpy(fw_desc, "boot ROM only", sizeof(fw_desc));
-	drm_info(drm, "LPU v%u.%u bound as accel%d: %llu MiB SRAM, %u queues of %u descriptors, %s\n",
+	drm_info(drm, "LPU v%u.%u bound as accel%d: %llu MiB SRAM (%llu KiB kept by the firmware), %u queues of %u descriptors\n",
 		 ldev->hw_version >> 16, ldev->hw_version & 0xffff,
-		 drm->accel->index, ldev->sram_size >> 20, ldev->num_queues,
-		 ldev->ring_entries, fw_desc);
+		 drm->accel->index, ldev->sram_size >> 20,
+		 ldev->sram_reserved >> 10, ldev->num_queues,
+		 ldev->ring_entries);
 	return 0;
 }
 
@@ -500,6 +530,8 @@ static struct pci_driver lpu_pci_driver = {
 	.probe = lpu_probe,
 	.remove = lpu_remove,
 	.shutdown = lpu_shutdown,
+	.err_handler = &lpu_pci_err_handlers,
+	.driver.pm = pm_sleep_ptr(&lpu_pm_ops),
 };
 
 static int __init lpu_init(void)

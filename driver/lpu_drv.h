@@ -14,6 +14,7 @@
 
 #include <drm/drm_device.h>
 
+#include "lpu_fw.h"
 #include "lpu_hw.h"
 #include "lpu_queue.h"
 #include "lpu_sram.h"
@@ -29,9 +30,14 @@
  *	runs inside drm_dev_enter()/drm_dev_exit().
  * @hw_version: LPU_REG_VERSION read at probe.
  * @caps: LPU_REG_CAPS read at probe.
- * @num_queues: hardware queues the driver drives (at most LPU_NUM_QUEUES).
+ * @fw: the card's firmware image and what its last boot reported.
+ * @num_queues: hardware queues the driver drives: those the firmware runs
+ *	(NUM_QUEUES after its boot, at most LPU_NUM_QUEUES).
+ * @max_ring_entries: the firmware's largest ring (MAX_RING_ENTRIES).
  * @ring_entries: descriptors per ring, the same for every queue.
  * @sram_size: SRAM aperture in bytes.
+ * @sram_reserved: bytes at the top of SRAM the firmware keeps for itself
+ *	(SRAM_RESERVED); the allocator manages only what is below.
  * @queues: per hardware queue state.
  * @sram: SRAM allocator and scrubbing.
  * @space_lock: protects @spaces and @space_dma_gone.
@@ -54,9 +60,12 @@ struct lpu_device {
 
 	u32 hw_version;
 	u32 caps;
+	struct lpu_fw fw;
 	u32 num_queues;
+	u32 max_ring_entries;
 	u32 ring_entries;
 	u64 sram_size;
+	u64 sram_reserved;
 
 	struct lpu_queue queues[LPU_NUM_QUEUES];
 	struct lpu_sram sram;
@@ -75,6 +84,9 @@ static inline struct lpu_device *to_lpu_device(struct drm_device *drm)
 {
 	return container_of(drm, struct lpu_device, drm);
 }
+
+/* Smallest ring the driver runs: two jobs of two descriptors. */
+#define LPU_RING_ENTRIES_MIN	4
 
 /* Module parameters, read at probe time. */
 extern unsigned int lpu_job_timeout_ms;

@@ -491,10 +491,10 @@ int lpu_ioctl_bo_create(struct drm_device *drm, void *data,
 	}
 	switch (args->domain) {
 	case DRM_LPU_BO_SRAM:
-		if (size > ldev->sram_size) {
+		if (size > ldev->sram.size) {
 			drm_dbg_driver(drm,
-				       "BO_CREATE: SRAM size %llu larger than the card's %llu\n",
-				       size, ldev->sram_size);
+				       "BO_CREATE: SRAM size %llu larger than the card's usable %llu\n",
+				       size, ldev->sram.size);
 			return -EINVAL;
 		}
 		break;

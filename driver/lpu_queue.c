@@ -573,7 +573,8 @@ static void lpu_queue_recover(struct lpu_queue *q, struct lpu_hw_fence *suspect)
 	lockdep_assert_held(&q->recover_lock);
 
 	spin_lock_irq(&q->lock);
-	if (q->dead)
+	/* Suspended: lpu_queues_resume() resets and restarts the queue. */
+	if (q->dead || q->suspended)
 		goto out_unlock;
 	lpu_queue_retire_locked(q);
 	halted = lpu_q_read(q, LPU_Q_STATUS) & LPU_Q_STATUS_HALTED;
@@ -693,7 +694,8 @@ static void lpu_queue_deadline_work(struct work_struct *work)
 		return;
 	mutex_lock(&q->recover_lock);
 	spin_lock_irq(&q->lock);
-	expired = lpu_queue_expired_locked(q);
+	/* While suspended no job runs; the restart arms deadlines anew. */
+	expired = q->suspended ? NULL : lpu_queue_expired_locked(q);
 	/* Completing it drops the in-flight list's reference: keep one. */
 	if (expired)
 		dma_fence_get(&expired->base);
@@ -795,10 +797,17 @@ static struct dma_fence *lpu_sched_run_job(struct drm_sched_job *sched_job)
 	list_add_tail(&hw->link, &q->inflight);
 	q->inflight_count++;
 	q->inflight_descs += lpu_hw_fence_slots(hw);
-	lpu_queue_write_job_locked(q, hw);
-	lpu_queue_kick_locked(q);
-	/* If it is the head now, its own deadline starts. */
-	lpu_queue_arm_deadline_locked(q);
+	/*
+	 * While the card is reset or asleep the job only waits in line:
+	 * lpu_queues_resume() emits every job on @inflight once the queue
+	 * is programmed again.
+	 */
+	if (!q->suspended) {
+		lpu_queue_write_job_locked(q, hw);
+		lpu_queue_kick_locked(q);
+		/* If it is the head now, its own deadline starts. */
+		lpu_queue_arm_deadline_locked(q);
+	}
 
 	/* This reference goes to the scheduler. */
 	fence = dma_fence_get(&hw->base);
@@ -1012,6 +1021,111 @@ u32 lpu_queues_shutdown(struct lpu_device *ldev)
 		mutex_unlock(&q->recover_lock);
 	}
 	return failed;
+}
+
+/*
+ * Stop @q where it is before the card is reset (lpu_pm.c) and settle the
+ * jobs the reset would leave in doubt, the way lpu_queue_recover() does:
+ * retire what finished, fail a job the device halted on as it says, and
+ * fail with -EIO the job it was in the middle of (its copies may have
+ * moved data, and running them again is not idempotent). The jobs behind
+ * it never started and stay in flight, to be emitted again on resume.
+ */
+static void lpu_queue_suspend_locked(struct lpu_queue *q)
+{
+	struct lpu_hw_fence *first;
+	struct lpu_halt h = {};
+	u32 mask = q->ldev->ring_entries - 1;
+	u32 head;
+
+	lockdep_assert_held(&q->lock);
+
+	/* A halted queue is stopped already and HEAD is where it halted. */
+	if (lpu_q_read(q, LPU_Q_STATUS) & LPU_Q_STATUS_HALTED) {
+		lpu_queue_read_halt(q, &h);
+		lpu_queue_retire_locked(q);
+		lpu_queue_fail_halted_locked(q, lpu_queue_job_at_locked(q, h.at),
+					     &h);
+	} else {
+		lpu_q_write(q, LPU_Q_CTRL, 0);
+	}
+	head = lpu_q_read(q, LPU_Q_HEAD);
+	/* Stopped: every record the device will write is written. */
+	lpu_queue_retire_locked(q);
+
+	first = list_first_entry_or_null(&q->inflight, struct lpu_hw_fence, link);
+	if (first && head == ((first->ring_index + first->num_descs) & mask)) {
+		/* Only its FENCE was left: the work itself is all done. */
+		lpu_queue_complete_locked(q, first, 0);
+	} else if (first && first->at_head &&
+		   lpu_hw_fence_holds_slot(q, first, head)) {
+		drm_err_ratelimited(&q->ldev->drm,
+				    "queue %u: job with fence %llu had started when the card was reset; failed with -EIO rather than run twice\n",
+				    q->index, first->base.seqno);
+		lpu_queue_complete_locked(q, first, -EIO);
+	}
+}
+
+/**
+ * lpu_queues_suspend - park every queue before the card is reset
+ * @ldev: the device
+ *
+ * Taking @recover_lock waits for a recovery in progress; once @suspended
+ * is set, later ones leave the hardware alone and run_job() only queues.
+ * The schedulers keep running: a job submitted meanwhile waits in
+ * @inflight, so nothing is lost and no scheduler state needs unwinding.
+ */
+void lpu_queues_suspend(struct lpu_device *ldev)
+{
+	u32 i;
+
+	for (i = 0; i < ldev->num_queues; i++) {
+		struct lpu_queue *q = &ldev->queues[i];
+
+		mutex_lock(&q->recover_lock);
+		spin_lock_irq(&q->lock);
+		if (!q->dead && !q->suspended)
+			lpu_queue_suspend_locked(q);
+		q->suspended = true;
+		spin_unlock_irq(&q->lock);
+		mutex_unlock(&q->recover_lock);
+	}
+}
+
+/**
+ * lpu_queues_resume - bring the queues back after the card was reset
+ * @ldev: the device, its firmware booted again (or not: @err)
+ * @err: 0, or why the card cannot run queues any more
+ *
+ * Each queue is reset, programmed again and gets every job waiting in
+ * @inflight emitted from ring slot 0. If the firmware did not come back
+ * the card runs nothing: every job fails with -EIO and later ones with
+ * -ENODEV, until the driver is bound again.
+ */
+void lpu_queues_resume(struct lpu_device *ldev, int err)
+{
+	u32 i;
+
+	for (i = 0; i < ldev->num_queues; i++) {
+		struct lpu_queue *q = &ldev->queues[i];
+		int ret = err;
+
+		mutex_lock(&q->recover_lock);
+		if (!ret)
+			ret = lpu_queue_hw_reset(q);
+		spin_lock_irq(&q->lock);
+		q->suspended = false;
+		if (q->dead) {
+			/* Removed meanwhile: lpu_queues_shutdown() failed all. */
+		} else if (ret) {
+			q->dead = true;
+			lpu_queue_fail_all_locked(q, -EIO);
+		} else {
+			lpu_queue_restart_locked(q, 0);
+		}
+		spin_unlock_irq(&q->lock);
+		mutex_unlock(&q->recover_lock);
+	}
 }
 
 void lpu_queue_inject_bad(struct lpu_queue *q)

@@ -160,6 +160,9 @@ struct lpu_hw_fence {
  * @jobs_failed: jobs failed by a halt or a timeout.
  * @resets: queue resets done for recovery.
  * @dead: the device is gone; nothing may be emitted any more.
+ * @suspended: the card is being reset, or sleeps (lpu_pm.c): run_job()
+ *	only queues jobs on @inflight, for lpu_queues_resume() to emit, and
+ *	the recovery paths leave the hardware alone.
  * @inject_bad: emit the next job submitted with an invalid opcode.
  * @sched: the queue's scheduler; lives until the DRM device is released.
  * @sched_ready: @sched was initialised.
@@ -196,6 +199,7 @@ struct lpu_queue {
 	u64 jobs_failed;
 	u32 resets;
 	bool dead;
+	bool suspended;
 	bool inject_bad;
 
 	struct drm_gpu_scheduler sched;
@@ -204,6 +208,8 @@ struct lpu_queue {
 
 int lpu_queues_init(struct lpu_device *ldev);
 u32 lpu_queues_shutdown(struct lpu_device *ldev);
+void lpu_queues_suspend(struct lpu_device *ldev);
+void lpu_queues_resume(struct lpu_device *ldev, int err);
 void lpu_queue_inject_bad(struct lpu_queue *q);
 bool lpu_queue_take_inject_bad(struct lpu_queue *q);
 void lpu_queue_show(struct lpu_queue *q, struct seq_file *m);

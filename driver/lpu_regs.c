@@ -101,7 +101,8 @@ const char *lpu_hw_fault_name(u32 info)
 	return "unknown kind";
 }
 
-static int lpu_hw_reset(struct lpu_device *ldev)
+/* Back to the boot ROM: every queue off, no firmware tables in force. */
+int lpu_hw_reset(struct lpu_device *ldev)
 {
 	u32 status;
 	int ret;
@@ -118,7 +119,9 @@ static int lpu_hw_reset(struct lpu_device *ldev)
 
 /*
  * Check that BAR0 really is an LPU v3 before touching anything else, reset
- * the card to a known state and read what it offers.
+ * the card to a known state and read what its hardware offers. What the
+ * firmware offers (queues, ring size, reserved SRAM) reads 0 until it has
+ * booted: lpu_hw_read_fw_config() reads it afterwards.
  */
 int lpu_hw_init(struct lpu_device *ldev)
 {
@@ -129,7 +132,7 @@ int lpu_hw_init(struct lpu_device *ldev)
 	 */
 	const u32 needed = LPU_CAP_QUEUES | LPU_CAP_FENCE | LPU_CAP_DMA |
 			   LPU_CAP_SCRUB | LPU_CAP_EXEC;
-	u32 id, version, nq;
+	u32 id, version;
 	int ret;
 
 	id = lpu_read(ldev, LPU_REG_ID);
@@ -158,21 +161,43 @@ int lpu_hw_init(struct lpu_device *ldev)
 		return -ENODEV;
 	}
 
-	nq = lpu_read(ldev, LPU_REG_NUM_QUEUES);
-	if (!nq) {
-		drm_err(&ldev->drm, "device reports no hardware queues\n");
-		return -ENODEV;
-	}
-	if (nq > LPU_NUM_QUEUES) {
-		drm_warn(&ldev->drm, "device reports %u queues, driving the first %u\n",
-			 nq, LPU_NUM_QUEUES);
-		nq = LPU_NUM_QUEUES;
-	}
-	ldev->num_queues = nq;
-
 	/* Reading LO first is harmless here: the size is constant. */
 	ldev->sram_size = lpu_read(ldev, LPU_REG_SRAM_SIZE_LO) |
 			  (u64)lpu_read(ldev, LPU_REG_SRAM_SIZE_HI) << 32;
+	return 0;
+}
+
+/*
+ * After the firmware booted: the queues it runs, its largest ring and the
+ * SRAM it keeps at the top. The boot ROM checked the image's values; these
+ * checks only keep a broken card from confusing the driver.
+ */
+int lpu_hw_read_fw_config(struct lpu_device *ldev)
+{
+	u32 nq = lpu_read(ldev, LPU_REG_NUM_QUEUES);
+	u32 max_ring = lpu_read(ldev, LPU_REG_MAX_RING_ENTRIES);
+	u32 reserved = lpu_read(ldev, LPU_REG_SRAM_RESERVED);
+
+	if (!nq || nq > LPU_NUM_QUEUES) {
+		drm_err(&ldev->drm, "firmware %s offers %u queues: expected 1 to %u\n",
+			ldev->fw.name, nq, LPU_NUM_QUEUES);
+		return -ENODEV;
+	}
+	if (!is_power_of_2(max_ring) || max_ring < LPU_RING_ENTRIES_MIN ||
+	    max_ring > LPU_MAX_RING_ENTRIES) {
+		drm_err(&ldev->drm, "firmware %s allows rings of %u entries: expected a power of two from %u to %u\n",
+			ldev->fw.name, max_ring, LPU_RING_ENTRIES_MIN,
+			LPU_MAX_RING_ENTRIES);
+		return -ENODEV;
+	}
+	if (!IS_ALIGNED(reserved, LPU_PAGE_SIZE) || reserved >= ldev->sram_size) {
+		drm_err(&ldev->drm, "firmware %s reserves %u bytes of SRAM: expected a multiple of %u below %llu\n",
+			ldev->fw.name, reserved, LPU_PAGE_SIZE, ldev->sram_size);
+		return -ENODEV;
+	}
+	ldev->num_queues = nq;
+	ldev->max_ring_entries = max_ring;
+	ldev->sram_reserved = reserved;
 	return 0;
 }
 

@@ -36,6 +36,8 @@ const char *lpu_hw_exec_reason_name(u32 reason);
 u32 lpu_hw_fault_kind(u32 info);
 const char *lpu_hw_fault_name(u32 info);
 int lpu_hw_init(struct lpu_device *ldev);
+int lpu_hw_reset(struct lpu_device *ldev);
+int lpu_hw_read_fw_config(struct lpu_device *ldev);
 int lpu_hw_request_irq(struct lpu_device *ldev);
 void lpu_hw_irq_enable(struct lpu_device *ldev);
 void lpu_hw_irq_disable(struct lpu_device *ldev);

@@ -110,6 +110,12 @@ static int lpu_sram_scrub(struct lpu_device *ldev, u64 offset, u64 size)
 	int ret;
 
 	mutex_lock(&sram->scrub_lock);
+	/* Not while the card resets: the scrub would fail and cost SRAM. */
+	while (sram->paused) {
+		mutex_unlock(&sram->scrub_lock);
+		wait_event(sram->unpaused, !READ_ONCE(sram->paused));
+		mutex_lock(&sram->scrub_lock);
+	}
 	ret = lpu_scrub_engine(ldev, offset, size);
 	mutex_unlock(&sram->scrub_lock);
 
@@ -119,6 +125,30 @@ static int lpu_sram_scrub(struct lpu_device *ldev, u64 offset, u64 size)
 		mutex_unlock(&sram->lock);
 	}
 	return ret;
+}
+
+/*
+ * Around a device reset (lpu_pm.c): wait for a scrub in progress, and keep
+ * new ones waiting until the card is back. A flag rather than holding the
+ * lock, since suspend and resume may run in different threads.
+ */
+void lpu_sram_pause(struct lpu_device *ldev)
+{
+	struct lpu_sram *sram = &ldev->sram;
+
+	mutex_lock(&sram->scrub_lock);
+	WRITE_ONCE(sram->paused, true);
+	mutex_unlock(&sram->scrub_lock);
+}
+
+void lpu_sram_unpause(struct lpu_device *ldev)
+{
+	struct lpu_sram *sram = &ldev->sram;
+
+	mutex_lock(&sram->scrub_lock);
+	WRITE_ONCE(sram->paused, false);
+	mutex_unlock(&sram->scrub_lock);
+	wake_up_all(&sram->unpaused);
 }
 
 struct lpu_sram_range *lpu_sram_alloc(struct lpu_device *ldev, u64 size)
@@ -264,6 +294,7 @@ int lpu_sram_init(struct lpu_device *ldev)
 
 	mutex_init(&sram->lock);
 	mutex_init(&sram->scrub_lock);
+	init_waitqueue_head(&sram->unpaused);
 	INIT_LIST_HEAD(&sram->quarantine);
 	ret = drmm_add_action_or_reset(&ldev->drm, lpu_sram_fini, sram);
 	if (ret)
@@ -282,7 +313,12 @@ int lpu_sram_init(struct lpu_device *ldev)
 		return ret;
 	}
 	sram->bar_start = pci_resource_start(pdev, LPU_BAR_SRAM);
-	sram->size = ldev->sram_size;
+	/*
+	 * The firmware keeps the top of SRAM for itself; the card refuses
+	 * segments, copies and scrubs touching it, so it is not ours to
+	 * hand out (lpu_hw_read_fw_config() checked it is below the size).
+	 */
+	sram->size = ldev->sram_size - ldev->sram_reserved;
 
 	ret = lpu_sram_scrub(ldev, 0, sram->size);
 	if (ret) {

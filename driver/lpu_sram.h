@@ -9,6 +9,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 
 #include <drm/drm_mm.h>
 
@@ -28,7 +29,8 @@ struct lpu_sram_range {
 /**
  * struct lpu_sram - SRAM of one card
  * @bar_start: CPU physical address of the SRAM BAR, for mmap.
- * @size: SRAM bytes managed (the SRAM size the card reports).
+ * @size: SRAM bytes managed, [0, @size): the SRAM size the card reports
+ *	less what its firmware reserves at the top (sram_total_bytes).
  * @lock: protects everything below it.
  * @mm: free and allocated ranges, offsets into SRAM.
  * @used: bytes allocated to buffers (quarantined bytes not included).
@@ -36,6 +38,9 @@ struct lpu_sram_range {
  * @quarantined: bytes in @quarantine.
  * @scrubs: scrubs completed.
  * @scrub_lock: serialises the scrub engine's registers.
+ * @paused: the card is being reset or sleeps: scrubs wait on @unpaused
+ *	(protected by @scrub_lock).
+ * @unpaused: woken when @paused is cleared.
  * @ready: @mm was initialised, so the device release must take it down.
  */
 struct lpu_sram {
@@ -50,6 +55,8 @@ struct lpu_sram {
 	u64 scrubs;
 
 	struct mutex scrub_lock; /* see @scrub_lock above */
+	bool paused;
+	wait_queue_head_t unpaused;
 	bool ready;
 };
 
@@ -57,6 +64,8 @@ int lpu_sram_init(struct lpu_device *ldev);
 struct lpu_sram_range *lpu_sram_alloc(struct lpu_device *ldev, u64 size);
 void lpu_sram_free(struct lpu_device *ldev, struct lpu_sram_range *range);
 u64 lpu_sram_used(struct lpu_device *ldev);
+void lpu_sram_pause(struct lpu_device *ldev);
+void lpu_sram_unpause(struct lpu_device *ldev);
 void lpu_sram_show(struct lpu_device *ldev, struct seq_file *m);
 
 #endif /* __LPU_SRAM_H__ */

@@ -50,7 +50,12 @@ struct lpu_card {
 	char dev_path[256];	/* e.g. "/dev/accel/accel0" */
 };
 
-/* Card description from the driver (DRM_IOCTL_LPU_GET_INFO). */
+/*
+ * Card description from the driver (DRM_IOCTL_LPU_GET_INFO). Since LPU_0.4
+ * it ends with the firmware's ABI and reserved SRAM; binaries built against
+ * an older lpu.h keep calling lpu_query@LPU_0.1, which fills only the fields
+ * up to fw_version.
+ */
 struct lpu_info {
 	uint16_t vendor_id;
 	uint16_t device_id;
@@ -62,6 +67,13 @@ struct lpu_info {
 	uint64_t sram_size;	/* bytes */
 	uint32_t driver_version;	/* major << 16 | minor << 8 | patch */
 	uint32_t fw_version;	/* 0: boot ROM only */
+	/*
+	 * Host-interface ABI of the running firmware, major << 16 | minor << 8;
+	 * 0 while no firmware runs or with a driver before 0.4.
+	 */
+	uint32_t fw_abi_version;
+	uint32_t rsvd0;		/* 0 */
+	uint64_t sram_reserved;	/* bytes atop SRAM the firmware keeps */
 };
 
 /* Outcome of a job, filled by lpu_wait(). */

@@ -56,8 +56,10 @@ const char *lpu_v3_segment_error(const LpuV3State *s, const LpuV3Segment *seg)
         if (seg->base & LPU_V3_PAGE_MASK) {
             return "SRAM segment base is not page aligned";
         }
-        if (seg->base > s->sram_size || seg->size > s->sram_size - seg->base) {
-            return "SRAM segment runs past the end of SRAM";
+        if (seg->base > lpu_v3_sram_usable(s) ||
+            seg->size > lpu_v3_sram_usable(s) - seg->base) {
+            return "SRAM segment runs past the end of SRAM or into the "
+                   "firmware's reserved top (SRAM_RESERVED)";
         }
         break;
     case LPU_SEG_HOST:

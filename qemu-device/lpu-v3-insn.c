@@ -34,28 +34,46 @@ QEMU_BUILD_BUG_ON(sizeof(struct lpu_cost) != 8);
 
 /* ---- cost table ----------------------------------------------------- */
 
+/*
+ * The table comes from the running firmware (lpu-v3-fw.c); with none
+ * there is no table, and no queue runs to need one.
+ */
 void lpu_v3_cost_reset(LpuV3State *s)
 {
-    /* A C initializer: numbers, not little-endian bytes (yet). */
-    static const struct lpu_cost defaults[LPU_COST_COUNT] = LPU_COST_DEFAULTS;
+    memset(&s->cost, 0, sizeof(s->cost));
+}
+
+/* Why @c (a firmware table or a migrated one) cannot run, or NULL. */
+const char *lpu_v3_cost_error(const LpuV3Cost *c, unsigned *cls,
+                              bool *rate)
+{
     unsigned i;
 
     for (i = 0; i < LPU_COST_COUNT; i++) {
-        s->cost.base[i] = defaults[i].base_cycles;
-        s->cost.rate[i] = defaults[i].units_per_cycle;
+        *cls = i;
+        *rate = false;
+        if (c->base[i] > LPU_FW_COST_MAX_BASE) {
+            return "base_cycles above LPU_FW_COST_MAX_BASE";
+        }
+        *rate = true;
+        if (!c->rate[i] || c->rate[i] > LPU_FW_COST_MAX_RATE) {
+            return "units_per_cycle not 1 to LPU_FW_COST_MAX_RATE";
+        }
     }
+    return NULL;
 }
 
 const char *lpu_v3_cost_check_state(const LpuV3State *s)
 {
-    unsigned i;
+    static const LpuV3Cost none;
+    unsigned cls;
+    bool rate;
 
-    for (i = 0; i < LPU_COST_COUNT; i++) {
-        if (!s->cost.rate[i]) {
-            return "cost table rate is 0";
-        }
+    if (!lpu_v3_fw_ready(s)) {
+        return memcmp(&s->cost, &none, sizeof(none)) ?
+               "a cost table without firmware" : NULL;
     }
-    return NULL;
+    return lpu_v3_cost_error(&s->cost, &cls, &rate);
 }
 
 static uint64_t lpu_v3_sat_mul(uint64_t a, uint64_t b)
@@ -77,6 +95,10 @@ uint64_t lpu_v3_cost(const LpuV3State *s, unsigned c, uint64_t units)
 {
     uint64_t rate = s->cost.rate[c];
 
+    /* No firmware, no table: the engine never runs then, but never divide. */
+    if (!rate) {
+        return UINT64_MAX;
+    }
     return lpu_v3_sat_add(s->cost.base[c],
                           units / rate + (units % rate != 0));
 }

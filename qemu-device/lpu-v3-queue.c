@@ -106,6 +106,9 @@ static const char *lpu_v3_queue_config_error(const LpuV3Queue *q)
         q->ring_size > LPU_MAX_RING_ENTRIES || !is_power_of_2(q->ring_size)) {
         return "ring size is not a power of two within the limits";
     }
+    if (q->ring_size > q->dev->fw_max_ring) {
+        return "ring size above the firmware's MAX_RING_ENTRIES";
+    }
     if (q->ring_base + ring_bytes - 1 < q->ring_base) {
         return "ring wraps around the 64-bit address space";
     }
@@ -130,8 +133,19 @@ static const char *lpu_v3_queue_config_error(const LpuV3Queue *q)
 
 static void lpu_v3_queue_enable(LpuV3Queue *q)
 {
-    const char *why = lpu_v3_queue_config_error(q);
+    const char *why;
 
+    /* error_head 0: no descriptor is involved. */
+    if (!lpu_v3_fw_ready(q->dev)) {
+        lpu_v3_queue_halt(q, LPU_ERR_NO_FW, 0, "no firmware runs");
+        return;
+    }
+    if (q->index >= q->dev->fw_num_queues) {
+        lpu_v3_queue_halt(q, LPU_ERR_NO_FW, 0,
+                          "the firmware does not offer this queue");
+        return;
+    }
+    why = lpu_v3_queue_config_error(q);
     if (why) {
         /* error_head 0: no descriptor is involved. */
         lpu_v3_queue_halt(q, LPU_ERR_RING_CONFIG, 0, why);
@@ -963,6 +977,9 @@ const char *lpu_v3_queue_check_state(const LpuV3Queue *q)
         }
     }
     if (q->enabled) {
+        if (!lpu_v3_fw_ready(q->dev) || q->index >= q->dev->fw_num_queues) {
+            return "enabled, but no firmware offers the queue";
+        }
         if (lpu_v3_queue_config_error(q)) {
             return "enabled with an invalid ring configuration";
         }

@@ -55,9 +55,10 @@ static const char *lpu_v3_scrub_range_error(const LpuV3State *s)
     if (!s->scrub_size) {
         return "size is 0";
     }
-    if (s->scrub_offset > s->sram_size ||
-        s->scrub_size > s->sram_size - s->scrub_offset) {
-        return "range runs past the end of SRAM";
+    if (s->scrub_offset > lpu_v3_sram_usable(s) ||
+        s->scrub_size > lpu_v3_sram_usable(s) - s->scrub_offset) {
+        return "range runs past the end of SRAM or into the firmware's "
+               "reserved top (SRAM_RESERVED)";
     }
     return NULL;
 }

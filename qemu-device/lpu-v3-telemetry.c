@@ -12,12 +12,6 @@
 #include "qemu/timer.h"
 #include "lpu-v3.h"
 
-#define LPU_V3_TEMP_IDLE_MC     40000
-#define LPU_V3_TEMP_RANGE_MC    45000   /* idle to all engines busy */
-#define LPU_V3_POWER_IDLE_MW    20000
-#define LPU_V3_POWER_RANGE_MW   55000
-/* The core clock is gated down while no engine has worked for a window. */
-#define LPU_V3_CLOCK_IDLE_MHZ   400
 #define LPU_V3_PPM              1000000
 
 static int64_t lpu_v3_overlap(int64_t start, int64_t end,
@@ -106,25 +100,42 @@ static bool lpu_v3_any_queue_busy(LpuV3State *s)
     return false;
 }
 
+/* @idle + (@busy - @idle) * @ppm / 1e6; the firmware keeps busy >= idle. */
+static uint32_t lpu_v3_lerp(uint32_t idle, uint32_t busy, uint64_t ppm)
+{
+    return idle + (uint64_t)(busy - idle) * ppm / LPU_V3_PPM;
+}
+
 /* Reads of the telemetry block; false if @addr is not one of its registers */
 bool lpu_v3_telemetry_read(LpuV3State *s, hwaddr addr, uint32_t *val)
 {
+    const LpuV3Thermal *th = &s->fw_thermal;
     uint64_t util;
 
     switch (addr) {
+    /*
+     * The model's constants are the firmware's (struct lpu_fw_thermal);
+     * before it boots nothing is modelled, and these read 0.
+     */
     case LPU_REG_TEMP_MC:
-        util = lpu_v3_utilisation_ppm(s);
-        *val = LPU_V3_TEMP_IDLE_MC + LPU_V3_TEMP_RANGE_MC * util / LPU_V3_PPM;
+        *val = lpu_v3_fw_ready(s) ?
+               lpu_v3_lerp(th->temp_idle_mc, th->temp_busy_mc,
+                           lpu_v3_utilisation_ppm(s)) : 0;
         return true;
     case LPU_REG_POWER_MW:
-        util = lpu_v3_utilisation_ppm(s);
-        *val = LPU_V3_POWER_IDLE_MW +
-               LPU_V3_POWER_RANGE_MW * util / LPU_V3_PPM;
+        *val = lpu_v3_fw_ready(s) ?
+               lpu_v3_lerp(th->power_idle_mw, th->power_busy_mw,
+                           lpu_v3_utilisation_ppm(s)) : 0;
         return true;
     case LPU_REG_CLOCK_MHZ:
+        if (!lpu_v3_fw_ready(s)) {
+            *val = 0;
+            return true;
+        }
         util = lpu_v3_utilisation_ppm(s);
+        /* The core clock is gated down while no engine works. */
         *val = util || lpu_v3_any_queue_busy(s) ? LPU_CLOCK_MHZ :
-                                                  LPU_V3_CLOCK_IDLE_MHZ;
+                                                  th->clock_idle_mhz;
         return true;
     case LPU_REG_BUSY_NS_LO:
         s->busy_ns_hi_latch = extract64(s->busy_ns, 32, 32);

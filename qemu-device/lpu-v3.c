@@ -110,31 +110,15 @@ static void lpu_v3_reset_state(LpuV3State *s)
     s->error_queue = 0;
     s->irq_status = 0;
     s->irq_mask = 0;
-    s->fw_error = LPU_ERR_OK;
-    s->fw_addr = 0;
-    s->fw_size = 0;
+    lpu_v3_fw_reset(s);
     lpu_v3_scrub_reset(s);
     lpu_v3_telemetry_reset(s);
-    lpu_v3_cost_reset(s);
 
     /* Drop messages still pending from before the reset. */
     msix_unuse_all_vectors(pdev);
     for (i = 0; i < LPU_MSIX_NUM_VECTORS; i++) {
         msix_vector_use(pdev, i);
     }
-}
-
-static void lpu_v3_fw_cmd(LpuV3State *s, uint32_t cmd)
-{
-    if (cmd == LPU_FW_CMD_BOOT) {
-        qemu_log_mask(LOG_UNIMP, "lpu-v3: firmware boot is not implemented\n");
-        s->fw_error = LPU_ERR_UNSUPPORTED;
-    } else {
-        qemu_log_mask(LOG_GUEST_ERROR, "lpu-v3: unknown FW_CMD %u\n", cmd);
-        s->fw_error = LPU_ERR_BAD_OPCODE;
-    }
-    /* The command is finished (it failed): tell the driver. */
-    lpu_v3_raise_irq(s, LPU_IRQ_MAILBOX);
 }
 
 static uint32_t lpu_v3_reg_read(LpuV3State *s, hwaddr addr)
@@ -146,7 +130,8 @@ static uint32_t lpu_v3_reg_read(LpuV3State *s, hwaddr addr)
         return lpu_v3_queue_read(&s->queues[addr / LPU_REG_QUEUE_STRIDE],
                                  addr % LPU_REG_QUEUE_STRIDE);
     }
-    if (lpu_v3_telemetry_read(s, addr, &val) ||
+    if (lpu_v3_fw_read(s, addr, &val) ||
+        lpu_v3_telemetry_read(s, addr, &val) ||
         lpu_v3_scrub_read(s, addr, &val)) {
         return val;
     }
@@ -158,14 +143,10 @@ static uint32_t lpu_v3_reg_read(LpuV3State *s, hwaddr addr)
         return LPU_HW_VERSION;
     case LPU_REG_CAPS:
         return LPU_V3_CAPS;
-    case LPU_REG_NUM_QUEUES:
-        return LPU_NUM_QUEUES;
     case LPU_REG_SRAM_SIZE_LO:
         return extract64(s->sram_size, 0, 32);
     case LPU_REG_SRAM_SIZE_HI:
         return extract64(s->sram_size, 32, 32);
-    case LPU_REG_MAX_RING_ENTRIES:
-        return LPU_MAX_RING_ENTRIES;
     case LPU_REG_SCRATCH:
         return s->scratch;
     case LPU_REG_STATUS:
@@ -180,21 +161,8 @@ static uint32_t lpu_v3_reg_read(LpuV3State *s, hwaddr addr)
         return s->irq_status;
     case LPU_REG_IRQ_MASK:
         return s->irq_mask;
-    case LPU_REG_FW_STATUS:
-        return LPU_FW_STATE_ROM;
-    case LPU_REG_FW_ERROR:
-        return s->fw_error;
-    case LPU_REG_FW_VERSION:
-        return 0;
-    case LPU_REG_FW_ADDR_LO:
-        return extract64(s->fw_addr, 0, 32);
-    case LPU_REG_FW_ADDR_HI:
-        return extract64(s->fw_addr, 32, 32);
-    case LPU_REG_FW_SIZE:
-        return s->fw_size;
     case LPU_REG_RESET:
     case LPU_REG_ERROR_ACK:
-    case LPU_REG_FW_CMD:
         return 0;       /* write-only */
     default:
         qemu_log_mask(LOG_GUEST_ERROR,
@@ -228,7 +196,7 @@ static void lpu_v3_reg_write(LpuV3State *s, hwaddr addr, uint32_t val)
                            addr % LPU_REG_QUEUE_STRIDE, val);
         return;
     }
-    if (lpu_v3_scrub_write(s, addr, val)) {
+    if (lpu_v3_fw_write(s, addr, val) || lpu_v3_scrub_write(s, addr, val)) {
         return;
     }
 
@@ -256,31 +224,14 @@ static void lpu_v3_reg_write(LpuV3State *s, hwaddr addr, uint32_t val)
     case LPU_REG_IRQ_MASK:
         lpu_v3_write_irq_mask(s, val);
         break;
-    case LPU_REG_FW_CMD:
-        lpu_v3_fw_cmd(s, val);
-        break;
-    case LPU_REG_FW_ADDR_LO:
-        s->fw_addr = deposit64(s->fw_addr, 0, 32, val);
-        break;
-    case LPU_REG_FW_ADDR_HI:
-        s->fw_addr = deposit64(s->fw_addr, 32, 32, val);
-        break;
-    case LPU_REG_FW_SIZE:
-        s->fw_size = val;
-        break;
     case LPU_REG_ID:
     case LPU_REG_VERSION:
     case LPU_REG_CAPS:
-    case LPU_REG_NUM_QUEUES:
     case LPU_REG_SRAM_SIZE_LO:
     case LPU_REG_SRAM_SIZE_HI:
-    case LPU_REG_MAX_RING_ENTRIES:
     case LPU_REG_STATUS:
     case LPU_REG_ERROR_CODE:
     case LPU_REG_ERROR_QUEUE:
-    case LPU_REG_FW_STATUS:
-    case LPU_REG_FW_ERROR:
-    case LPU_REG_FW_VERSION:
     case LPU_REG_TEMP_MC:
     case LPU_REG_POWER_MW:
     case LPU_REG_CLOCK_MHZ:
@@ -370,6 +321,9 @@ static void lpu_v3_realize(PCIDevice *pdev, Error **errp)
                    "1 MiB and 16 GiB, got %" PRIu64 " bytes", s->sram_size);
         return;
     }
+    if (!lpu_v3_fw_realize(s, errp)) {
+        return;
+    }
 
     memory_region_init_io(&s->regs, OBJECT(s), &lpu_v3_mmio_ops, s,
                           "lpu-v3-regs", LPU_REGS_SIZE);
@@ -393,6 +347,8 @@ static void lpu_v3_realize(PCIDevice *pdev, Error **errp)
         error_setg(errp, "cannot add the PCI Express capability");
         return;
     }
+    /* Function level reset returns the card to its boot ROM. */
+    pcie_cap_flr_init(pdev);
     if (msix_init_exclusive_bar(pdev, LPU_MSIX_NUM_VECTORS, LPU_BAR_MSIX,
                                 errp)) {
         return;
@@ -406,7 +362,7 @@ static void lpu_v3_realize(PCIDevice *pdev, Error **errp)
         lpu_v3_queue_init(s, i);
     }
     lpu_v3_scrub_init(s);
-    lpu_v3_cost_reset(s);
+    lpu_v3_fw_reset(s);
 }
 
 static void lpu_v3_exit(PCIDevice *pdev)
@@ -418,8 +374,22 @@ static void lpu_v3_exit(PCIDevice *pdev)
         lpu_v3_queue_finalize(&s->queues[i]);
     }
     lpu_v3_scrub_finalize(s);
+    lpu_v3_fw_exit(s);
     msix_unuse_all_vectors(pdev);
     msix_uninit_exclusive_bar(pdev);
+}
+
+/* Key and timer may outlive a realize that failed half way. */
+static void lpu_v3_instance_finalize(Object *obj)
+{
+    lpu_v3_fw_finalize(LPU_V3(obj));
+}
+
+static void lpu_v3_config_write(PCIDevice *pdev, uint32_t addr, uint32_t val,
+                                int len)
+{
+    pci_default_write_config(pdev, addr, val, len);
+    pcie_cap_flr_write_config(pdev, addr, val, len);
 }
 
 static void lpu_v3_reset_hold(Object *obj, ResetType type)
@@ -430,7 +400,7 @@ static void lpu_v3_reset_hold(Object *obj, ResetType type)
 /* Why migrated device-level state is impossible, or NULL if it is fine. */
 static const char *lpu_v3_check_state(const LpuV3State *s)
 {
-    if (s->error_code >= LPU_ERR_COUNT || s->fw_error >= LPU_ERR_COUNT) {
+    if (s->error_code >= LPU_ERR_COUNT) {
         return "unknown error code";
     }
     if (s->error_queue >= LPU_NUM_QUEUES) {
@@ -444,8 +414,9 @@ static const char *lpu_v3_check_state(const LpuV3State *s)
     if ((s->irq_mask | s->irq_status) & ~LPU_IRQ_ALL) {
         return "undefined interrupt bits";
     }
-    return lpu_v3_scrub_check_state(s) ?: lpu_v3_telemetry_check_state(s) ?:
-           lpu_v3_cost_check_state(s);
+    /* The firmware first: the others' limits depend on its tables. */
+    return lpu_v3_fw_check_state(s) ?: lpu_v3_scrub_check_state(s) ?:
+           lpu_v3_telemetry_check_state(s) ?: lpu_v3_cost_check_state(s);
 }
 
 /*
@@ -476,6 +447,7 @@ static int lpu_v3_post_load(void *opaque, int version_id)
         lpu_v3_queue_post_load(&s->queues[i]);
     }
     lpu_v3_scrub_post_load(s);
+    lpu_v3_fw_post_load(s);
     return 0;
 
 refuse:
@@ -492,8 +464,8 @@ refuse:
 
 static const VMStateDescription vmstate_lpu_v3 = {
     .name = TYPE_LPU_V3,
-    .version_id = 3,
-    .minimum_version_id = 3,
+    .version_id = 4,
+    .minimum_version_id = 4,
     .post_load = lpu_v3_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_PCI_DEVICE(parent_obj, LpuV3State),
@@ -504,7 +476,22 @@ static const VMStateDescription vmstate_lpu_v3 = {
         VMSTATE_UINT32(error_queue, LpuV3State),
         VMSTATE_UINT32(irq_status, LpuV3State),
         VMSTATE_UINT32(irq_mask, LpuV3State),
+        VMSTATE_UINT32(fw_state, LpuV3State),
         VMSTATE_UINT32(fw_error, LpuV3State),
+        VMSTATE_UINT32(fw_expected, LpuV3State),
+        VMSTATE_UINT32(fw_found, LpuV3State),
+        VMSTATE_UINT32(fw_where, LpuV3State),
+        VMSTATE_INT64(fw_boot_ns, LpuV3State),
+        VMSTATE_UINT32(fw_version, LpuV3State),
+        VMSTATE_UINT32(fw_abi, LpuV3State),
+        VMSTATE_UINT32(fw_num_queues, LpuV3State),
+        VMSTATE_UINT32(fw_max_ring, LpuV3State),
+        VMSTATE_UINT32(fw_sram_reserved, LpuV3State),
+        VMSTATE_UINT32(fw_thermal.temp_idle_mc, LpuV3State),
+        VMSTATE_UINT32(fw_thermal.temp_busy_mc, LpuV3State),
+        VMSTATE_UINT32(fw_thermal.power_idle_mw, LpuV3State),
+        VMSTATE_UINT32(fw_thermal.power_busy_mw, LpuV3State),
+        VMSTATE_UINT32(fw_thermal.clock_idle_mhz, LpuV3State),
         VMSTATE_UINT64(fw_addr, LpuV3State),
         VMSTATE_UINT32(fw_size, LpuV3State),
         VMSTATE_UINT64(busy_ns, LpuV3State),
@@ -533,6 +520,8 @@ static const VMStateDescription vmstate_lpu_v3 = {
 static const Property lpu_v3_properties[] = {
     DEFINE_PROP_SIZE("sram-size", LpuV3State, sram_size,
                      LPU_SRAM_SIZE_DEFAULT),
+    DEFINE_PROP_STRING("fw-pubkey", LpuV3State, fw_pubkey),
+    DEFINE_PROP_BOOL("x-fw-boot-hang", LpuV3State, fw_boot_hang, false),
     DEFINE_PROP_ON_OFF_AUTO("x-exec-wait", LpuV3State, exec_wait_prop,
                             ON_OFF_AUTO_AUTO),
 };
@@ -545,6 +534,7 @@ static void lpu_v3_class_init(ObjectClass *klass, void *data)
 
     k->realize = lpu_v3_realize;
     k->exit = lpu_v3_exit;
+    k->config_write = lpu_v3_config_write;
     k->vendor_id = LPU_PCI_VENDOR_ID;
     k->device_id = LPU_PCI_DEVICE_ID_V3;
     k->revision = LPU_PCI_REVISION_V3;
@@ -562,6 +552,7 @@ static const TypeInfo lpu_v3_info = {
     .name = TYPE_LPU_V3,
     .parent = TYPE_PCI_DEVICE,
     .instance_size = sizeof(LpuV3State),
+    .instance_finalize = lpu_v3_instance_finalize,
     .class_init = lpu_v3_class_init,
     .interfaces = (InterfaceInfo[]) {
         { INTERFACE_PCIE_DEVICE },

@@ -16,7 +16,9 @@
 #include "qemu/timer.h"
 #include "system/runstate.h"
 #include "qom/object.h"
+#include "crypto/akcipher.h"
 #include "lpu_hw.h"
+#include "lpu_fw.h"
 #include "lpu-v3-plan.h"
 
 #define TYPE_LPU_V3 "lpu-v3"
@@ -124,6 +126,15 @@ typedef struct LpuV3Cost {
     uint32_t rate[LPU_COST_COUNT];  /* units per cycle, never 0 */
 } LpuV3Cost;
 
+/* The running firmware's telemetry model (struct lpu_fw_thermal). */
+typedef struct LpuV3Thermal {
+    uint32_t temp_idle_mc;
+    uint32_t temp_busy_mc;
+    uint32_t power_idle_mw;
+    uint32_t power_busy_mw;
+    uint32_t clock_idle_mhz;
+} LpuV3Thermal;
+
 typedef struct LpuV3Queue {
     LpuV3State *dev;
     uint32_t index;
@@ -197,10 +208,30 @@ struct LpuV3State {
     uint32_t irq_status;
     uint32_t irq_mask;
 
-    /* Firmware mailbox (boot is not implemented yet). */
-    uint32_t fw_error;
+    /*
+     * Firmware boot ROM and mailbox (lpu-v3-fw.c). Everything but the
+     * properties and the key returns to ROM on a device reset.
+     */
+    char *fw_pubkey;            /* "fw-pubkey": DER RSAPublicKey file */
+    bool fw_boot_hang;          /* "x-fw-boot-hang": BOOT never ends */
+    QCryptoAkCipher *fw_key;    /* NULL without "fw-pubkey" */
+    uint32_t fw_key_bytes;      /* its modulus size: the signature size */
+    QEMUTimer *fw_timer;        /* ends BOOTING */
+    int64_t fw_boot_ns;         /* ... at this device time */
+    uint32_t fw_state;          /* LPU_FW_STATE_* */
+    uint32_t fw_error;          /* LPU_FW_E_* and its details */
+    uint32_t fw_expected;
+    uint32_t fw_found;
+    uint32_t fw_where;
     uint64_t fw_addr;
     uint32_t fw_size;
+    /* The running firmware's (all 0 unless READY). */
+    uint32_t fw_version;
+    uint32_t fw_abi;
+    uint32_t fw_num_queues;
+    uint32_t fw_max_ring;
+    uint32_t fw_sram_reserved;
+    LpuV3Thermal fw_thermal;
 
     /* Telemetry */
     uint64_t busy_ns;
@@ -224,10 +255,7 @@ struct LpuV3State {
     uint64_t scrub_next;        /* next SRAM byte it zeroes ... */
     uint64_t scrub_end;         /* ... up to here */
 
-    /*
-     * The tensor engine's cycle costs: LPU_COST_DEFAULTS for now, the
-     * firmware's table once firmware boots.
-     */
+    /* The tensor engine's cycle costs: the firmware's, all 0 without. */
     LpuV3Cost cost;
 
     /*
@@ -243,6 +271,27 @@ struct LpuV3State {
 /* lpu-v3.c */
 void lpu_v3_raise_irq(LpuV3State *s, uint32_t bits);
 void lpu_v3_latch_error(LpuV3State *s, unsigned qidx, uint32_t code);
+
+/* SRAM that segments, COPY and scrubs may use: all but the firmware's. */
+static inline uint64_t lpu_v3_sram_usable(const LpuV3State *s)
+{
+    return s->sram_size - s->fw_sram_reserved;
+}
+
+/* lpu-v3-fw.c */
+bool lpu_v3_fw_realize(LpuV3State *s, Error **errp);
+void lpu_v3_fw_exit(LpuV3State *s);
+void lpu_v3_fw_finalize(LpuV3State *s);
+void lpu_v3_fw_reset(LpuV3State *s);
+bool lpu_v3_fw_read(LpuV3State *s, hwaddr addr, uint32_t *val);
+bool lpu_v3_fw_write(LpuV3State *s, hwaddr addr, uint32_t val);
+const char *lpu_v3_fw_check_state(const LpuV3State *s);
+void lpu_v3_fw_post_load(LpuV3State *s);
+
+static inline bool lpu_v3_fw_ready(const LpuV3State *s)
+{
+    return s->fw_state == LPU_FW_STATE_READY;
+}
 
 /* lpu-v3-queue.c */
 void lpu_v3_queue_init(LpuV3State *s, unsigned qidx);
@@ -279,6 +328,8 @@ const char *lpu_v3_copy_check_state(const LpuV3Queue *q);
 
 /* lpu-v3-insn.c (the rest of its interface is lpu-v3-insn.h) */
 void lpu_v3_cost_reset(LpuV3State *s);
+const char *lpu_v3_cost_error(const LpuV3Cost *c, unsigned *cls,
+                              bool *rate);
 const char *lpu_v3_cost_check_state(const LpuV3State *s);
 
 /* lpu-v3-exec.c */

@@ -36,6 +36,7 @@ CONFIGURE_FLAGS=(
 	--disable-tools
 	--disable-user
 	--disable-install-blobs
+	--enable-nettle
 	--firmwarepath=/usr/share/qemu:/usr/share/seabios
 	--python="$PYTHON"
 )
@@ -130,11 +131,12 @@ sync_device() {
 		[ -f "$f" ] && sync_file "$f" "$dir/$(basename "$f")"
 	done
 	sync_file "$REPO/uapi/lpu_hw.h" "$dir/lpu_hw.h"
+	sync_file "$REPO/firmware/lpu_fw.h" "$dir/lpu_fw.h"
 	sync_file "$REPO/qemu-device/tests/lpu-v3-test.c" "$TREE/tests/qtest/lpu-v3-test.c"
 	# Files removed from qemu-device/ must not linger in the tree.
 	for f in "$dir"/*; do
 		name=$(basename "$f")
-		[ "$name" = lpu_hw.h ] || [ -f "$REPO/qemu-device/$name" ] || {
+		[ "$name" = lpu_hw.h ] || [ "$name" = lpu_fw.h ] || [ -f "$REPO/qemu-device/$name" ] || {
 			rm -f "$f"
 			log "removed hw/misc/lpu-v3/$name"
 		}
@@ -152,7 +154,7 @@ hook_tree() {
 	# lpu_hw.h through the include directory hw/misc/lpu-v3/meson.build exports.
 	sed -i "s|^  (config_all_devices.has_key('CONFIG_PVPANIC_PCI') ? \['pvpanic-pci-test'\] : \[\]) + *\\\\\$|&\n  (config_all_devices.has_key('CONFIG_LPU_V3') ? ['lpu-v3-test'] : []) +                  \\\\|" \
 		"$TREE/tests/qtest/meson.build"
-	sed -i "s|^qtest_executables = {}\$|qtests += {'lpu-v3-test': [declare_dependency(include_directories: lpu_v3_inc)]}\n&|" \
+	sed -i "s|^qtest_executables = {}\$|qtests += {'lpu-v3-test': [declare_dependency(include_directories: lpu_v3_inc), crypto]}\n&|" \
 		"$TREE/tests/qtest/meson.build"
 	[ "$(grep -c "lpu-v3-test" "$TREE/tests/qtest/meson.build")" = 2 ] ||
 		die "could not hook lpu-v3-test into tests/qtest/meson.build"
@@ -182,6 +184,10 @@ configure_tree() {
 	local v
 	v=$("$BUILD/pyvenv/bin/meson" --version) || die "no meson in $BUILD/pyvenv"
 	version_ge "$v" "$MESON_MIN" || die "configure picked meson $v (< $MESON_MIN)"
+	# The boot ROM verifies firmware signatures with QEMU's akcipher API,
+	# which needs nettle's public-key half (hogweed) for RSA.
+	grep -q '^#define CONFIG_HOGWEED' "$BUILD/config-host.h" ||
+		die "configure found no hogweed (nettle's RSA); install nettle-dev and libgmp-dev (tools/host-deps.sh)"
 	touch "$KEYDIR/configured"
 }
 
@@ -261,7 +267,10 @@ prune_old_trees
 rc=0
 if [ "$MODE" = qtest ]; then
 	ninja -C "$BUILD" -j2 tests/qtest/lpu-v3-test >&2 || die "qtest build failed"
+	# The qtest signs the images it builds with the TEST key, and gives the
+	# device the matching public key.
 	(cd "$BUILD" && QTEST_QEMU_BINARY=./qemu-system-x86_64 \
+		LPU_FW_KEY_DIR="$REPO/firmware/keys" \
 		./tests/qtest/lpu-v3-test --tap -k) || rc=$?
 	[ $rc = 0 ] || log "qtest FAILED (exit $rc)"
 fi

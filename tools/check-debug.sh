@@ -33,9 +33,11 @@ KVER=$(cat "$DK/kernelrelease") || setup_failed "no kernelrelease in $DK"
 # lpu.ko for the debug kernel, built from a copy so that it never mixes
 # objects with the module built in place for Debian's kernel.
 MOD=$BUILD/debug-module
-rm -rf "$MOD" && mkdir -p "$MOD/driver" "$MOD/uapi"
+rm -rf "$MOD" && mkdir -p "$MOD/driver" "$MOD/uapi" "$MOD/firmware"
 cp "$TOP/Kbuild" "$MOD/" && cp "$TOP"/driver/*.[ch] "$MOD/driver/" &&
-	cp -r "$TOP"/uapi/. "$MOD/uapi/" || setup_failed "copying the driver sources"
+	cp -r "$TOP"/uapi/. "$MOD/uapi/" &&
+	cp "$TOP/firmware/lpu_fw.h" "$MOD/firmware/" ||
+	setup_failed "copying the driver sources"
 make -s -C "$DK/build" M="$MOD" modules >&2 ||
 	setup_failed "lpu.ko did not build for $KVER"
 

@@ -41,6 +41,8 @@ PKGS=(
 	# QEMU build
 	dpkg-dev ninja-build libglib2.0-dev libpixman-1-dev libfdt-dev
 	python3-venv seabios
+	# the device model's boot ROM: SHA-256 and RSA signatures (nettle, hogweed)
+	nettle-dev libgmp-dev
 	# lint
 	cppcheck
 	# schedules: CRC32C (ISA-L), BLAS for the device model's tensor engine,

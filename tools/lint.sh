@@ -32,12 +32,12 @@ cp_run() {
 # selftests are userspace too: C99 fixed-width types, a volatile
 # sig_atomic_t signal flag and libdrm's CamelCase API are right there.
 out=$(cp_run -f $(git ls-files 'driver/*.[ch]'))
-out+=$(cp_run --ignore BIT_MACRO -f $(git ls-files 'uapi/*.h'))
+out+=$(cp_run --ignore BIT_MACRO -f $(git ls-files 'uapi/*.h' firmware/lpu_fw.h))
 out+=$(cp_run --ignore PREFER_KERNEL_TYPES,VOLATILE,CAMELCASE -f $(git ls-files 'selftests/*.[ch]'))
 # The rest of the userspace C (liblpu, the tools) follows kernel style as
 # well; it has no __printf() and keeps user-visible strings on one line.
 out+=$(cp_run --ignore PREFER_KERNEL_TYPES,VOLATILE,CAMELCASE,LONG_LINE_STRING,PREFER_DEFINED_ATTRIBUTE_MACRO \
-	-f $(git ls-files 'libruntime/*.[ch]' 'tools/*.[ch]'))
+	-f $(git ls-files 'libruntime/*.[ch]' 'tools/*.[ch]' 'firmware/lpu-fwpack/*.[ch]'))
 if [ -n "$out" ]; then echo "$out"; failed+=(checkpatch); fi
 
 # QEMU's checkpatch applies different rules to tests/ and hw/ paths, so it
@@ -55,9 +55,10 @@ if [ -n "$out" ]; then echo "$out"; failed+=(qemu-checkpatch); fi
 
 step "cppcheck on userspace"
 out=$(cppcheck --quiet --std=c11 --enable=warning,performance,portability \
-	--inline-suppr --error-exitcode=1 -D__x86_64__ -I uapi -I libruntime \
+	--inline-suppr --error-exitcode=1 -D__x86_64__ -I uapi -I firmware -I libruntime \
 	--suppress='unknownMacro:selftests/*' \
-	libruntime tools/lpu-smi tools/lpu-bench tools/lpu-run tools/lpu-compile selftests 2>&1)
+	libruntime tools/lpu-smi tools/lpu-bench tools/lpu-run tools/lpu-compile firmware \
+	selftests 2>&1)
 [ $? = 0 ] || { echo "$out"; failed+=(cppcheck); }
 
 step "pahole: no holes or padding in uapi structs"
@@ -67,6 +68,7 @@ cat >"$tmp/uapi.c" <<'EOC'
 #include <drm/lpu_accel.h>
 #include <lpu_hw.h>
 #include <lpu_schedule.h>
+#include <lpu_fw.h>
 struct drm_lpu_info a1; struct drm_lpu_submit a2; struct drm_lpu_wait a3;
 struct drm_lpu_copy a4; struct drm_lpu_exec a5; struct drm_lpu_bo_create a6;
 struct drm_lpu_bo_info a7; struct drm_lpu_bo_wait a8;
@@ -75,8 +77,10 @@ struct lpu_insn b4; struct lpu_exec_stats b5; struct lpu_cost b6;
 struct lpu_sched_header c1; struct lpu_sched_section c2;
 struct lpu_sched_manifest c3; struct lpu_sched_slot c4;
 struct lpu_sched_tensor c5; struct lpu_sched_io c6;
+struct lpu_fw_header d1; struct lpu_fw_section d2; struct lpu_fw_cost d3;
+struct lpu_fw_engine d4; struct lpu_fw_thermal d5;
 EOC
-gcc -g -c -I uapi $(pkg-config --cflags libdrm) -o "$tmp/uapi.o" "$tmp/uapi.c"
+gcc -g -c -I uapi -I firmware $(pkg-config --cflags libdrm) -o "$tmp/uapi.o" "$tmp/uapi.c"
 out=$(pahole "$tmp/uapi.o" | grep -B30 -E 'XXX|padding:' | grep -E '^(struct|union)|XXX|padding:' || true)
 if [ -n "$out" ]; then echo "$out"; failed+=(pahole); fi
 

@@ -1,7 +1,9 @@
 #!/bin/bash
 # Build the test guest's initramfs: busybox, kmod, systemd-udevd with our
 # udev rule, the DRM modules lpu.ko needs (from the guest kernel's own module
-# tree), lpu.ko, the tools, the selftests and the firmware folder.
+# tree), lpu.ko, the tools, the selftests, the firmware folder, and the card
+# firmware images (build/firmware/lpu, `make firmware`) in /lib/firmware/lpu
+# where the kernel's firmware loader finds them in the initramfs root.
 #
 #   tools/mkinitramfs.sh KVER OUT.cpio
 #
@@ -24,6 +26,8 @@ MODROOT=${LPU_MODROOT:-/}
 KO=${LPU_KO:-$TOP/lpu.ko}
 [ -f "$KO" ] || die "$KO is missing; build the module first"
 [ -d "$MODROOT/lib/modules/$KVER/kernel" ] || die "no module tree for kernel $KVER in $MODROOT"
+FWBUILD=$BUILD/firmware/lpu
+[ -f "$FWBUILD/lpu-v3.bin" ] || die "$FWBUILD/lpu-v3.bin is missing; run 'make firmware' (lpu.ko cannot bind without it)"
 
 # Copy the shared libraries an ELF file links to (not our own liblpu,
 # which goes to /opt/lpu/lib).
@@ -106,6 +110,15 @@ if [ -d "$BUILD/selftests" ]; then
 	done
 fi
 [ -d "$TOP/firmware" ] && cp -a "$TOP/firmware/." "$STAGE/opt/lpu/firmware/"
+
+# The card's firmware where request_firmware() looks (/lib/firmware; the
+# Debian kernel has the loader built in and reads the initramfs root), and
+# the test variants under lpu/test/ for the firmware= parameter.
+install -D -m 0644 "$FWBUILD/lpu-v3.bin" "$STAGE/lib/firmware/lpu/lpu-v3.bin"
+if ls "$FWBUILD"/test/*.bin >/dev/null 2>&1; then
+	mkdir -p "$STAGE/lib/firmware/lpu/test"
+	cp "$FWBUILD"/test/*.bin "$STAGE/lib/firmware/lpu/test/"
+fi
 
 # MoE test data (`make moe-data`): the compiled schedules, their input and
 # the numpy reference's outputs of every case build/moe/guest-cases lists,

@@ -8,7 +8,8 @@
 #   --cmd CMD        shell command to run in the guest (required)
 #   --timeout SEC    wall-clock limit for the whole boot (default 900)
 #   --log FILE       also write the console log there (default build/guest/last.log)
-#   --device-args A  extra lpu-v3 properties, e.g. ",sram-size=536870912"
+#   --device-args A  extra lpu-v3 properties, e.g. ",sram-size=536870912" or
+#                    ",x-fw-boot-hang=on" (the card never finishes booting)
 #   --no-insmod      boot without loading lpu.ko
 #   --kernel FILE    boot this kernel image (default: Debian's installed 6.12)
 #   --initrd FILE    base initramfs (default build/guest/initramfs.cpio)
@@ -16,6 +17,9 @@
 #   --mem MB         guest memory (default 1024)
 #   --kvm            use KVM instead of TCG (opt-in: it failed to boot here)
 #   --quiet-boot     don't echo the console, only the log file and COMMAND's exit
+#
+# The card always gets the TEST public key (fw-pubkey) that the images in
+# build/firmware/ are signed with, so its boot ROM can verify them.
 #
 # The guest's userspace output (the first serial port) streams to stdout and
 # to the --log file. The kernel's own console (the second serial port, every
@@ -53,7 +57,7 @@ while [ $# -gt 0 ]; do
 	--mem) MEM=$2; shift 2 ;;
 	--kvm) ACCEL=kvm; shift ;;
 	--quiet-boot) ECHO=0; shift ;;
-	-h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,31p' "$0"; exit 0 ;;
 	*) echo "vm-run: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -69,6 +73,10 @@ QEMU=${LPU_QEMU:-$("$TOP/tools/build-qemu.sh" --print-path)} || exit 2
 [ -x "$QEMU" ] || { echo "vm-run: no QEMU binary at '$QEMU'; run 'make qemu'" >&2; exit 2; }
 [ -f "$BASE" ] || { echo "vm-run: $BASE is missing; run 'make guest'" >&2; exit 2; }
 [ -z "$EXTRA" ] || [ -f "$EXTRA" ] || { echo "vm-run: no archive '$EXTRA'" >&2; exit 2; }
+FW_PUBKEY=$TOP/firmware/keys/test-signing-key.pub.der
+[ -f "$FW_PUBKEY" ] || { echo "vm-run: the card's firmware key $FW_PUBKEY is missing" >&2; exit 2; }
+# QEMU splits device properties at commas; a path with one cannot be passed.
+case "$FW_PUBKEY" in *,*) echo "vm-run: '$FW_PUBKEY' has a comma, which QEMU cannot take in a property" >&2; exit 2 ;; esac
 
 # The command travels as a second cpio archive appended to the base one:
 # the kernel unpacks concatenated archives in order.
@@ -96,7 +104,7 @@ timeout -k 10 "$TIMEOUT" "$QEMU" \
 	-chardev stdio,id=con,signal=off -serial chardev:con \
 	-serial "file:$LOG.kernel" \
 	-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1 \
-	-device "lpu-v3,bus=rp0$DEVARGS" </dev/null 2>&1 |
+	-device "lpu-v3,bus=rp0,fw-pubkey=$FW_PUBKEY$DEVARGS" </dev/null 2>&1 |
 	sed -u 's/\r$//' | if [ $ECHO = 1 ]; then tee "$LOG"; else cat >"$LOG"; fi
 qemu_rc=${PIPESTATUS[0]}
 

@@ -34,6 +34,7 @@
 
 /* ---- MSI-X vectors ----------------------------------------------------- */
 
+/* Hardware queues; the running firmware may offer fewer (NUM_QUEUES). */
 #define LPU_NUM_QUEUES			4
 #define LPU_MSIX_VEC_DEVICE		0	/* device error, firmware mailbox */
 #define LPU_MSIX_VEC_QUEUE(q)		(1 + (q))
@@ -51,10 +52,10 @@
 #define LPU_REG_ID			0x0000	/* RO: LPU_ID_MAGIC */
 #define LPU_REG_VERSION			0x0004	/* RO: major << 16 | minor */
 #define LPU_REG_CAPS			0x0008	/* RO: LPU_CAP_* */
-#define LPU_REG_NUM_QUEUES		0x000c	/* RO */
+#define LPU_REG_NUM_QUEUES		0x000c	/* RO: the firmware's, 0 if none */
 #define LPU_REG_SRAM_SIZE_LO		0x0010	/* RO: SRAM bytes, low half */
 #define LPU_REG_SRAM_SIZE_HI		0x0014	/* RO: SRAM bytes, high half */
-#define LPU_REG_MAX_RING_ENTRIES	0x0018	/* RO: largest Q_RING_SIZE */
+#define LPU_REG_MAX_RING_ENTRIES	0x0018	/* RO: largest Q_RING_SIZE, ditto */
 #define LPU_REG_SCRATCH			0x001c	/* RW: liveness, no side effect */
 
 #define LPU_ID_MAGIC			0x4c505533	/* "LPU3" */
@@ -97,21 +98,94 @@
 #define LPU_IRQ_ALL			(LPU_IRQ_ERROR | LPU_IRQ_MAILBOX | \
 					 ((1U << LPU_NUM_QUEUES) - 1))
 
-/* Firmware boot mailbox (the boot protocol is defined by the firmware spec) */
+/*
+ * Firmware boot mailbox. The card runs no queue until its boot ROM has
+ * booted a valid image (firmware/lpu_fw.h): the driver writes the image's
+ * bus address and size, then LPU_FW_CMD_BOOT. The boot ROM reads the image
+ * by DMA, checks it (uapi/lpu_hw.md, Firmware boot, lists the checks in
+ * order), and FW_STATUS goes ROM or ERROR -> BOOTING -> READY or ERROR,
+ * raising LPU_IRQ_MAILBOX when it leaves BOOTING. On ERROR, FW_ERROR says
+ * which check failed and FW_EXPECTED, FW_FOUND and FW_WHERE what it wanted,
+ * what it read and at which image offset. BOOT is accepted in ROM and
+ * ERROR only; a running firmware is replaced through a device reset, which
+ * returns the card to ROM.
+ */
 #define LPU_REG_FW_STATUS		0x0100	/* RO: LPU_FW_STATE_* */
-#define LPU_REG_FW_ERROR		0x0104	/* RO: LPU_ERR_* of last boot */
-#define LPU_REG_FW_VERSION		0x0108	/* RO: running firmware */
+#define LPU_REG_FW_ERROR		0x0104	/* RO: LPU_FW_E_* of last BOOT */
+#define LPU_REG_FW_VERSION		0x0108	/* RO: running fw, 0 if none */
 #define LPU_REG_FW_CMD			0x010c	/* WO: LPU_FW_CMD_* */
 #define LPU_REG_FW_ADDR_LO		0x0110	/* RW: image bus address */
 #define LPU_REG_FW_ADDR_HI		0x0114
 #define LPU_REG_FW_SIZE			0x0118	/* RW: image bytes */
+#define LPU_REG_FW_ABI			0x011c	/* RO: its host ABI, 0 if none */
+#define LPU_REG_FW_EXPECTED		0x0120	/* RO: FW_ERROR detail */
+#define LPU_REG_FW_FOUND		0x0124	/* RO: FW_ERROR detail */
+#define LPU_REG_FW_WHERE		0x0128	/* RO: image offset checked */
+#define LPU_REG_SRAM_RESERVED		0x012c	/* RO: fw's bytes atop SRAM */
 
 #define LPU_FW_STATE_ROM		0	/* boot ROM only, no image */
 #define LPU_FW_STATE_BOOTING		1
 #define LPU_FW_STATE_READY		2
-#define LPU_FW_STATE_ERROR		3
+#define LPU_FW_STATE_ERROR		3	/* last BOOT failed: FW_ERROR */
 
 #define LPU_FW_CMD_BOOT			1
+/* Device time from BOOT to READY or ERROR. */
+#define LPU_FW_BOOT_NS			2000000
+
+/*
+ * FW_VERSION and FW_ABI read LPU_VERSION_ENCODE(major, minor, patch)
+ * (patch 0 for the ABI): major << 16 | minor << 8 | patch.
+ */
+#define LPU_FW_VERSION_MAJOR(v)		((v) >> 16)
+#define LPU_FW_VERSION_MINOR(v)		(((v) >> 8) & 0xff)
+#define LPU_FW_VERSION_PATCH(v)		((v) & 0xff)
+
+/*
+ * The host-interface ABI this header describes (rings, descriptors, fence
+ * records, EXEC). A driver runs firmware whose ABI major equals
+ * LPU_HOST_ABI_MAJOR and whose minor is at least LPU_HOST_ABI_MINOR.
+ */
+#define LPU_HOST_ABI_MAJOR		1
+#define LPU_HOST_ABI_MINOR		0
+
+/*
+ * Boot errors (FW_ERROR). FW_EXPECTED, FW_FOUND and FW_WHERE (the image
+ * offset of the field checked, 0 where none applies) say more; the check
+ * table of firmware/lpu_fw.md defines them for every check, in the order
+ * the boot ROM makes the checks.
+ *
+ *   STATE      BOOT while BOOTING or READY
+ *   EMPTY      FW_SIZE is 0
+ *   TOO_LARGE  FW_SIZE above LPU_FW_MAX_SIZE
+ *   DMA        reading the image from host memory failed
+ *   TRUNCATED  FW_SIZE below the header or image_size
+ *   MAGIC      not LPU_FW_MAGIC
+ *   FORMAT     format_major not LPU_FW_FORMAT_MAJOR
+ *   LAYOUT     a header field inconsistent or out of range
+ *   CHIP       built for another chip_device or chip_rev
+ *   DIGEST     the payload's SHA-256 differs from the header's
+ *   NO_KEY     the card has no key to verify with
+ *   SIGNATURE  wrong scheme or size, or it does not verify
+ *   SECTION    a section missing, repeated, unknown, misplaced, or a
+ *              value out of range
+ *   COMMAND    unknown FW_CMD
+ */
+#define LPU_FW_E_NONE			0	/* booted, or no BOOT yet */
+#define LPU_FW_E_STATE			1
+#define LPU_FW_E_EMPTY			2
+#define LPU_FW_E_TOO_LARGE		3
+#define LPU_FW_E_DMA			4
+#define LPU_FW_E_TRUNCATED		5
+#define LPU_FW_E_MAGIC			6
+#define LPU_FW_E_FORMAT			7
+#define LPU_FW_E_LAYOUT			8
+#define LPU_FW_E_CHIP			9
+#define LPU_FW_E_DIGEST			10
+#define LPU_FW_E_NO_KEY			11
+#define LPU_FW_E_SIGNATURE		12
+#define LPU_FW_E_SECTION		13
+#define LPU_FW_E_COMMAND		14
+#define LPU_FW_E_COUNT			15
 
 /* Telemetry: modelled, read-only */
 #define LPU_REG_TEMP_MC			0x0200	/* die temperature, m°C */
@@ -573,20 +647,21 @@ static inline __u64 lpu_qblock_size(__u64 g, __u64 n, __u64 k)
  *
  * Each instruction costs base + ceil(units / units_per_cycle) cycles of
  * its cost class; an EXEC costs LPU_COST_EXEC_SETUP (units: program bytes)
- * plus its instructions. The table below is the device's built-in default;
- * firmware will carry it.
+ * plus its instructions. The base and rate of each class come from the
+ * running firmware (firmware/lpu_fw.h struct lpu_fw_cost; the values are in
+ * firmware/lpu-v3.json).
  *
- * class              units                                   base   rate
- * EXEC_SETUP         insn_count * LPU_INSN_SIZE              256    32
- * COPY               bytes                                   256    32
- * MATMUL_F32/BF16/I8 G*M*N*K                                 128    1024/2048/8192
- * FFN_F32/BF16/I8    G*C*3*H*F                               256    1024/2048/8192
- * ELEMENTWISE        elements (ADD, MUL, SILU, SWIGLU)       32     256
- * RMSNORM            M*N                                     64     128
- * SOFTMAX            M*N                                     64     64
- * TOPK               T*E                                     64     64
- * DISPATCH           E*C*H                                   64     256
- * COMBINE            E*C*H                                   64     256
+ * class              units
+ * EXEC_SETUP         insn_count * LPU_INSN_SIZE
+ * COPY               bytes
+ * MATMUL_F32/BF16/I8 G*M*N*K
+ * FFN_F32/BF16/I8    G*C*3*H*F
+ * ELEMENTWISE        elements (ADD, MUL, SILU, SWIGLU)
+ * RMSNORM            M*N
+ * SOFTMAX            M*N
+ * TOPK               T*E
+ * DISPATCH           E*C*H
+ * COMBINE            E*C*H
  */
 #define LPU_COST_EXEC_SETUP		0
 #define LPU_COST_COPY			1
@@ -603,28 +678,6 @@ static inline __u64 lpu_qblock_size(__u64 g, __u64 n, __u64 k)
 #define LPU_COST_DISPATCH		12
 #define LPU_COST_COMBINE		13
 #define LPU_COST_COUNT			14
-
-struct lpu_cost {
-	__le32 base_cycles;
-	__le32 units_per_cycle;	/* non-zero */
-};
-
-#define LPU_COST_DEFAULTS { \
-	[LPU_COST_EXEC_SETUP]	= { 256, 32 }, \
-	[LPU_COST_COPY]		= { 256, 32 }, \
-	[LPU_COST_MATMUL_F32]	= { 128, 1024 }, \
-	[LPU_COST_MATMUL_BF16]	= { 128, 2048 }, \
-	[LPU_COST_MATMUL_I8]	= { 128, 8192 }, \
-	[LPU_COST_FFN_F32]	= { 256, 1024 }, \
-	[LPU_COST_FFN_BF16]	= { 256, 2048 }, \
-	[LPU_COST_FFN_I8]	= { 256, 8192 }, \
-	[LPU_COST_ELEMENTWISE]	= { 32, 256 }, \
-	[LPU_COST_RMSNORM]	= { 64, 128 }, \
-	[LPU_COST_SOFTMAX]	= { 64, 64 }, \
-	[LPU_COST_TOPK]		= { 64, 64 }, \
-	[LPU_COST_DISPATCH]	= { 64, 256 }, \
-	[LPU_COST_COMBINE]	= { 64, 256 }, \
-}
 
 union lpu_desc {
 	struct lpu_desc_hdr hdr;
@@ -652,7 +705,7 @@ struct lpu_fence_record {
 
 #define LPU_FENCE_RECORD_SIZE		32
 
-/* ---- Device error codes (ERROR_CODE, Q_ERROR, FW_ERROR, fence status) -- */
+/* ---- Device error codes (ERROR_CODE, Q_ERROR, fence status) ----------- */
 
 #define LPU_ERR_OK			0
 #define LPU_ERR_BAD_OPCODE		1	/* unknown or reserved opcode */
@@ -668,6 +721,7 @@ struct lpu_fence_record {
 #define LPU_ERR_SEG_TABLE		11	/* malformed segment table */
 #define LPU_ERR_OVERLAP			12	/* COPY ranges overlap */
 #define LPU_ERR_EXEC			13	/* EXEC program refused or failed */
-#define LPU_ERR_COUNT			14
+#define LPU_ERR_NO_FW			14	/* no firmware offers the queue */
+#define LPU_ERR_COUNT			15
 
 #endif /* LPU_HW_H */

@@ -13,6 +13,10 @@
 #include <math.h>
 #include "qemu/bswap.h"
 #include "qemu/units.h"
+#include "crypto/akcipher.h"
+#include "crypto/hash.h"
+#include "crypto/init.h"
+#include "qapi/error.h"
 #include "libqtest.h"
 #include "qobject/qdict.h"
 #include "libqos/pci.h"
@@ -20,6 +24,7 @@
 #include "libqos/malloc-pc.h"
 #include "hw/pci/pci_regs.h"
 #include "lpu_hw.h"
+#include "lpu_fw.h"
 #include "lpu-v3-plan.h"
 
 #define LPU_DEVFN           QPCI_DEVFN(4, 0)
@@ -73,15 +78,51 @@ static void lpu_map(Lpu *l)
     l->bar = qpci_iomap(l->dev, LPU_BAR_REGS, NULL);
 }
 
-static void lpu_start(Lpu *l, const char *extra)
+/* The TEST key pair's directory (firmware/keys), from tools/build-qemu.sh. */
+static const char *fw_key_dir(void)
 {
+    const char *dir = g_getenv("LPU_FW_KEY_DIR");
+
+    g_assert(dir);
+    return dir;
+}
+
+/* The device's fw-pubkey property, for QEMU command lines. */
+static char *fw_pubkey_prop(void)
+{
+    return g_strdup_printf(",fw-pubkey=%s/test-signing-key.pub.der",
+                           fw_key_dir());
+}
+
+/* Start QEMU with the card in its boot ROM; @key: give it the test key. */
+static void lpu_launch(Lpu *l, const char *extra, bool key)
+{
+    g_autofree char *pub = key ? fw_pubkey_prop() : g_strdup("");
+
     memset(l, 0, sizeof(*l));
-    l->qts = qtest_initf("-M q35 -nodefaults -device lpu-v3,addr=04.0%s",
-                         extra ? extra : "");
+    l->qts = qtest_initf("-M q35 -nodefaults -device lpu-v3,addr=04.0%s%s",
+                         pub, extra ? extra : "");
     step(l, 1);
     pc_alloc_init(&l->alloc, l->qts, ALLOC_NO_FLAGS);
     l->bus = qpci_new_pc(l->qts, &l->alloc);
     lpu_map(l);
+}
+
+typedef struct FwVals FwVals;
+static const FwVals fw_good;
+static void fw_boot_ok(Lpu *l, const FwVals *v);
+
+/* Start QEMU with a card that booted the firmware of @v. */
+static void lpu_start_fw(Lpu *l, const char *extra, const FwVals *v)
+{
+    lpu_launch(l, extra, true);
+    fw_boot_ok(l, v);
+}
+
+/* The usual start: the card runs the good firmware, as after a probe. */
+static void lpu_start(Lpu *l, const char *extra)
+{
+    lpu_start_fw(l, extra, &fw_good);
 }
 
 static void lpu_stop(Lpu *l)
@@ -110,6 +151,332 @@ static uint32_t qrd(Lpu *l, unsigned q, uint64_t off)
 static void qwr(Lpu *l, unsigned q, uint64_t off, uint32_t val)
 {
     wr(l, LPU_REG_QUEUE(q) + off, val);
+}
+
+
+/* ---- firmware images ---------------------------------------------------- */
+
+/*
+ * The qtests build their images themselves from a table of values: the
+ * header, the COST, ENGINE and THERMAL sections in that order, the
+ * payload's SHA-256 and a signature by the TEST key (firmware/keys), all
+ * with QEMU's crypto API.
+ */
+struct FwVals {
+    uint16_t fw[3];                     /* major, minor, patch */
+    uint16_t abi[2];
+    uint16_t chip_device;
+    uint16_t chip_rev;
+    uint32_t cost[LPU_COST_COUNT][2];   /* base_cycles, units_per_cycle */
+    uint32_t num_queues;
+    uint32_t max_ring;
+    uint32_t sram_reserved;
+    uint32_t thermal[5];                /* struct lpu_fw_thermal order */
+};
+
+/* The values of firmware/lpu-v3.json. */
+static const FwVals fw_good = {
+    .fw = { 1, 0, 0 },
+    .abi = { 1, 0 },
+    .chip_device = LPU_PCI_DEVICE_ID_V3,
+    .chip_rev = LPU_PCI_REVISION_V3,
+    .cost = {
+        [LPU_COST_EXEC_SETUP] = { 256, 32 },
+        [LPU_COST_COPY] = { 256, 32 },
+        [LPU_COST_MATMUL_F32] = { 128, 1024 },
+        [LPU_COST_MATMUL_BF16] = { 128, 2048 },
+        [LPU_COST_MATMUL_I8] = { 128, 8192 },
+        [LPU_COST_FFN_F32] = { 256, 1024 },
+        [LPU_COST_FFN_BF16] = { 256, 2048 },
+        [LPU_COST_FFN_I8] = { 256, 8192 },
+        [LPU_COST_ELEMENTWISE] = { 32, 256 },
+        [LPU_COST_RMSNORM] = { 64, 128 },
+        [LPU_COST_SOFTMAX] = { 64, 64 },
+        [LPU_COST_TOPK] = { 64, 64 },
+        [LPU_COST_DISPATCH] = { 64, 256 },
+        [LPU_COST_COMBINE] = { 64, 256 },
+    },
+    .num_queues = 4,
+    .max_ring = 4096,
+    .sram_reserved = 64 * KiB,
+    .thermal = { 40000, 85000, 20000, 75000, 400 },
+};
+
+/* The firmware the card of the running test booted (for cost_of()). */
+static const FwVals *fw_running = &fw_good;
+
+/* Where the image builder puts things. */
+#define FW_NSEC             3
+#define FW_TABLE            LPU_FW_HEADER_SIZE
+#define FW_COST             (FW_TABLE + FW_NSEC * 16)
+#define FW_ENGINE           (FW_COST + (int)sizeof(struct lpu_fw_cost))
+#define FW_THERMAL          (FW_ENGINE + (int)sizeof(struct lpu_fw_engine))
+#define FW_SIG              (FW_THERMAL + (int)sizeof(struct lpu_fw_thermal))
+#define FW_KEY_BYTES        384         /* the RSA-3072 test key */
+#define FW_LEN              (FW_SIG + FW_KEY_BYTES)
+#define HDR(field)          offsetof(struct lpu_fw_header, field)
+#define SEC(i, field)       (FW_TABLE + 16 * (i) + \
+                             offsetof(struct lpu_fw_section, field))
+
+typedef struct FwImg {
+    uint8_t *b;
+    size_t len;
+} FwImg;
+
+static void put32(FwImg *im, size_t off, uint32_t v)
+{
+    g_assert_cmpuint(off + 4, <=, im->len);
+    stl_le_p(im->b + off, v);
+}
+
+static void put16(FwImg *im, size_t off, uint16_t v)
+{
+    g_assert_cmpuint(off + 2, <=, im->len);
+    stw_le_p(im->b + off, v);
+}
+
+static uint32_t get32(const FwImg *im, size_t off)
+{
+    return ldl_le_p(im->b + off);
+}
+
+static void sha256(const uint8_t *p, size_t len, uint8_t out[32])
+{
+    uint8_t *res = out;
+    size_t n = 32;
+
+    g_assert_cmpint(qcrypto_hash_bytes(QCRYPTO_HASH_ALGO_SHA256,
+                                       (const char *)p, len, &res, &n,
+                                       &error_abort), ==, 0);
+}
+
+/* The payload digest into the header (after the payload changed). */
+static void fw_digest(FwImg *im)
+{
+    sha256(im->b + LPU_FW_HEADER_SIZE, get32(im, HDR(payload_size)),
+           im->b + HDR(payload_sha256));
+}
+
+/* DER: the content of the TLV with @tag at *p; *p moves past it. */
+static const uint8_t *der_take(const uint8_t **p, const uint8_t *end,
+                               uint8_t tag, size_t *len)
+{
+    const uint8_t *q = *p;
+    size_t n, k;
+
+    g_assert_cmpint(end - q, >=, 2);
+    g_assert_cmphex(q[0], ==, tag);
+    n = q[1];
+    q += 2;
+    if (n & 0x80) {
+        k = n & 0x7f;
+        g_assert(k >= 1 && k <= 2 && (size_t)(end - q) >= k);
+        for (n = 0; k; k--) {
+            n = n << 8 | *q++;
+        }
+    }
+    g_assert_cmpuint(end - q, >=, n);
+    *p = q + n;
+    *len = n;
+    return q;
+}
+
+static QCryptoAkCipher *rsa_private(const uint8_t *der, size_t len)
+{
+    QCryptoAkCipherOptions opts = {
+        .alg = QCRYPTO_AK_CIPHER_ALGO_RSA,
+        .u.rsa = {
+            .padding_alg = QCRYPTO_RSA_PADDING_ALGO_PKCS1,
+            .hash_alg = QCRYPTO_HASH_ALGO_SHA256,
+        },
+    };
+    QCryptoAkCipher *key;
+
+    key = qcrypto_akcipher_new(&opts, QCRYPTO_AK_CIPHER_KEY_TYPE_PRIVATE,
+                               der, len, &error_abort);
+    g_assert_cmpint(qcrypto_akcipher_max_signature_len(key), ==,
+                    FW_KEY_BYTES);
+    return key;
+}
+
+/* The TEST signing key (PKCS#1 DER, as QEMU's crypto API reads it). */
+static QCryptoAkCipher *fw_test_key(void)
+{
+    static QCryptoAkCipher *key;
+    g_autofree char *path = NULL;
+    g_autofree char *der = NULL;
+    gsize len;
+
+    if (!key) {
+        path = g_build_filename(fw_key_dir(), "test-signing-key.der", NULL);
+        g_assert_true(g_file_get_contents(path, &der, &len, NULL));
+        key = rsa_private((const uint8_t *)der, len);
+    }
+    return key;
+}
+
+/*
+ * untrusted-key.pem, a key the card does not trust: PEM of a PKCS#8
+ * PrivateKeyInfo, whose privateKey OCTET STRING is the PKCS#1 key.
+ */
+static QCryptoAkCipher *fw_untrusted_key(void)
+{
+    static QCryptoAkCipher *key;
+    g_autofree char *path = NULL;
+    g_autofree char *pem = NULL;
+    g_autofree uint8_t *der = NULL;
+    g_auto(GStrv) lines = NULL;
+    g_autoptr(GString) b64 = g_string_new("");
+    const uint8_t *p, *end, *inner;
+    size_t len, n;
+    unsigned i;
+
+    if (key) {
+        return key;
+    }
+    path = g_build_filename(fw_key_dir(), "untrusted-key.pem", NULL);
+    g_assert_true(g_file_get_contents(path, &pem, NULL, NULL));
+    lines = g_strsplit(pem, "\n", -1);
+    for (i = 0; lines[i]; i++) {
+        if (!g_str_has_prefix(lines[i], "-----")) {
+            g_string_append(b64, g_strstrip(lines[i]));
+        }
+    }
+    der = g_base64_decode(b64->str, &len);
+    p = der;
+    end = der + len;
+    p = der_take(&p, end, 0x30, &n);            /* PrivateKeyInfo */
+    end = p + n;
+    der_take(&p, end, 0x02, &n);                /* version */
+    der_take(&p, end, 0x30, &n);                /* privateKeyAlgorithm */
+    inner = der_take(&p, end, 0x04, &n);        /* privateKey */
+    key = rsa_private(inner, n);
+    return key;
+}
+
+/* Sign the header with @key, into the signature area. */
+static void fw_sign_with(FwImg *im, QCryptoAkCipher *key)
+{
+    uint8_t digest[32];
+
+    sha256(im->b, LPU_FW_HEADER_SIZE, digest);
+    g_assert_cmpuint(FW_SIG + FW_KEY_BYTES, <=, im->len);
+    g_assert_cmpint(qcrypto_akcipher_sign(key, digest, sizeof(digest),
+                                          im->b + FW_SIG, FW_KEY_BYTES,
+                                          &error_abort), ==, FW_KEY_BYTES);
+}
+
+static void fw_sign(FwImg *im)
+{
+    fw_sign_with(im, fw_test_key());
+}
+
+static void fw_seal(FwImg *im)
+{
+    fw_digest(im);
+    fw_sign(im);
+}
+
+/* A signed image of @v; free im->b with g_free. */
+static FwImg fw_build(const FwVals *v)
+{
+    FwImg im = { g_malloc0(FW_LEN), FW_LEN };
+    static const char build_id[] = "qtest lpu-v3-test.c";
+    unsigned i;
+
+    put32(&im, HDR(magic), LPU_FW_MAGIC);
+    put16(&im, HDR(format_major), LPU_FW_FORMAT_MAJOR);
+    put16(&im, HDR(format_minor), LPU_FW_FORMAT_MINOR);
+    put32(&im, HDR(header_size), LPU_FW_HEADER_SIZE);
+    put32(&im, HDR(image_size), FW_LEN);
+    put16(&im, HDR(fw_major), v->fw[0]);
+    put16(&im, HDR(fw_minor), v->fw[1]);
+    put16(&im, HDR(fw_patch), v->fw[2]);
+    put16(&im, HDR(abi_major), v->abi[0]);
+    put16(&im, HDR(abi_minor), v->abi[1]);
+    put16(&im, HDR(chip_device), v->chip_device);
+    put16(&im, HDR(chip_rev), v->chip_rev);
+    put32(&im, HDR(section_count), FW_NSEC);
+    put32(&im, HDR(payload_offset), LPU_FW_HEADER_SIZE);
+    put32(&im, HDR(payload_size), FW_SIG - LPU_FW_HEADER_SIZE);
+    put32(&im, HDR(sig_type), LPU_FW_SIG_RSA_PKCS1_SHA256);
+    put32(&im, HDR(sig_offset), FW_SIG);
+    put32(&im, HDR(sig_size), FW_KEY_BYTES);
+    memcpy(im.b + HDR(build_id), build_id, sizeof(build_id) - 1);
+    put32(&im, SEC(0, type), LPU_FW_SEC_COST);
+    put32(&im, SEC(0, offset), FW_COST);
+    put32(&im, SEC(0, size), sizeof(struct lpu_fw_cost));
+    put32(&im, SEC(1, type), LPU_FW_SEC_ENGINE);
+    put32(&im, SEC(1, offset), FW_ENGINE);
+    put32(&im, SEC(1, size), sizeof(struct lpu_fw_engine));
+    put32(&im, SEC(2, type), LPU_FW_SEC_THERMAL);
+    put32(&im, SEC(2, offset), FW_THERMAL);
+    put32(&im, SEC(2, size), sizeof(struct lpu_fw_thermal));
+    for (i = 0; i < LPU_COST_COUNT; i++) {
+        put32(&im, FW_COST + 8 * i, v->cost[i][0]);
+        put32(&im, FW_COST + 8 * i + 4, v->cost[i][1]);
+    }
+    put32(&im, FW_ENGINE, v->num_queues);
+    put32(&im, FW_ENGINE + 4, v->max_ring);
+    put32(&im, FW_ENGINE + 8, v->sram_reserved);
+    for (i = 0; i < 5; i++) {
+        put32(&im, FW_THERMAL + 4 * i, v->thermal[i]);
+    }
+    fw_seal(&im);
+    return im;
+}
+
+/*
+ * BOOT the @size bytes at guest address @addr; returns the state once
+ * the boot ROM's LPU_FW_BOOT_NS have passed (BOOTING until then).
+ */
+static uint32_t fw_boot_at(Lpu *l, uint64_t addr, uint32_t size)
+{
+    wr(l, LPU_REG_FW_ADDR_LO, (uint32_t)addr);
+    wr(l, LPU_REG_FW_ADDR_HI, addr >> 32);
+    wr(l, LPU_REG_FW_SIZE, size);
+    wr(l, LPU_REG_FW_CMD, LPU_FW_CMD_BOOT);
+    g_assert_cmpuint(rd(l, LPU_REG_FW_STATUS), ==, LPU_FW_STATE_BOOTING);
+    step(l, LPU_FW_BOOT_NS - 1);
+    g_assert_cmpuint(rd(l, LPU_REG_FW_STATUS), ==, LPU_FW_STATE_BOOTING);
+    step(l, 1);
+    return rd(l, LPU_REG_FW_STATUS);
+}
+
+/* Copy @im into guest memory and BOOT it with FW_SIZE @size. */
+static uint32_t fw_boot_img(Lpu *l, const FwImg *im, uint32_t size)
+{
+    uint64_t addr = lpu_alloc(l, MAX(im->len, 1));
+
+    qtest_memwrite(l->qts, addr, im->b, im->len);
+    return fw_boot_at(l, addr, size);
+}
+
+/* Boot the firmware of @v; it must reach READY. */
+static void fw_boot_ok(Lpu *l, const FwVals *v)
+{
+    FwImg im = fw_build(v);
+
+    g_assert_cmpuint(fw_boot_img(l, &im, im.len), ==, LPU_FW_STATE_READY);
+    g_assert_cmpuint(rd(l, LPU_REG_FW_ERROR), ==, LPU_FW_E_NONE);
+    /* The boot left IRQ_MAILBOX behind; tests start from a clean slate. */
+    wr(l, LPU_REG_IRQ_STATUS, LPU_IRQ_MAILBOX);
+    fw_running = v;
+    g_free(im.b);
+}
+
+/* The card's FW_ERROR and its details. */
+static void fw_assert_error(Lpu *l, uint32_t code, uint32_t expected,
+                            uint32_t found, uint32_t where)
+{
+    g_assert_cmpuint(rd(l, LPU_REG_FW_STATUS), ==, LPU_FW_STATE_ERROR);
+    g_assert_cmpuint(rd(l, LPU_REG_FW_ERROR), ==, code);
+    g_assert_cmphex(rd(l, LPU_REG_FW_EXPECTED), ==, expected);
+    g_assert_cmphex(rd(l, LPU_REG_FW_FOUND), ==, found);
+    g_assert_cmphex(rd(l, LPU_REG_FW_WHERE), ==, where);
+    /* No table of a failed image is in force. */
+    g_assert_cmpuint(rd(l, LPU_REG_NUM_QUEUES), ==, 0);
+    g_assert_cmpuint(rd(l, LPU_REG_FW_VERSION), ==, 0);
 }
 
 /*
@@ -180,6 +547,20 @@ static void ring_setup(Lpu *l, Ring *r, unsigned q, uint32_t size,
     qwr(l, q, LPU_Q_CTRL, LPU_Q_CTRL_ENABLE);
     g_assert_cmphex(qrd(l, q, LPU_Q_STATUS), ==, LPU_Q_STATUS_ENABLED);
     g_assert_cmpuint(qrd(l, q, LPU_Q_HEAD), ==, 0);
+}
+
+/* Like ring_setup(), for a queue the device may refuse to enable. */
+static void ring_try(Lpu *l, Ring *r, unsigned q, uint32_t size,
+                     uint32_t count)
+{
+    r->q = q;
+    r->size = size;
+    r->count = count;
+    r->tail = 0;
+    r->base = lpu_alloc(l, size * LPU_DESC_SIZE);
+    r->fence = lpu_alloc(l, count * LPU_FENCE_RECORD_SIZE);
+    ring_config(l, r);
+    qwr(l, q, LPU_Q_CTRL, LPU_Q_CTRL_ENABLE);
 }
 
 static void put_desc(Lpu *l, Ring *r, const union lpu_desc *d)
@@ -291,8 +672,8 @@ static void test_identity(void)
     g_assert_cmpuint(rd(&l, LPU_REG_MAX_RING_ENTRIES), ==,
                      LPU_MAX_RING_ENTRIES);
     g_assert_cmphex(rd(&l, LPU_REG_STATUS), ==, LPU_STATUS_READY);
-    g_assert_cmpuint(rd(&l, LPU_REG_FW_STATUS), ==, LPU_FW_STATE_ROM);
-    g_assert_cmpuint(rd(&l, LPU_REG_FW_VERSION), ==, 0);
+    g_assert_cmpuint(rd(&l, LPU_REG_FW_STATUS), ==, LPU_FW_STATE_READY);
+    g_assert_cmpuint(rd(&l, LPU_REG_FW_VERSION), ==, 0x010000);
     /* Idle device: cool, low power, clock gated. */
     g_assert_cmpuint(rd(&l, LPU_REG_TEMP_MC), ==, 40000);
     g_assert_cmpuint(rd(&l, LPU_REG_CLOCK_MHZ), <, LPU_CLOCK_MHZ);
@@ -367,15 +748,19 @@ static void test_scratch_and_reset_magic(void)
     g_assert_cmphex(rd(&l, LPU_REG_SCRATCH), ==, 0x12345678);
     wr(&l, LPU_REG_RESET, LPU_RESET_MAGIC);
     g_assert_cmphex(rd(&l, LPU_REG_SCRATCH), ==, 0);
-    /* Firmware mailbox: storage, and BOOT is refused for now. */
+    /* RESET returned the card to its boot ROM. */
+    g_assert_cmpuint(rd(&l, LPU_REG_FW_STATUS), ==, LPU_FW_STATE_ROM);
+    g_assert_cmpuint(rd(&l, LPU_REG_NUM_QUEUES), ==, 0);
+    /* Firmware mailbox: storage, and an unknown command is refused. */
     wr(&l, LPU_REG_FW_ADDR_LO, 0x1000);
     wr(&l, LPU_REG_FW_ADDR_HI, 0x2);
     wr(&l, LPU_REG_FW_SIZE, 4096);
     g_assert_cmphex(rd(&l, LPU_REG_FW_ADDR_LO), ==, 0x1000);
     g_assert_cmphex(rd(&l, LPU_REG_FW_ADDR_HI), ==, 0x2);
     g_assert_cmphex(rd(&l, LPU_REG_FW_SIZE), ==, 4096);
-    wr(&l, LPU_REG_FW_CMD, LPU_FW_CMD_BOOT);
-    g_assert_cmpuint(rd(&l, LPU_REG_FW_ERROR), ==, LPU_ERR_UNSUPPORTED);
+    wr(&l, LPU_REG_FW_CMD, 2);
+    g_assert_cmpuint(rd(&l, LPU_REG_FW_ERROR), ==, LPU_FW_E_COMMAND);
+    g_assert_cmpuint(rd(&l, LPU_REG_FW_FOUND), ==, 2);
     g_assert_cmpuint(rd(&l, LPU_REG_FW_STATUS), ==, LPU_FW_STATE_ROM);
     g_assert_cmphex(rd(&l, LPU_REG_IRQ_STATUS), ==, LPU_IRQ_MAILBOX);
     lpu_stop(&l);
@@ -385,7 +770,7 @@ static void test_scratch_and_reset_magic(void)
 static void test_bad_access(void)
 {
     static const uint64_t undefined[] = {
-        0x0034, 0x00fc, 0x011c, 0x0318, 0x0ffc, 0x1044, 0x10fc, 0x1400, 0x2000,
+        0x0034, 0x00fc, 0x0130, 0x0318, 0x0ffc, 0x1044, 0x10fc, 0x1400, 0x2000,
         0xfffc,
     };
     Lpu l;
@@ -1032,6 +1417,7 @@ static void test_reset_mid_work(void)
 
     /* Same through a system reset (Resettable), which also resets PCI. */
     wr(&l, LPU_REG_IRQ_MASK, LPU_IRQ_ALL);
+    fw_boot_ok(&l, &fw_good);
     ring_setup(&l, &r0, 0, 8, 4);
     r0.tail = 0;
     put_nop(&l, &r0, 1000000);
@@ -2152,6 +2538,7 @@ static void test_copy_reset_mid_copy(void)
 
     g_test_message("queue reset");
     qtest_memset(l.qts, sram + size, 0, size);
+    fw_boot_ok(&l, &fw_good);
     ring_setup(&l, &r, 2, 8, 4);
     put_copy(&l, &r, VA(1), VA(1) + size, size, table, 1);
     put_fence(&l, &r, 0, 1, 0);
@@ -2181,6 +2568,16 @@ static void scrub(Lpu *l, uint64_t offset, uint64_t size)
 #define SCRUB_NS(size)      ((int64_t)DIV_ROUND_UP((size), \
                                                    LPU_SCRUB_BYTES_PER_CYCLE))
 
+/* The good firmware, but keeping no SRAM: scrubs may cover all of it. */
+static const FwVals *fw_no_reserve(void)
+{
+    static FwVals v;
+
+    v = fw_good;
+    v.sram_reserved = 0;
+    return &v;
+}
+
 static void test_scrub(void)
 {
     static const struct {
@@ -2199,7 +2596,7 @@ static void test_scrub(void)
     uint64_t sram;
     unsigned i;
 
-    lpu_start(&l, ",sram-size=2M");
+    lpu_start_fw(&l, ",sram-size=2M", fw_no_reserve());
     sram = qpci_iomap(l.dev, LPU_BAR_SRAM, NULL).addr;
     g_assert_cmphex(rd(&l, LPU_REG_SCRUB_STATUS), ==, 0);
     sram_pattern(&l, sram, 0, 2 * MiB, 1);
@@ -2269,7 +2666,7 @@ static void test_scrub_large(void)
     Lpu l;
     uint64_t sram;
 
-    lpu_start(&l, NULL);
+    lpu_start_fw(&l, NULL, fw_no_reserve());
     sram = qpci_iomap(l.dev, LPU_BAR_SRAM, NULL).addr;
     sram_pattern(&l, sram, 0, MiB, 1);
     sram_pattern(&l, sram, size - MiB, MiB, 2);
@@ -2362,12 +2759,13 @@ static bool migrate_from_file(Lpu *dst, const Lpu *src, const char *path,
                               const char *errpath)
 {
     g_autofree char *uri = g_strdup_printf("file:%s", path);
+    g_autofree char *pub = fw_pubkey_prop();
     bool ok;
 
     memset(dst, 0, sizeof(*dst));
     /* libqtest starts QEMU through sh -c, so the redirection applies. */
-    dst->qts = qtest_initf("-M q35 -nodefaults -device lpu-v3,addr=04.0 "
-                           "-incoming defer 2>%s", errpath);
+    dst->qts = qtest_initf("-M q35 -nodefaults -device lpu-v3,addr=04.0%s "
+                           "-incoming defer 2>%s", pub, errpath);
     qtest_qmp_assert_success(dst->qts,
                              "{ 'execute': 'migrate-incoming', 'arguments': "
                              "{ 'uri': %s, 'exit-on-error': false } }", uri);
@@ -2563,7 +2961,19 @@ typedef struct BadState {
     bool add;                   /* add @value to what was saved */
 } BadState;
 
+/* Firmware fields come before the marker: offsets back from it. */
+#define MIG_FW(back)            ((size_t)0 - (back))
+
 static const BadState bad_states[] = {
+    { "firmware state and FW_ERROR disagree", MIG_FW(68), 4, 7 },
+    { "firmware state and FW_ERROR disagree", MIG_FW(64), 4, 99 },
+    { "firmware tables without a running firmware", MIG_FW(68), 4,
+      LPU_FW_STATE_ROM },
+    { "firmware boot deadline outside BOOTING", MIG_FW(48), 8, 1000 },
+    { "firmware NUM_QUEUES out of range", MIG_FW(32), 4, 0 },
+    { "firmware MAX_RING_ENTRIES out of range", MIG_FW(28), 4, 3 },
+    { "firmware SRAM_RESERVED out of range", MIG_FW(24), 4, 4095 },
+    { "firmware thermal model out of range", MIG_FW(4), 4, 0 },
     { "window_index out of range", MIG_OFF_WINDOW_INDEX, 8, INT64_MAX },
     { "window_index out of range", MIG_OFF_WINDOW_INDEX, 8, -1ULL },
     { "window_busy_ns out of range", MIG_OFF_WINDOW_BUSY, 8, -1ULL },
@@ -2737,7 +3147,9 @@ static void test_migrate_invalid_state(void)
         g_assert_cmphex(qrd(&dst, 0, LPU_Q_STATUS), ==, 0);
         g_assert_cmphex(qrd(&dst, 1, LPU_Q_STATUS), ==, 0);
         g_assert_cmphex(rd(&dst, LPU_REG_SCRUB_STATUS), ==, 0);
-        g_assert_cmpuint(rd(&dst, LPU_REG_TEMP_MC), ==, 40000);
+        /* The refused card is back in its boot ROM. */
+        g_assert_cmpuint(rd(&dst, LPU_REG_FW_STATUS), ==, LPU_FW_STATE_ROM);
+        g_assert_cmpuint(rd(&dst, LPU_REG_TEMP_MC), ==, 0);
         lpu_stop(&dst);
         g_assert(g_file_get_contents(errpath, &err, NULL, NULL));
         g_assert_nonnull(strstr(err, "lpu-v3: invalid migration state: "));
@@ -2809,12 +3221,12 @@ static struct lpu_segment sram_seg(uint64_t va, uint64_t size, uint64_t base)
     return seg;
 }
 
-static void exec_start_with(Exec *x, const char *extra)
+static void exec_start_fw(Exec *x, const char *extra, const FwVals *v)
 {
     struct lpu_segment segs[4];
 
     memset(x, 0, sizeof(*x));
-    lpu_start(&x->l, extra);
+    lpu_start_fw(&x->l, extra, v);
     lpu_msix_setup(&x->l);
     wr(&x->l, LPU_REG_IRQ_MASK, LPU_IRQ_ALL);
     ring_setup(&x->l, &x->r, 1, 16, 8);
@@ -2827,6 +3239,11 @@ static void exec_start_with(Exec *x, const char *extra)
     x->table = table_put(&x->l, segs, 4);
     x->nsegs = 4;
     x->seed = 1;
+}
+
+static void exec_start_with(Exec *x, const char *extra)
+{
+    exec_start_fw(x, extra, &fw_good);
 }
 
 static void exec_start(Exec *x)
@@ -2924,12 +3341,11 @@ static void put_exec(Lpu *l, Ring *r, uint64_t program, uint32_t count,
     put_desc(l, r, &d);
 }
 
-/* The cost formula of lpu_hw.h, with the default table. */
+/* The cost formula of lpu_hw.h, with the running firmware's table. */
 static uint64_t cost_of(unsigned cls, uint64_t units)
 {
-    static const struct lpu_cost t[LPU_COST_COUNT] = LPU_COST_DEFAULTS;
-
-    return t[cls].base_cycles + DIV_ROUND_UP(units, t[cls].units_per_cycle);
+    return fw_running->cost[cls][0] +
+           DIV_ROUND_UP(units, fw_running->cost[cls][1]);
 }
 
 static uint64_t ref_cycles(const struct lpu_insn *p, unsigned n)
@@ -4673,6 +5089,9 @@ static void test_exec_reset_mid_program(void)
         x_get(&x, VA(1) + X_STATS, stats, sizeof(stats));
         g_assert(stats[0] == 0xff && !memcmp(stats, stats + 1,
                                              sizeof(stats) - 1));
+        if (!pass) {
+            fw_boot_ok(&x.l, &fw_good);
+        }
         ring_setup(&x.l, &x.r, 1, 16, 8);
     }
     g_test_message("the next job runs normally");
@@ -4716,7 +5135,7 @@ static const BadState bad_exec_states[] = {
       MIG_OFF_Q1 + MIG_Q_OPCODE, 1, LPU_OP_NOP },
     { "queue 0: EXEC error registers set without an EXEC error",
       MIG_OFF_Q0 + MIG_Q_EXEC_INSN, 4, 3 },
-    { "cost table rate is 0", 0, 4, 0 },   /* offset set below */
+    { "units_per_cycle not 1 to", 0, 4, 0 },   /* offset set below */
 };
 
 /* A stream whose program size field claims 4 GiB fails to load. */
@@ -5186,9 +5605,915 @@ static void test_exec_mutations(void)
     exec_stop(&x);
 }
 
+/* ---- firmware boot ROM -------------------------------------------------- */
+
+/* A good image: READY, and its versions and tables in force. */
+static void test_fw_boot_good(void)
+{
+    FwVals v = fw_good;
+    FwImg im;
+    Lpu l;
+    Ring r;
+
+    v.fw[0] = 1;
+    v.fw[1] = 2;
+    v.fw[2] = 3;
+    v.abi[1] = 5;
+    v.num_queues = 3;
+    v.max_ring = 256;
+    v.sram_reserved = 128 * KiB;
+    v.thermal[0] = 41000;
+    v.thermal[4] = 300;
+    im = fw_build(&v);
+    lpu_launch(&l, NULL, true);
+    /* The boot ROM alone: nothing offered, nothing modelled. */
+    g_assert_cmpuint(rd(&l, LPU_REG_FW_STATUS), ==, LPU_FW_STATE_ROM);
+    g_assert_cmpuint(rd(&l, LPU_REG_NUM_QUEUES), ==, 0);
+    g_assert_cmpuint(rd(&l, LPU_REG_MAX_RING_ENTRIES), ==, 0);
+    g_assert_cmpuint(rd(&l, LPU_REG_SRAM_RESERVED), ==, 0);
+    g_assert_cmpuint(rd(&l, LPU_REG_FW_ABI), ==, 0);
+    g_assert_cmpuint(rd(&l, LPU_REG_TEMP_MC), ==, 0);
+    g_assert_cmpuint(rd(&l, LPU_REG_POWER_MW), ==, 0);
+    g_assert_cmpuint(rd(&l, LPU_REG_CLOCK_MHZ), ==, 0);
+    g_assert_cmpuint(fw_boot_img(&l, &im, im.len), ==, LPU_FW_STATE_READY);
+    g_assert_cmphex(rd(&l, LPU_REG_IRQ_STATUS), ==, LPU_IRQ_MAILBOX);
+    g_assert_cmpuint(rd(&l, LPU_REG_FW_ERROR), ==, LPU_FW_E_NONE);
+    g_assert_cmphex(rd(&l, LPU_REG_FW_VERSION), ==, 0x010203);
+    g_assert_cmphex(rd(&l, LPU_REG_FW_ABI), ==, 0x010500);
+    g_assert_cmpuint(rd(&l, LPU_REG_NUM_QUEUES), ==, 3);
+    g_assert_cmpuint(rd(&l, LPU_REG_MAX_RING_ENTRIES), ==, 256);
+    g_assert_cmpuint(rd(&l, LPU_REG_SRAM_RESERVED), ==, 128 * KiB);
+    step(&l, 3 * LPU_TELEMETRY_WINDOW_NS);
+    g_assert_cmpuint(rd(&l, LPU_REG_TEMP_MC), ==, 41000);
+    g_assert_cmpuint(rd(&l, LPU_REG_POWER_MW), ==, 20000);
+    g_assert_cmpuint(rd(&l, LPU_REG_CLOCK_MHZ), ==, 300);
+
+    /* BOOT while READY is refused and changes nothing. */
+    wr(&l, LPU_REG_IRQ_STATUS, LPU_IRQ_ALL);
+    wr(&l, LPU_REG_FW_CMD, LPU_FW_CMD_BOOT);
+    g_assert_cmpuint(rd(&l, LPU_REG_FW_STATUS), ==, LPU_FW_STATE_READY);
+    g_assert_cmpuint(rd(&l, LPU_REG_FW_ERROR), ==, LPU_FW_E_STATE);
+    g_assert_cmpuint(rd(&l, LPU_REG_FW_EXPECTED), ==, LPU_FW_STATE_ROM);
+    g_assert_cmpuint(rd(&l, LPU_REG_FW_FOUND), ==, LPU_FW_STATE_READY);
+    g_assert_cmphex(rd(&l, LPU_REG_IRQ_STATUS), ==, LPU_IRQ_MAILBOX);
+    g_assert_cmpuint(rd(&l, LPU_REG_NUM_QUEUES), ==, 3);
+    /* An unknown command. */
+    wr(&l, LPU_REG_FW_CMD, 9);
+    g_assert_cmpuint(rd(&l, LPU_REG_FW_STATUS), ==, LPU_FW_STATE_READY);
+    g_assert_cmpuint(rd(&l, LPU_REG_FW_ERROR), ==, LPU_FW_E_COMMAND);
+    g_assert_cmpuint(rd(&l, LPU_REG_FW_EXPECTED), ==, LPU_FW_CMD_BOOT);
+    g_assert_cmpuint(rd(&l, LPU_REG_FW_FOUND), ==, 9);
+    /* Read-only registers stay. */
+    wr(&l, LPU_REG_NUM_QUEUES, 1);
+    wr(&l, LPU_REG_SRAM_RESERVED, 0);
+    g_assert_cmpuint(rd(&l, LPU_REG_NUM_QUEUES), ==, 3);
+    g_assert_cmpuint(rd(&l, LPU_REG_SRAM_RESERVED), ==, 128 * KiB);
+
+    /* Queue 3 is not offered; rings above MAX_RING_ENTRIES are refused. */
+    lpu_msix_setup(&l);
+    wr(&l, LPU_REG_IRQ_MASK, LPU_IRQ_ALL);
+    ring_try(&l, &r, 3, 8, 2);
+    g_assert_cmpuint(qrd(&l, 3, LPU_Q_ERROR), ==, LPU_ERR_NO_FW);
+    g_assert_cmpuint(rd(&l, LPU_REG_ERROR_CODE), ==, LPU_ERR_NO_FW);
+    g_assert_cmpuint(rd(&l, LPU_REG_ERROR_QUEUE), ==, 3);
+    wr(&l, LPU_REG_ERROR_ACK, 1);
+    ring_try(&l, &r, 0, 512, 2);
+    g_assert_cmpuint(qrd(&l, 0, LPU_Q_ERROR), ==, LPU_ERR_RING_CONFIG);
+    wr(&l, LPU_REG_ERROR_ACK, 1);
+    ring_setup(&l, &r, 2, 256, 2);
+    g_assert_cmphex(qrd(&l, 2, LPU_Q_STATUS), ==, LPU_Q_STATUS_ENABLED);
+    put_fence(&l, &r, 1, 42, 0);
+    ring_doorbell(&l, &r);
+    step(&l, 10000);
+    g_assert_cmpuint(qrd(&l, 2, LPU_Q_DONE), ==, 1);
+    g_free(im.b);
+    lpu_stop(&l);
+}
+
+typedef struct FwBad {
+    const char *what;
+    void (*mutate)(FwVals *v, FwImg *im);
+    bool reseal;                /* digest and sign after mutate */
+    int64_t size;               /* FW_SIZE: -1 the image's length */
+    uint32_t code;
+    uint32_t expected;
+    uint32_t found;
+    uint32_t where;
+} FwBad;
+
+static void m_none(FwVals *v, FwImg *im)
+{
+}
+
+static void m_magic(FwVals *v, FwImg *im)
+{
+    put32(im, HDR(magic), 0x12345678);
+}
+
+static void m_format(FwVals *v, FwImg *im)
+{
+    put16(im, HDR(format_major), 2);
+}
+
+static void m_header_size(FwVals *v, FwImg *im)
+{
+    put32(im, HDR(header_size), 255);
+}
+
+static void m_grow(FwVals *v, FwImg *im)
+{
+    im->b = g_realloc(im->b, im->len + 52);
+    memset(im->b + im->len, 0, 52);
+    im->len += 52;
+}
+
+static void m_chip(FwVals *v, FwImg *im)
+{
+    v->chip_rev = 2;
+}
+
+static void m_chip_device(FwVals *v, FwImg *im)
+{
+    v->chip_device = 4;
+}
+
+static void m_payload_offset(FwVals *v, FwImg *im)
+{
+    put32(im, HDR(payload_offset), 264);
+}
+
+static void m_count0(FwVals *v, FwImg *im)
+{
+    put32(im, HDR(section_count), 0);
+}
+
+static void m_count17(FwVals *v, FwImg *im)
+{
+    put32(im, HDR(section_count), 17);
+}
+
+static void m_count16(FwVals *v, FwImg *im)
+{
+    put32(im, HDR(section_count), 16);
+}
+
+static void m_sig_offset(FwVals *v, FwImg *im)
+{
+    put32(im, HDR(sig_offset), FW_SIG + 8);
+}
+
+static void m_sig_size(FwVals *v, FwImg *im)
+{
+    put32(im, HDR(sig_size), FW_KEY_BYTES - 1);
+}
+
+/* No signature at all: the image ends where it would start. */
+static void m_sig_size0(FwVals *v, FwImg *im)
+{
+    put32(im, HDR(sig_size), 0);
+    put32(im, HDR(image_size), FW_SIG);
+    im->len = FW_SIG;
+}
+
+/* A 600-byte signature (and image to match). */
+static void m_sig_size600(FwVals *v, FwImg *im)
+{
+    im->b = g_realloc(im->b, FW_SIG + 600);
+    im->len = FW_SIG + 600;
+    put32(im, HDR(sig_size), 600);
+    put32(im, HDR(image_size), FW_SIG + 600);
+}
+
+static void m_rsvd0(FwVals *v, FwImg *im)
+{
+    put16(im, HDR(rsvd0), 1);
+}
+
+static void m_rsvd(FwVals *v, FwImg *im)
+{
+    im->b[HDR(rsvd) + 5] = 7;
+}
+
+static void m_build_id_ctrl(FwVals *v, FwImg *im)
+{
+    im->b[HDR(build_id)] = 7;
+}
+
+static void m_build_id_gap(FwVals *v, FwImg *im)
+{
+    memcpy(im->b + HDR(build_id), "ab\0c", 4);
+}
+
+static void m_build_id_high(FwVals *v, FwImg *im)
+{
+    im->b[HDR(build_id) + 1] = 0x80;
+}
+
+static void m_fw_minor(FwVals *v, FwImg *im)
+{
+    put16(im, HDR(fw_minor), 256);
+}
+
+static void m_payload(FwVals *v, FwImg *im)
+{
+    im->b[FW_COST + 9] ^= 1;
+}
+
+static void m_sig_type(FwVals *v, FwImg *im)
+{
+    put32(im, HDR(sig_type), 2);
+}
+
+/* A 256-byte signature: the layout holds, the key is 384 bytes. */
+static void m_sig_256(FwVals *v, FwImg *im)
+{
+    im->len = FW_SIG + 256;
+    put32(im, HDR(sig_size), 256);
+    put32(im, HDR(image_size), FW_SIG + 256);
+}
+
+static void m_sig_flip(FwVals *v, FwImg *im)
+{
+    im->b[FW_SIG + 100] ^= 0x10;
+}
+
+/* Signed, then the header changed: a signature of other contents. */
+static void m_sig_other(FwVals *v, FwImg *im)
+{
+    im->b[HDR(build_id)] = 'Q';
+}
+
+static void m_sec_unknown(FwVals *v, FwImg *im)
+{
+    put32(im, SEC(0, type), 7);
+}
+
+static void m_sec_repeated(FwVals *v, FwImg *im)
+{
+    put32(im, SEC(2, type), LPU_FW_SEC_COST);
+}
+
+static void m_sec_rsvd(FwVals *v, FwImg *im)
+{
+    put32(im, SEC(1, rsvd), 1);
+}
+
+static void m_sec_misaligned(FwVals *v, FwImg *im)
+{
+    put32(im, SEC(1, offset), FW_ENGINE + 1);
+}
+
+static void m_sec_overlap(FwVals *v, FwImg *im)
+{
+    put32(im, SEC(1, offset), FW_ENGINE - 8);
+}
+
+static void m_sec_in_table(FwVals *v, FwImg *im)
+{
+    put32(im, SEC(0, offset), FW_COST - 8);
+}
+
+static void m_sec_outside(FwVals *v, FwImg *im)
+{
+    put32(im, SEC(2, offset), FW_THERMAL + 8);
+}
+
+static void m_sec_size(FwVals *v, FwImg *im)
+{
+    put32(im, SEC(2, size), 24);
+}
+
+static void m_sec_missing(FwVals *v, FwImg *im)
+{
+    put32(im, HDR(section_count), 2);
+}
+
+static void m_queues0(FwVals *v, FwImg *im)
+{
+    v->num_queues = 0;
+}
+
+static void m_queues9(FwVals *v, FwImg *im)
+{
+    v->num_queues = 9;
+}
+
+static void m_ring_pow2(FwVals *v, FwImg *im)
+{
+    v->max_ring = 3000;
+}
+
+static void m_ring_big(FwVals *v, FwImg *im)
+{
+    v->max_ring = 8192;
+}
+
+static void m_ring_small(FwVals *v, FwImg *im)
+{
+    v->max_ring = 1;
+}
+
+static void m_sram_page(FwVals *v, FwImg *im)
+{
+    v->sram_reserved = 4097;
+}
+
+static void m_sram_big(FwVals *v, FwImg *im)
+{
+    v->sram_reserved = 64 * MiB;
+}
+
+static void m_engine_rsvd(FwVals *v, FwImg *im)
+{
+    put32(im, FW_ENGINE + 12, 3);
+}
+
+static void m_cost_rate0(FwVals *v, FwImg *im)
+{
+    v->cost[2][1] = 0;
+}
+
+static void m_cost_rate_big(FwVals *v, FwImg *im)
+{
+    v->cost[13][1] = (1U << 20) + 1;
+}
+
+static void m_cost_base(FwVals *v, FwImg *im)
+{
+    v->cost[0][0] = (1U << 20) + 1;
+}
+
+static void m_temp_order(FwVals *v, FwImg *im)
+{
+    v->thermal[1] = 30000;
+}
+
+static void m_temp_max(FwVals *v, FwImg *im)
+{
+    v->thermal[1] = 150001;
+}
+
+static void m_power_max(FwVals *v, FwImg *im)
+{
+    v->thermal[3] = 1000001;
+}
+
+static void m_power_order(FwVals *v, FwImg *im)
+{
+    v->thermal[2] = 80000;
+}
+
+static void m_clock0(FwVals *v, FwImg *im)
+{
+    v->thermal[4] = 0;
+}
+
+static void m_clock_max(FwVals *v, FwImg *im)
+{
+    v->thermal[4] = 1001;
+}
+
+static void m_thermal_rsvd(FwVals *v, FwImg *im)
+{
+    put32(im, FW_THERMAL + 24, 5);
+}
+
+#define CHIP(d, r)          ((uint32_t)(d) << 16 | (r))
+
+/* Every check of firmware/lpu_fw.md, with its code and details. */
+static const FwBad fw_bads[] = {
+    { "empty", m_none, false, 0, LPU_FW_E_EMPTY, 256, 0, 0 },
+    { "too large", m_none, false, LPU_FW_MAX_SIZE + 1, LPU_FW_E_TOO_LARGE,
+      LPU_FW_MAX_SIZE, LPU_FW_MAX_SIZE + 1, 0 },
+    { "shorter than a header", m_none, false, 100, LPU_FW_E_TRUNCATED,
+      256, 100, 0 },
+    { "magic", m_magic, false, -1, LPU_FW_E_MAGIC, LPU_FW_MAGIC,
+      0x12345678, 0 },
+    { "format", m_format, false, -1, LPU_FW_E_FORMAT, 1, 2, 4 },
+    { "header size", m_header_size, false, -1, LPU_FW_E_LAYOUT, 256, 255,
+      8 },
+    { "shorter than image_size", m_none, false, FW_LEN - 1,
+      LPU_FW_E_TRUNCATED, FW_LEN, FW_LEN - 1, 12 },
+    { "longer than image_size", m_grow, false, -1, LPU_FW_E_LAYOUT,
+      FW_LEN, FW_LEN + 52, 12 },
+    { "chip revision", m_chip, true, -1, LPU_FW_E_CHIP,
+      CHIP(LPU_PCI_DEVICE_ID_V3, 1), CHIP(LPU_PCI_DEVICE_ID_V3, 2), 28 },
+    { "chip device", m_chip_device, true, -1, LPU_FW_E_CHIP,
+      CHIP(LPU_PCI_DEVICE_ID_V3, 1), CHIP(4, 1), 28 },
+    { "payload offset", m_payload_offset, false, -1, LPU_FW_E_LAYOUT, 256,
+      264, 36 },
+    { "no sections", m_count0, false, -1, LPU_FW_E_LAYOUT, 1, 0, 32 },
+    { "17 sections", m_count17, false, -1, LPU_FW_E_LAYOUT, 16, 17, 32 },
+    { "table beyond the payload", m_count16, false, -1, LPU_FW_E_LAYOUT,
+      256, FW_SIG - 256, 40 },
+    { "sig offset", m_sig_offset, false, -1, LPU_FW_E_LAYOUT, FW_SIG,
+      FW_SIG + 8, 48 },
+    { "sig size and image size", m_sig_size, false, -1, LPU_FW_E_LAYOUT,
+      FW_KEY_BYTES, FW_KEY_BYTES - 1, 52 },
+    { "sig size 0", m_sig_size0, false, -1, LPU_FW_E_LAYOUT, 1, 0, 52 },
+    { "sig size 600", m_sig_size600, false, -1, LPU_FW_E_LAYOUT, 512, 600,
+      52 },
+    { "rsvd0", m_rsvd0, false, -1, LPU_FW_E_LAYOUT, 0, 1, 22 },
+    { "rsvd", m_rsvd, false, -1, LPU_FW_E_LAYOUT, 0, 7, 133 },
+    { "build id control", m_build_id_ctrl, false, -1, LPU_FW_E_LAYOUT,
+      0x20, 7, 56 },
+    { "build id above ASCII", m_build_id_high, false, -1, LPU_FW_E_LAYOUT,
+      0x7e, 0x80, 57 },
+    { "build id after NUL", m_build_id_gap, false, -1, LPU_FW_E_LAYOUT, 0,
+      'c', 59 },
+    { "fw minor", m_fw_minor, false, -1, LPU_FW_E_LAYOUT, 255, 256, 18 },
+    { "digest", m_payload, false, -1, LPU_FW_E_DIGEST, 0, 0, 96 },
+    { "sig type", m_sig_type, false, -1, LPU_FW_E_SIGNATURE, 1, 2, 44 },
+    { "sig size not the key's", m_sig_256, false, -1, LPU_FW_E_SIGNATURE,
+      FW_KEY_BYTES, 256, 52 },
+    { "bad signature", m_sig_flip, false, -1, LPU_FW_E_SIGNATURE, 0, 0,
+      FW_SIG },
+    { "signature of other contents", m_sig_other, false, -1,
+      LPU_FW_E_SIGNATURE, 0, 0, FW_SIG },
+    { "unknown section", m_sec_unknown, true, -1, LPU_FW_E_SECTION, 3, 7,
+      SEC(0, type) },
+    { "repeated section", m_sec_repeated, true, -1, LPU_FW_E_SECTION,
+      FW_COST, FW_THERMAL, SEC(2, type) },
+    { "section rsvd", m_sec_rsvd, true, -1, LPU_FW_E_SECTION, 0, 1,
+      SEC(1, rsvd) },
+    { "misaligned section", m_sec_misaligned, true, -1, LPU_FW_E_SECTION,
+      FW_ENGINE + 8, FW_ENGINE + 1, SEC(1, offset) },
+    { "overlapping sections", m_sec_overlap, true, -1, LPU_FW_E_SECTION,
+      FW_ENGINE, FW_ENGINE - 8, SEC(1, offset) },
+    { "section in the table", m_sec_in_table, true, -1, LPU_FW_E_SECTION,
+      FW_COST, FW_COST - 8, SEC(0, offset) },
+    { "section beyond the payload", m_sec_outside, true, -1,
+      LPU_FW_E_SECTION, 24, 32, SEC(2, size) },
+    { "section size", m_sec_size, true, -1, LPU_FW_E_SECTION, 32, 24,
+      SEC(2, size) },
+    { "missing section", m_sec_missing, true, -1, LPU_FW_E_SECTION,
+      LPU_FW_SEC_THERMAL, 0, 32 },
+    { "num_queues 0", m_queues0, true, -1, LPU_FW_E_SECTION, 1, 0,
+      FW_ENGINE },
+    { "num_queues 9", m_queues9, true, -1, LPU_FW_E_SECTION, 4, 9,
+      FW_ENGINE },
+    { "max ring not a power of two", m_ring_pow2, true, -1,
+      LPU_FW_E_SECTION, 2048, 3000, FW_ENGINE + 4 },
+    { "max ring too big", m_ring_big, true, -1, LPU_FW_E_SECTION, 4096,
+      8192, FW_ENGINE + 4 },
+    { "max ring too small", m_ring_small, true, -1, LPU_FW_E_SECTION, 2, 1,
+      FW_ENGINE + 4 },
+    { "sram reserved not pages", m_sram_page, true, -1, LPU_FW_E_SECTION,
+      4096, 4097, FW_ENGINE + 8 },
+    { "sram reserved too big", m_sram_big, true, -1, LPU_FW_E_SECTION,
+      64 * MiB, 64 * MiB, FW_ENGINE + 8 },
+    { "engine rsvd", m_engine_rsvd, true, -1, LPU_FW_E_SECTION, 0, 3,
+      FW_ENGINE + 12 },
+    { "cost rate 0", m_cost_rate0, true, -1, LPU_FW_E_SECTION, 1, 0,
+      FW_COST + 2 * 8 + 4 },
+    { "cost rate too big", m_cost_rate_big, true, -1, LPU_FW_E_SECTION,
+      1U << 20, (1U << 20) + 1, FW_COST + 13 * 8 + 4 },
+    { "cost base too big", m_cost_base, true, -1, LPU_FW_E_SECTION,
+      1U << 20, (1U << 20) + 1, FW_COST },
+    { "busy below idle temperature", m_temp_order, true, -1,
+      LPU_FW_E_SECTION, 40000, 30000, FW_THERMAL + 4 },
+    { "temperature too high", m_temp_max, true, -1, LPU_FW_E_SECTION,
+      150000, 150001, FW_THERMAL + 4 },
+    { "idle above busy power", m_power_order, true, -1, LPU_FW_E_SECTION,
+      80000, 75000, FW_THERMAL + 12 },
+    { "power too high", m_power_max, true, -1, LPU_FW_E_SECTION, 1000000,
+      1000001, FW_THERMAL + 12 },
+    { "idle clock 0", m_clock0, true, -1, LPU_FW_E_SECTION, 1, 0,
+      FW_THERMAL + 16 },
+    { "idle clock too fast", m_clock_max, true, -1, LPU_FW_E_SECTION, 1000,
+      1001, FW_THERMAL + 16 },
+    { "thermal rsvd", m_thermal_rsvd, true, -1, LPU_FW_E_SECTION, 0, 5,
+      FW_THERMAL + 24 },
+};
+
+/* The first 4 bytes of a digest, big-endian, as FW_EXPECTED/FOUND. */
+static uint32_t digest_word(const uint8_t *p, size_t len)
+{
+    uint8_t d[32];
+
+    sha256(p, len, d);
+    return ldl_be_p(d);
+}
+
+/*
+ * Every failure of the check table gives its code and details, and the
+ * card stays usable: each case BOOTs from the ERROR of the one before,
+ * and a good image boots at the end.
+ */
+static void test_fw_boot_errors(void)
+{
+    Lpu l;
+    unsigned i;
+
+    lpu_launch(&l, NULL, true);
+    for (i = 0; i < ARRAY_SIZE(fw_bads); i++) {
+        const FwBad *b = &fw_bads[i];
+        FwVals v = fw_good;
+        FwImg im = fw_build(&v);
+        uint32_t expected = b->expected, found = b->found;
+
+        g_test_message("bad image: %s", b->what);
+        b->mutate(&v, &im);
+        if (memcmp(&v, &fw_good, sizeof(v))) {
+            g_free(im.b);
+            im = fw_build(&v);
+        }
+        if (b->reseal) {
+            fw_seal(&im);
+        }
+        if (b->code == LPU_FW_E_DIGEST) {
+            expected = ldl_be_p(im.b + HDR(payload_sha256));
+            found = digest_word(im.b + FW_TABLE, FW_SIG - FW_TABLE);
+            g_assert_cmphex(expected, !=, found);
+        }
+        wr(&l, LPU_REG_IRQ_STATUS, LPU_IRQ_ALL);
+        g_assert_cmpuint(fw_boot_img(&l, &im, b->size < 0 ? im.len : b->size),
+                         ==, LPU_FW_STATE_ERROR);
+        fw_assert_error(&l, b->code, expected, found, b->where);
+        g_assert_cmphex(rd(&l, LPU_REG_IRQ_STATUS), ==, LPU_IRQ_MAILBOX);
+        g_free(im.b);
+    }
+
+    g_test_message("signed by a key the card does not trust");
+    {
+        FwImg im = fw_build(&fw_good);
+        uint8_t good_sig[FW_KEY_BYTES];
+
+        memcpy(good_sig, im.b + FW_SIG, FW_KEY_BYTES);
+        fw_sign_with(&im, fw_untrusted_key());
+        g_assert(memcmp(good_sig, im.b + FW_SIG, FW_KEY_BYTES));
+        g_assert_cmpuint(fw_boot_img(&l, &im, im.len), ==,
+                         LPU_FW_STATE_ERROR);
+        fw_assert_error(&l, LPU_FW_E_SIGNATURE, 0, 0, FW_SIG);
+        g_free(im.b);
+    }
+
+    g_test_message("DMA failure");
+    g_assert_cmpuint(fw_boot_at(&l, 0x7fff00001000ULL, FW_LEN), ==,
+                     LPU_FW_STATE_ERROR);
+    fw_assert_error(&l, LPU_FW_E_DMA, 0, 0x00001000, 0);
+
+    g_test_message("a good image after all that");
+    fw_boot_ok(&l, &fw_good);
+    g_assert_cmpuint(rd(&l, LPU_REG_NUM_QUEUES), ==, 4);
+    g_assert_cmphex(rd(&l, LPU_REG_FW_VERSION), ==, 0x010000);
+    lpu_stop(&l);
+}
+
+/* Without fw-pubkey nothing boots, whatever the image. */
+static void test_fw_no_key(void)
+{
+    FwImg im = fw_build(&fw_good);
+    Lpu l;
+
+    lpu_launch(&l, NULL, false);
+    g_assert_cmpuint(fw_boot_img(&l, &im, im.len), ==, LPU_FW_STATE_ERROR);
+    fw_assert_error(&l, LPU_FW_E_NO_KEY, 0, 0, 0);
+    /* Checks before the key still come first. */
+    put32(&im, HDR(magic), 0);
+    g_assert_cmpuint(fw_boot_img(&l, &im, im.len), ==, LPU_FW_STATE_ERROR);
+    fw_assert_error(&l, LPU_FW_E_MAGIC, LPU_FW_MAGIC, 0, 0);
+    g_free(im.b);
+    lpu_stop(&l);
+}
+
+/*
+ * fw-pubkey must name a readable RSA public key: QEMU refuses to start,
+ * with a message naming the file, rather than boot nothing later.
+ */
+static void test_fw_bad_key_prop(void)
+{
+    g_autofree char *priv = g_build_filename(fw_key_dir(),
+                                             "test-signing-key.der", NULL);
+    g_autofree char *pem = g_build_filename(fw_key_dir(),
+                                            "untrusted-key.pem", NULL);
+    const char *files[] = { "/nonexistent/lpu-key.der", priv, pem };
+    const char *why[] = { "cannot read", "is not a DER PKCS#1 RSA public key",
+                          "is not a DER PKCS#1 RSA public key" };
+    unsigned i;
+
+    for (i = 0; i < ARRAY_SIZE(files); i++) {
+        g_autofree char *dev = g_strdup_printf("lpu-v3,fw-pubkey=%s",
+                                               files[i]);
+        g_autofree char *out = NULL;
+        g_autofree char *err = NULL;
+        const char *argv[] = {
+            g_getenv("QTEST_QEMU_BINARY"), "-M", "q35", "-nodefaults",
+            "-display", "none", "-S", "-device", dev, NULL,
+        };
+        int status;
+
+        g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, 0, NULL, NULL,
+                                   &out, &err, &status, NULL));
+        g_assert_true(WIFEXITED(status));
+        g_assert_cmpint(WEXITSTATUS(status), ==, 1);
+        g_assert_nonnull(strstr(err, files[i]));
+        g_assert_nonnull(strstr(err, why[i]));
+    }
+}
+
+/* x-fw-boot-hang: BOOTING until a reset. */
+static void test_fw_boot_hang(void)
+{
+    FwImg im = fw_build(&fw_good);
+    uint64_t addr;
+    Lpu l;
+
+    lpu_launch(&l, ",x-fw-boot-hang=on", true);
+    addr = lpu_alloc(&l, im.len);
+    qtest_memwrite(l.qts, addr, im.b, im.len);
+    g_assert_cmpuint(fw_boot_at(&l, addr, im.len), ==, LPU_FW_STATE_BOOTING);
+    step(&l, 100 * LPU_FW_BOOT_NS);
+    g_assert_cmpuint(rd(&l, LPU_REG_FW_STATUS), ==, LPU_FW_STATE_BOOTING);
+    g_assert_cmphex(rd(&l, LPU_REG_IRQ_STATUS), ==, 0);
+    /* BOOT while BOOTING is refused. */
+    wr(&l, LPU_REG_FW_CMD, LPU_FW_CMD_BOOT);
+    g_assert_cmpuint(rd(&l, LPU_REG_FW_STATUS), ==, LPU_FW_STATE_BOOTING);
+    g_assert_cmpuint(rd(&l, LPU_REG_FW_ERROR), ==, LPU_FW_E_STATE);
+    g_assert_cmpuint(rd(&l, LPU_REG_FW_FOUND), ==, LPU_FW_STATE_BOOTING);
+    wr(&l, LPU_REG_RESET, LPU_RESET_MAGIC);
+    g_assert_cmpuint(rd(&l, LPU_REG_FW_STATUS), ==, LPU_FW_STATE_ROM);
+    g_assert_cmpuint(rd(&l, LPU_REG_FW_ERROR), ==, LPU_FW_E_NONE);
+    step(&l, 10 * LPU_FW_BOOT_NS);
+    g_assert_cmpuint(rd(&l, LPU_REG_FW_STATUS), ==, LPU_FW_STATE_ROM);
+    g_free(im.b);
+    lpu_stop(&l);
+}
+
+/* No queue runs before a boot, nor beyond the firmware's NUM_QUEUES. */
+static void test_fw_queues(void)
+{
+    FwVals v = fw_good;
+    Lpu l;
+    Ring r;
+
+    lpu_launch(&l, NULL, true);
+    lpu_msix_setup(&l);
+    wr(&l, LPU_REG_IRQ_MASK, LPU_IRQ_ALL);
+    ring_try(&l, &r, 0, 8, 2);
+    g_assert_cmphex(qrd(&l, 0, LPU_Q_STATUS), ==, LPU_Q_STATUS_HALTED);
+    g_assert_cmpuint(qrd(&l, 0, LPU_Q_ERROR), ==, LPU_ERR_NO_FW);
+    g_assert_cmpuint(rd(&l, LPU_REG_ERROR_CODE), ==, LPU_ERR_NO_FW);
+    g_assert(lpu_msi_fired(&l, LPU_MSIX_VEC_DEVICE));
+    wr(&l, LPU_REG_ERROR_ACK, 1);
+    qwr(&l, 0, LPU_Q_CTRL, LPU_Q_CTRL_RESET);
+
+    v.num_queues = 2;
+    fw_boot_ok(&l, &v);
+    ring_try(&l, &r, 2, 8, 2);
+    g_assert_cmpuint(qrd(&l, 2, LPU_Q_ERROR), ==, LPU_ERR_NO_FW);
+    g_assert_cmpuint(rd(&l, LPU_REG_ERROR_QUEUE), ==, 2);
+    ring_setup(&l, &r, 1, 8, 2);
+    put_fence(&l, &r, 0, 7, 0);
+    ring_doorbell(&l, &r);
+    step(&l, 10000);
+    g_assert_cmpuint(qrd(&l, 1, LPU_Q_DONE), ==, 1);
+    lpu_stop(&l);
+}
+
+/* SRAM_RESERVED: no segment, COPY or scrub touches the firmware's top. */
+static void test_fw_sram_reserved(void)
+{
+    const uint64_t top = 2 * MiB - 64 * KiB;
+    struct lpu_segment segs[2];
+    uint64_t table;
+    Lpu l;
+    Ring r;
+
+    lpu_start(&l, ",sram-size=2M");
+    g_assert_cmpuint(rd(&l, LPU_REG_SRAM_RESERVED), ==, 64 * KiB);
+    scrub(&l, top, PAGE);
+    g_assert_cmphex(rd(&l, LPU_REG_SCRUB_STATUS), ==, LPU_SCRUB_STATUS_ERROR);
+    scrub(&l, top - PAGE, 2 * PAGE);
+    g_assert_cmphex(rd(&l, LPU_REG_SCRUB_STATUS), ==, LPU_SCRUB_STATUS_ERROR);
+    scrub(&l, 0, top);
+    g_assert_cmphex(rd(&l, LPU_REG_SCRUB_STATUS), ==, LPU_SCRUB_STATUS_BUSY);
+    step(&l, SCRUB_NS(top) + 1);
+    g_assert_cmphex(rd(&l, LPU_REG_SCRUB_STATUS), ==, 0);
+
+    lpu_msix_setup(&l);
+    wr(&l, LPU_REG_IRQ_MASK, LPU_IRQ_ALL);
+    ring_setup(&l, &r, 0, 8, 2);
+    segs[0] = sram_seg(VA(1), PAGE, 0);
+    segs[1] = sram_seg(VA(2), 2 * PAGE, top - PAGE);
+    table = table_put(&l, segs, 2);
+    put_copy(&l, &r, VA(1), VA(2), 64, table, 2);
+    ring_doorbell(&l, &r);
+    step(&l, 100000);
+    g_assert_cmpuint(qrd(&l, 0, LPU_Q_ERROR), ==, LPU_ERR_SEG_TABLE);
+    /* Just below the reserved top is fine. */
+    wr(&l, LPU_REG_ERROR_ACK, 1);
+    qwr(&l, 0, LPU_Q_CTRL, LPU_Q_CTRL_RESET);
+    ring_setup(&l, &r, 0, 8, 2);
+    segs[1] = sram_seg(VA(2), 2 * PAGE, top - 2 * PAGE);
+    table = table_put(&l, segs, 2);
+    put_copy(&l, &r, VA(1), VA(2), 64, table, 2);
+    ring_doorbell(&l, &r);
+    step(&l, 100000);
+    g_assert_cmpuint(qrd(&l, 0, LPU_Q_ERROR), ==, LPU_ERR_OK);
+    g_assert_cmpuint(qrd(&l, 0, LPU_Q_DONE), ==, 1);
+    lpu_stop(&l);
+}
+
+/* The same EXEC costs what the running firmware's table says. */
+static void test_fw_cost_table(void)
+{
+    FwVals x2 = fw_good;
+    struct lpu_insn prog[2];
+    uint64_t a, w, o, b, c1 = 0, c2 = 0;
+    Exec x;
+    unsigned i, pass;
+
+    /* Every rate halved: about twice the cycles (cost-x2.bin). */
+    for (i = 0; i < LPU_COST_COUNT; i++) {
+        x2.cost[i][1] = MAX(x2.cost[i][1] / 2, 1);
+    }
+    for (pass = 0; pass < 2; pass++) {
+        exec_start_fw(&x, NULL, pass ? &x2 : &fw_good);
+        a = x_new(&x, 64 * 256 * 4);
+        w = x_new(&x, 128 * 256 * 4);
+        o = x_new(&x, 64 * 128 * 4);
+        b = x_new(&x, 100000 * 4);
+        prog[0] = mk(LPU_INSN_MATMUL, LPU_DT_F32, 0, DIMS(64, 128, 256, 1),
+                     OPS(a, w, o));
+        prog[1] = mk(LPU_INSN_ADD, LPU_DT_F32, 0, DIMS(100000),
+                     OPS(b, b, b));
+        if (pass) {
+            c2 = exec_run(&x, prog, 2);
+        } else {
+            c1 = exec_run(&x, prog, 2);
+        }
+        g_assert_cmpuint(pass ? c2 : c1, ==, ref_cycles(prog, 2));
+        exec_stop(&x);
+    }
+    fw_running = &fw_good;
+    /* Setup 256 + 4, MATMUL 128 + 2048, ADD 32 + 391 ... */
+    g_assert_cmpuint(c1, ==, 260 + 2176 + 423);
+    /* ... and 256 + 8, 128 + 4096, 32 + 782. */
+    g_assert_cmpuint(c2, ==, 264 + 4224 + 814);
+}
+
+/* RESET, system reset and FLR return the card to its boot ROM. */
+static void test_fw_reset_flr(void)
+{
+    uint8_t cap;
+    Lpu l;
+    Ring r;
+
+    lpu_start(&l, NULL);
+    wr(&l, LPU_REG_RESET, LPU_RESET_MAGIC);
+    g_assert_cmpuint(rd(&l, LPU_REG_FW_STATUS), ==, LPU_FW_STATE_ROM);
+    g_assert_cmpuint(rd(&l, LPU_REG_NUM_QUEUES), ==, 0);
+    g_assert_cmpuint(rd(&l, LPU_REG_MAX_RING_ENTRIES), ==, 0);
+    g_assert_cmpuint(rd(&l, LPU_REG_SRAM_RESERVED), ==, 0);
+    g_assert_cmpuint(rd(&l, LPU_REG_FW_VERSION), ==, 0);
+    g_assert_cmpuint(rd(&l, LPU_REG_FW_ABI), ==, 0);
+    lpu_msix_setup(&l);
+    wr(&l, LPU_REG_IRQ_MASK, LPU_IRQ_ALL);
+    ring_try(&l, &r, 0, 8, 2);
+    g_assert_cmpuint(qrd(&l, 0, LPU_Q_ERROR), ==, LPU_ERR_NO_FW);
+
+    g_test_message("function level reset");
+    fw_boot_ok(&l, &fw_good);
+    cap = qpci_find_capability(l.dev, PCI_CAP_ID_EXP, 0);
+    g_assert(cap);
+    g_assert(qpci_config_readl(l.dev, cap + PCI_EXP_DEVCAP) &
+             PCI_EXP_DEVCAP_FLR);
+    qpci_config_writew(l.dev, cap + PCI_EXP_DEVCTL,
+                       qpci_config_readw(l.dev, cap + PCI_EXP_DEVCTL) |
+                       PCI_EXP_DEVCTL_BCR_FLR);
+    /* FLR cleared the BARs and the command register too. */
+    g_free(l.dev);
+    lpu_map(&l);
+    g_assert_cmpuint(rd(&l, LPU_REG_FW_STATUS), ==, LPU_FW_STATE_ROM);
+    g_assert_cmpuint(rd(&l, LPU_REG_NUM_QUEUES), ==, 0);
+    g_assert_cmpuint(qrd(&l, 0, LPU_Q_STATUS), ==, 0);
+
+    g_test_message("system reset");
+    fw_boot_ok(&l, &fw_good);
+    qtest_qmp_assert_success(l.qts, "{ 'execute': 'system_reset' }");
+    g_free(l.dev);
+    lpu_map(&l);
+    g_assert_cmpuint(rd(&l, LPU_REG_FW_STATUS), ==, LPU_FW_STATE_ROM);
+    fw_boot_ok(&l, &fw_good);
+    lpu_stop(&l);
+}
+
+/* A READY card and a BOOTING one migrate; the boot goes on after it. */
+static void test_fw_migrate(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("lpu-v3-fw-migrate-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "stream", NULL);
+    g_autofree char *errpath = g_build_filename(dir, "stderr", NULL);
+    FwVals v = fw_good;
+    FwImg im;
+    uint64_t addr;
+    Lpu src, dst;
+    Ring r;
+
+    v.num_queues = 2;
+    v.sram_reserved = 8 * KiB;
+    lpu_start_fw(&src, NULL, &v);
+    migrate_to_file(&src, path);
+    g_assert_true(migrate_from_file(&dst, &src, path, errpath));
+    lpu_stop(&src);
+    g_assert_cmpuint(rd(&dst, LPU_REG_FW_STATUS), ==, LPU_FW_STATE_READY);
+    g_assert_cmpuint(rd(&dst, LPU_REG_NUM_QUEUES), ==, 2);
+    g_assert_cmpuint(rd(&dst, LPU_REG_SRAM_RESERVED), ==, 8 * KiB);
+    g_assert_cmphex(rd(&dst, LPU_REG_FW_VERSION), ==, 0x010000);
+    lpu_msix_setup(&dst);
+    ring_try(&dst, &r, 2, 8, 2);
+    g_assert_cmpuint(qrd(&dst, 2, LPU_Q_ERROR), ==, LPU_ERR_NO_FW);
+    ring_setup(&dst, &r, 1, 8, 2);
+    put_fence(&dst, &r, 0, 9, 0);
+    ring_doorbell(&dst, &r);
+    step(&dst, 10000);
+    g_assert_cmpuint(qrd(&dst, 1, LPU_Q_DONE), ==, 1);
+    lpu_stop(&dst);
+    unlink(path);
+
+    g_test_message("migration while BOOTING");
+    im = fw_build(&v);
+    lpu_launch(&src, NULL, true);
+    addr = lpu_alloc(&src, im.len);
+    qtest_memwrite(src.qts, addr, im.b, im.len);
+    wr(&src, LPU_REG_FW_ADDR_LO, addr);
+    wr(&src, LPU_REG_FW_ADDR_HI, addr >> 32);
+    wr(&src, LPU_REG_FW_SIZE, im.len);
+    wr(&src, LPU_REG_FW_CMD, LPU_FW_CMD_BOOT);
+    step(&src, LPU_FW_BOOT_NS / 2);
+    migrate_to_file(&src, path);
+    g_assert_true(migrate_from_file(&dst, &src, path, errpath));
+    lpu_stop(&src);
+    g_assert_cmpuint(rd(&dst, LPU_REG_FW_STATUS), ==, LPU_FW_STATE_BOOTING);
+    step(&dst, LPU_FW_BOOT_NS);
+    g_assert_cmpuint(rd(&dst, LPU_REG_FW_STATUS), ==, LPU_FW_STATE_READY);
+    g_assert_cmpuint(rd(&dst, LPU_REG_NUM_QUEUES), ==, 2);
+    g_free(im.b);
+    lpu_stop(&dst);
+    unlink(path);
+    unlink(errpath);
+    rmdir(dir);
+}
+
+/*
+ * Seeded random byte flips and truncations of a good image: every one
+ * ends in ERROR with a defined code (never READY), and QEMU survives.
+ */
+static void test_fw_mutations(void)
+{
+    FwImg good = fw_build(&fw_good);
+    g_autofree uint8_t *buf = g_malloc(good.len);
+    GRand *rnd = g_rand_new_with_seed(0x4c505546);
+    unsigned counts[LPU_FW_E_COUNT] = { 0 };
+    uint64_t addr;
+    unsigned i, n, k;
+    uint32_t size, code;
+    Lpu l;
+
+    lpu_launch(&l, NULL, true);
+    addr = lpu_alloc(&l, good.len);
+    for (i = 0; i < 300; i++) {
+        memcpy(buf, good.b, good.len);
+        size = good.len;
+        if (g_rand_int_range(rnd, 0, 8) == 0) {
+            size = g_rand_int_range(rnd, 1, good.len);
+        } else {
+            n = g_rand_int_range(rnd, 1, 5);
+            for (k = 0; k < n; k++) {
+                buf[g_rand_int_range(rnd, 0, good.len)] ^=
+                    g_rand_int_range(rnd, 1, 256);
+            }
+        }
+        qtest_memwrite(l.qts, addr, buf, size);
+        if (size == good.len && !memcmp(buf, good.b, good.len)) {
+            continue;       /* flips that cancelled out */
+        }
+        g_assert_cmpuint(fw_boot_at(&l, addr, size), ==, LPU_FW_STATE_ERROR);
+        code = rd(&l, LPU_REG_FW_ERROR);
+        g_assert_cmpuint(code, >=, LPU_FW_E_EMPTY);
+        g_assert_cmpuint(code, <=, LPU_FW_E_SECTION);
+        counts[code]++;
+    }
+    for (i = 0; i < LPU_FW_E_COUNT; i++) {
+        if (counts[i]) {
+            g_test_message("FW_ERROR %u: %u images", i, counts[i]);
+        }
+    }
+    /* The mutations reached the signature, not just the header. */
+    g_assert_cmpuint(counts[LPU_FW_E_SIGNATURE], >, 0);
+    g_assert_cmpuint(counts[LPU_FW_E_DIGEST], >, 0);
+    qtest_memwrite(l.qts, addr, good.b, good.len);
+    g_assert_cmpuint(fw_boot_at(&l, addr, good.len), ==, LPU_FW_STATE_READY);
+    g_rand_free(rnd);
+    g_free(good.b);
+    lpu_stop(&l);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    g_assert_cmpint(qcrypto_init(NULL), ==, 0);
 
     qtest_add_func("lpu-v3/identity", test_identity);
     qtest_add_func("lpu-v3/sram-size", test_sram_size);
@@ -5244,5 +6569,16 @@ int main(int argc, char **argv)
     qtest_add_func("lpu-v3/exec-worker-async", test_exec_worker_async);
     qtest_add_func("lpu-v3/exec-mutations", test_exec_mutations);
 
+    qtest_add_func("lpu-v3/fw-boot-good", test_fw_boot_good);
+    qtest_add_func("lpu-v3/fw-boot-errors", test_fw_boot_errors);
+    qtest_add_func("lpu-v3/fw-no-key", test_fw_no_key);
+    qtest_add_func("lpu-v3/fw-bad-key-property", test_fw_bad_key_prop);
+    qtest_add_func("lpu-v3/fw-boot-hang", test_fw_boot_hang);
+    qtest_add_func("lpu-v3/fw-queues", test_fw_queues);
+    qtest_add_func("lpu-v3/fw-sram-reserved", test_fw_sram_reserved);
+    qtest_add_func("lpu-v3/fw-cost-table", test_fw_cost_table);
+    qtest_add_func("lpu-v3/fw-reset-flr", test_fw_reset_flr);
+    qtest_add_func("lpu-v3/fw-migrate", test_fw_migrate);
+    qtest_add_func("lpu-v3/fw-mutations", test_fw_mutations);
     return g_test_run();
 }

@@ -39,11 +39,18 @@ TEST_F(lpu, bo_create_bad_size_is_einval)
 				       domains[d], (unsigned long long)bad[i]);
 		}
 	}
-	/* SRAM buffers can never be larger than the SRAM. */
-	if (self->info.sram_size < DRM_LPU_BO_MAX_SIZE)
+	/*
+	 * SRAM buffers can never be larger than the SRAM, nor reach into
+	 * what the firmware reserves at its top.
+	 */
+	if (self->info.sram_size < DRM_LPU_BO_MAX_SIZE) {
 		EXPECT_EQ(-EINVAL, bo_create(self->fd, DRM_LPU_BO_SRAM,
 					     self->info.sram_size +
 					     DRM_LPU_BO_ALIGN, &h));
+		EXPECT_EQ(-EINVAL, bo_create(self->fd, DRM_LPU_BO_SRAM,
+					     sram_usable(&self->info) +
+					     DRM_LPU_BO_ALIGN, &h));
+	}
 	/* Large host buffers are fine: their memory is not touched yet. */
 	ASSERT_EQ(0, bo_create(self->fd, DRM_LPU_BO_HOST, 256 * MiB, &h));
 	EXPECT_EQ(0, bo_close(self->fd, h));
@@ -194,7 +201,8 @@ static int fill_sram(int fd, uint64_t size, uint32_t *handles,
 TEST_F_TIMEOUT(lpu, sram_enospc_then_free_and_allocate_again, 120)
 {
 	const uint64_t chunk = 4 * MiB;
-	unsigned int max = self->info.sram_size / chunk + 2, n, n2, i;
+	const uint64_t usable = sram_usable(&self->info);
+	unsigned int max = usable / chunk + 2, n, n2, i;
 	uint32_t *h = calloc(max, sizeof(*h));
 	uint64_t used0, used;
 	uint32_t extra;
@@ -203,12 +211,12 @@ TEST_F_TIMEOUT(lpu, sram_enospc_then_free_and_allocate_again, 120)
 	ASSERT_EQ(0, sram_attr(&self->card, "sram_used_bytes", &used0));
 	EXPECT_EQ(-ENOSPC, fill_sram(self->fd, chunk, h, max, &n));
 	/* Everything not used by others was handed out. */
-	EXPECT_LE((self->info.sram_size - used0) / chunk - 1, n);
-	EXPECT_GE((self->info.sram_size - used0) / chunk, n);
+	EXPECT_LE((usable - used0) / chunk - 1, n);
+	EXPECT_GE((usable - used0) / chunk, n);
 	ASSERT_EQ(0, sram_attr(&self->card, "sram_used_bytes", &used));
 	EXPECT_EQ(used0 + n * chunk, used);
 	/* A small request fails too when not even 4 KiB is left. */
-	if (used == self->info.sram_size)
+	if (used == usable)
 		EXPECT_EQ(-ENOSPC, bo_create(self->fd, DRM_LPU_BO_SRAM, 4096,
 					     &extra));
 	/* Host memory is a different pool: still available. */
@@ -252,7 +260,7 @@ TEST_F_TIMEOUT(lpu, sram_fragmentation_mixed_sizes, 120)
 	}
 	ASSERT_EQ(-ENOSPC, ret);
 	ASSERT_EQ(0, sram_attr(&self->card, "sram_used_bytes", &used));
-	ASSERT_GT(MiB, self->info.sram_size - used);
+	ASSERT_GT(MiB, sram_usable(&self->info) - used);
 
 	/*
 	 * Free every other 1 MiB piece (indices 0, 4, 8, ...): lots of free
@@ -480,7 +488,8 @@ TEST_F(lpu, sysfs_sram_used_and_total)
 	uint32_t a, b, c;
 
 	ASSERT_EQ(0, sram_attr(&self->card, "sram_total_bytes", &total));
-	EXPECT_EQ(self->info.sram_size, total);
+	/* The firmware's reserved top is never the driver's to hand out. */
+	EXPECT_EQ(sram_usable(&self->info), total);
 	ASSERT_EQ(0, sram_attr(&self->card, "sram_used_bytes", &used0));
 	EXPECT_GE(total, used0);
 	ASSERT_EQ(0, bo_create(self->fd, DRM_LPU_BO_SRAM, 1 * MiB, &a));
@@ -586,7 +595,7 @@ TEST_F(lpu, liblpu_bo_alloc_map_free)
 	ASSERT_EQ(0, lpu_bo_alloc(dev, LPU_BO_SRAM, 4096, 0, &bo));
 	ASSERT_EQ(0, lpu_bo_map(bo, &p));
 	EXPECT_EQ(-ENOSPC, lpu_bo_alloc(dev, LPU_BO_SRAM,
-					self->info.sram_size, 0, &bo2));
+					sram_usable(&self->info), 0, &bo2));
 	EXPECT_EQ(NULL, bo2);
 	/* lpu_close() releases what is left, mapped or not. */
 	EXPECT_EQ(0, lpu_close(dev));

@@ -437,7 +437,7 @@ TEST_F(lpu, multi_copy_job_runs_copies_in_order)
 	/* Then overwrite chunk 0 of s1: too late to change h2. */
 	c[DRM_LPU_MAX_COPIES - 1] = copy_desc(s1.handle, 0, h1.handle,
 					      15 * chunk, chunk);
-	ASSERT_EQ(0, submit_copies(self->fd, 2, c, DRM_LPU_MAX_COPIES, 0, 0,
+	ASSERT_EQ(0, submit_copies(self->fd, 2 % self->info.num_queues, c, DRM_LPU_MAX_COPIES, 0, 0,
 				   &seq));
 	ASSERT_EQ(0, wait_result(self->fd, seq, COPY_WAIT_MS, &r));
 	ASSERT_EQ(0, r.status);
@@ -578,9 +578,9 @@ TEST_F(lpu, bo_wait_semantics)
 	w.flags = 1;
 	EXPECT_EQ(-EINVAL, raw_ioctl(self->fd, DRM_IOCTL_LPU_BO_WAIT, &w));
 
-	ASSERT_EQ(0, raw_submit(self->fd, 3, LONG_NOP, &nop));
+	ASSERT_EQ(0, raw_submit(self->fd, 3 % self->info.num_queues, LONG_NOP, &nop));
 	c = copy_desc(s.handle, 0, h.handle, 0, 64 * KiB);
-	ASSERT_EQ(0, submit_copies(self->fd, 3, &c, 1, 0, 0, &seq));
+	ASSERT_EQ(0, submit_copies(self->fd, 3 % self->info.num_queues, &c, 1, 0, 0, &seq));
 	/* Busy destination and source; an unrelated buffer stays idle. */
 	EXPECT_EQ(-ETIME, bo_wait(self->fd, s.handle, 0));
 	EXPECT_EQ(-ETIME, bo_wait(self->fd, h.handle, 0));
@@ -668,7 +668,8 @@ TEST_F_TIMEOUT(lpu, closing_the_file_with_copies_queued_frees_all, 60)
 	/* The queue still runs copies for others. */
 	ASSERT_EQ(0, tbo_new(self->fd, DRM_LPU_BO_HOST, MiB, false, &h));
 	ASSERT_EQ(0, tbo_new(self->fd, DRM_LPU_BO_SRAM, MiB, false, &s));
-	ASSERT_EQ(0, copy_sync(self->fd, 2, s.handle, 0, h.handle, 0, MiB, &st));
+	ASSERT_EQ(0, copy_sync(self->fd, 2 % self->info.num_queues, s.handle, 0,
+			       h.handle, 0, MiB, &st));
 	EXPECT_EQ(0, st);
 	tbo_free(self->fd, &h);
 	tbo_free(self->fd, &s);

@@ -4,7 +4,8 @@
  * (counts, flags, timeout, handles of this file only, the exec pointer
  * only on EXEC jobs, bad user pointers, old struct sizes); small programs
  * built here from the uapi/lpu_hw.h structs, run in host or SRAM program
- * slots and checked against the CPU and the cycle cost table; programs the
+ * slots and checked against the CPU and the cycle cost table of the
+ * firmware image the card booted; programs the
  * device refuses (-ENOEXEC with the exact instruction, reason and operand
  * address, and not one byte of any buffer changed); the jobs behind a
  * refused one; per-job timeouts in both directions; implicit sync and
@@ -26,6 +27,7 @@
 #include <xf86drm.h>
 
 #include "lpu_fixture.h"
+#include "lpu_fwimage.h"
 #include "lpu_mem.h"
 
 #define SLOT(i)		DRM_LPU_EXEC_SLOT_ADDR(i)
@@ -241,15 +243,6 @@ static struct lpu_insn insn_matmul(uint64_t a, uint64_t w, uint64_t out,
 	return i;
 }
 
-/* Cycles of one instruction of cost class @cls for @units (lpu_hw.h). */
-static uint64_t cost(unsigned int cls, uint64_t units)
-{
-	static const struct lpu_cost table[LPU_COST_COUNT] = LPU_COST_DEFAULTS;
-	uint64_t rate = le32toh(table[cls].units_per_cycle);
-
-	return le32toh(table[cls].base_cycles) + (units + rate - 1) / rate;
-}
-
 /* The add program: copy a and b into SRAM, add, copy the sum back. */
 #define ADD_INSNS	4
 static void add_program(struct lpu_insn *p)
@@ -261,11 +254,13 @@ static void add_program(struct lpu_insn *p)
 	p[3] = insn_copy(SLOT(S_SCR) + SC_C, SLOT(S_IO) + IO_OUT, VBYTES);
 }
 
-static uint64_t add_program_cycles(void)
+/* Its cycles by the cost table of the firmware the card booted. */
+static uint64_t add_program_cycles(const struct lpu_fw_cost *c)
 {
-	return cost(LPU_COST_EXEC_SETUP, ADD_INSNS * LPU_INSN_SIZE) +
-	       3 * cost(LPU_COST_COPY, VBYTES) +
-	       cost(LPU_COST_ELEMENTWISE, N);
+	return fw_cost_cycles(c, LPU_COST_EXEC_SETUP,
+			      ADD_INSNS * LPU_INSN_SIZE) +
+	       3 * fw_cost_cycles(c, LPU_COST_COPY, VBYTES) +
+	       fw_cost_cycles(c, LPU_COST_ELEMENTWISE, N);
 }
 
 static void fill_inputs(struct env *e)
@@ -674,11 +669,13 @@ static void run_add_program(struct __test_metadata *_metadata, int fd,
 {
 	struct lpu_insn prog[ADD_INSNS];
 	const struct lpu_exec_stats *st;
+	struct lpu_fw_cost cost;
 	struct exec_result r;
 	struct drm_lpu_exec ex;
 	uint8_t *shadow;
 	struct env e;
 	size_t d;
+	int ret;
 
 	ASSERT_EQ(0, env_new(fd, prog_domain, PROG_SIZE, &e));
 	fill_inputs(&e);
@@ -705,7 +702,9 @@ static void run_add_program(struct __test_metadata *_metadata, int fd,
 	EXPECT_EQ(IO_SIZE, d) TH_LOG("io byte %zu changed", d);
 
 	st = (const struct lpu_exec_stats *)e.stats.map;
-	EXPECT_EQ(add_program_cycles(), le64toh(st->cycles));
+	ret = fw_running_cost(&cost);
+	ASSERT_EQ(0, ret) TH_LOG("cost table of the running firmware: %d", ret);
+	EXPECT_EQ(add_program_cycles(&cost), le64toh(st->cycles));
 	EXPECT_EQ(ADD_INSNS, le32toh(st->insns));
 	EXPECT_EQ(0, le32toh(st->rsvd0));
 	EXPECT_EQ(sizeof(st->rsvd1), LPU_EXEC_STATS_SIZE - 16);

@@ -67,6 +67,15 @@ int copy_sync(int fd, uint32_t queue, uint32_t dst, uint64_t dst_off,
 	      uint32_t src, uint64_t src_off, uint64_t size, int32_t *status);
 
 /*
+ * SRAM buffers may use: the aperture less what the running firmware
+ * reserves at its top (GET_INFO sram_reserved).
+ */
+static inline uint64_t sram_usable(const struct drm_lpu_info *info)
+{
+	return info->sram_size - info->sram_reserved;
+}
+
+/*
  * SRAM accounting of the card in sysfs (sram_used_bytes, sram_total_bytes
  * of the PCI function or of the accel device); 0 or -errno.
  */

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * LPU ioctl ABI tests: GET_INFO against the device's sysfs view, and every
- * kind of malformed request (unknown ioctl, struct sizes, reserved fields,
- * bad pointers, out-of-range values). Uses raw ioctl() so that the exact
+ * LPU ioctl ABI tests: GET_INFO against the device's sysfs view and the
+ * firmware image the card booted, and every kind of malformed request
+ * (unknown ioctl, struct sizes, reserved fields, bad pointers, out-of-range
+ * values). Uses raw ioctl() so that the exact
  * errno of the driver is checked, not a library's interpretation of it.
  */
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -15,6 +17,7 @@
 #include <xf86drm.h>
 
 #include "lpu_fixture.h"
+#include "lpu_fwimage.h"
 
 /* ---- GET_INFO describes the device ---------------------------------- */
 
@@ -43,11 +46,33 @@ TEST_F(lpu, info_sram_size_is_bar2_size)
 	EXPECT_EQ(bar2, self->info.sram_size);
 }
 
+/* The image lpu.ko booted the card with, and its ENGINE section. */
+static void load_running_image(struct __test_metadata *_metadata,
+			       struct fw_image *img,
+			       const struct lpu_fw_engine **engine)
+{
+	char path[512];
+	int ret;
+
+	ASSERT_EQ(0, fw_running_path(path, sizeof(path)));
+	ret = fw_image_load(path, img);
+	ASSERT_EQ(0, ret) TH_LOG("firmware image %s: %d", path, ret);
+	*engine = fw_image_section(img, LPU_FW_SEC_ENGINE, sizeof(**engine));
+	ASSERT_NE(NULL, *engine) TH_LOG("%s has no ENGINE section", path);
+}
+
 TEST_F(lpu, info_queues_and_ring)
 {
 	uint32_t ring = self->info.ring_entries;
+	const struct lpu_fw_engine *engine;
+	struct fw_image img;
 
-	EXPECT_EQ(LPU_NUM_QUEUES, self->info.num_queues);
+	/* The queues are the firmware's, not the hardware's maximum. */
+	load_running_image(_metadata, &img, &engine);
+	EXPECT_EQ(le32toh(engine->num_queues), self->info.num_queues);
+	EXPECT_GE(LPU_NUM_QUEUES, self->info.num_queues);
+	EXPECT_GE(le32toh(engine->max_ring_entries), ring);
+	fw_image_free(&img);
 	EXPECT_LE(LPU_MIN_RING_ENTRIES, ring);
 	EXPECT_GE(LPU_MAX_RING_ENTRIES, ring);
 	EXPECT_EQ(0, ring & (ring - 1)) TH_LOG("ring %u not a power of 2", ring);
@@ -72,6 +97,27 @@ TEST_F(lpu, info_versions)
 	/* pad and flags come back as sent. */
 	EXPECT_EQ(0, self->info.flags);
 	EXPECT_EQ(0, self->info.pad);
+}
+
+/* Firmware version, ABI and reserved SRAM are those of the booted image. */
+TEST_F(lpu, info_firmware_matches_image)
+{
+	const struct lpu_fw_engine *engine;
+	struct fw_image img;
+
+	load_running_image(_metadata, &img, &engine);
+	EXPECT_EQ(fw_image_version(&img), self->info.fw_version);
+	EXPECT_EQ(fw_image_abi(&img), self->info.fw_abi_version);
+	EXPECT_EQ(le32toh(engine->sram_reserved), self->info.sram_reserved);
+	fw_image_free(&img);
+	/* The driver only runs firmware that speaks its host ABI. */
+	EXPECT_EQ(LPU_HOST_ABI_MAJOR,
+		  LPU_FW_VERSION_MAJOR(self->info.fw_abi_version));
+	EXPECT_LE(LPU_HOST_ABI_MINOR,
+		  LPU_FW_VERSION_MINOR(self->info.fw_abi_version));
+	EXPECT_EQ(0, self->info.pad2);
+	EXPECT_GT(self->info.sram_size, self->info.sram_reserved);
+	EXPECT_EQ(0, self->info.sram_reserved % LPU_PAGE_SIZE);
 }
 
 TEST_F(lpu, drm_version_names_lpu)
@@ -99,6 +145,8 @@ TEST_F(lpu, liblpu_query_matches_raw)
 	EXPECT_EQ(self->info.sram_size, li.sram_size);
 	EXPECT_EQ(self->info.driver_version, li.driver_version);
 	EXPECT_EQ(self->info.fw_version, li.fw_version);
+	EXPECT_EQ(self->info.fw_abi_version, li.fw_abi_version);
+	EXPECT_EQ(self->info.sram_reserved, li.sram_reserved);
 	EXPECT_EQ(0, lpu_close(dev));
 }
 
@@ -204,11 +252,16 @@ TEST_F(lpu, syncobj_huge_handle_counts_fail_cleanly)
 /* And of driver 0.2's (buffers and COPY jobs). */
 #define SUBMIT_V2_SIZE	48
 #define WAIT_V2_SIZE	48
+/* GET_INFO before driver 0.4 (firmware ABI and SRAM reserved). */
+#define INFO_V3_SIZE	48
 
-/* The ABI of driver 0.3: every struct's size, fixed for good. */
+/* The ABI of driver 0.4: every struct's size, fixed for good. */
 TEST_F(lpu, struct_sizes)
 {
-	EXPECT_EQ(48, sizeof(struct drm_lpu_info));
+	EXPECT_EQ(64, sizeof(struct drm_lpu_info));
+	EXPECT_EQ(INFO_V3_SIZE, offsetof(struct drm_lpu_info, fw_abi_version));
+	EXPECT_EQ(sizeof(struct drm_lpu_info),
+		  _IOC_SIZE(DRM_IOCTL_LPU_GET_INFO));
 	EXPECT_EQ(56, sizeof(struct drm_lpu_submit));
 	EXPECT_EQ(56, sizeof(struct drm_lpu_wait));
 	EXPECT_EQ(40, sizeof(struct drm_lpu_copy));
@@ -237,7 +290,7 @@ TEST_F(lpu, struct_too_short_is_einval)
 	uint64_t seq;
 
 	EXPECT_EQ(-EINVAL, raw_ioctl(self->fd,
-				     LPU_IOC_SIZED(DRM_LPU_GET_INFO, sizeof(info) - 4), &info));
+				     LPU_IOC_SIZED(DRM_LPU_GET_INFO, INFO_V3_SIZE - 4), &info));
 	EXPECT_EQ(-EINVAL, raw_ioctl(self->fd,
 				     LPU_IOC_SIZED(DRM_LPU_GET_INFO, 8), &info));
 	/* A submit without room for the returned seq must not run a job. */
@@ -279,6 +332,29 @@ TEST_F(lpu, first_version_structs_still_work)
 	/* Fields past the short struct are not written back either. */
 	EXPECT_EQ(~0ULL, wait.fault_addr);
 	EXPECT_EQ(~0U, wait.fault_kind);
+}
+
+TEST_F(lpu, driver_0_3_info_still_works)
+{
+	struct drm_lpu_info info;
+
+	/*
+	 * Driver 0.3 userspace passes GET_INFO without fw_abi_version, pad2
+	 * and sram_reserved: it gets every field it knows, nothing beyond.
+	 */
+	memset(&info, 0, sizeof(info));
+	info.fw_abi_version = ~0U;
+	info.pad2 = ~0U;
+	info.sram_reserved = ~0ULL;
+	ASSERT_EQ(0, raw_ioctl(self->fd,
+			       LPU_IOC_SIZED(DRM_LPU_GET_INFO, INFO_V3_SIZE), &info));
+	EXPECT_EQ(self->info.vendor_id, info.vendor_id);
+	EXPECT_EQ(self->info.num_queues, info.num_queues);
+	EXPECT_EQ(self->info.sram_size, info.sram_size);
+	EXPECT_EQ(self->info.fw_version, info.fw_version);
+	EXPECT_EQ(~0U, info.fw_abi_version);
+	EXPECT_EQ(~0U, info.pad2);
+	EXPECT_EQ(~0ULL, info.sram_reserved);
 }
 
 TEST_F(lpu, driver_0_2_structs_still_work)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -401,4 +402,116 @@ int hold_fence(int from, unsigned int queue, unsigned int count, int to,
 		ret = drmSyncobjImportSyncFile(to, *syncobj, sync_file);
 	close(sync_file);
 	return ret;
+}
+
+int card_works(const struct lpu_card *card)
+{
+	struct drm_lpu_info info;
+	int32_t status = 1;
+	uint64_t seq;
+	int fd, ret;
+
+	fd = open_card(card);
+	if (fd < 0)
+		return fd;
+	ret = raw_info(fd, &info);
+	if (!ret)
+		ret = raw_submit(fd, 0, 0, &seq);
+	if (!ret)
+		ret = wait_ms(fd, seq, 20000, &status);
+	if (!ret)
+		ret = status;
+	close(fd);
+	return ret;
+}
+
+int kmsg_count_device(int fd, const char *pci_addr, int max_level,
+		      const char *except, char *first, size_t len,
+		      int quiet_ms)
+{
+	int64_t end = now_ns() + quiet_ms * NSEC_PER_MSEC;
+	char rec[2048], *msg;
+	int count = 0;
+	ssize_t n;
+
+	if (first && len)
+		first[0] = '\0';
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;
+		if (n < 0) {
+			if (errno != EAGAIN)
+				return -errno;
+			if (now_ns() > end)
+				return count;
+			usleep(20000);
+			continue;
+		}
+		end = now_ns() + quiet_ms * NSEC_PER_MSEC;
+		rec[n] = '\0';
+		/* "prio,seq,usec,flags;message\n KEY=value..." */
+		msg = strchr(rec, ';');
+		if (!msg)
+			continue;
+		msg++;
+		msg[strcspn(msg, "\n")] = '\0';
+		if ((int)(strtoul(rec, NULL, 10) & 7) > max_level ||
+		    !strstr(msg, pci_addr) || (except && strstr(msg, except)))
+			continue;
+		if (!count && first)
+			snprintf(first, len, "%s", msg);
+		count++;
+	}
+}
+
+int find_lpu_pci_addr(char *buf, size_t len)
+{
+	char root[PATH_MAX], path[PATH_MAX + 300];
+	unsigned long vendor, device;
+	struct dirent *d;
+	char text[32];
+	int ret = -ENODEV;
+	DIR *dir;
+
+	snprintf(root, sizeof(root), "%s/bus/pci/devices", lpu_sysfs_root());
+	dir = opendir(root);
+	if (!dir)
+		return -errno;
+	while (ret && (d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/vendor", root, d->d_name);
+		if (read_text(path, text, sizeof(text)) < 0)
+			continue;
+		vendor = strtoul(text, NULL, 0);
+		snprintf(path, sizeof(path), "%s/%s/device", root, d->d_name);
+		if (read_text(path, text, sizeof(text)) < 0)
+			continue;
+		device = strtoul(text, NULL, 0);
+		if (vendor == LPU_PCI_VENDOR_ID &&
+		    device == LPU_PCI_DEVICE_ID_V3) {
+			snprintf(buf, len, "%s", d->d_name);
+			ret = 0;
+		}
+	}
+	closedir(dir);
+	return ret;
+}
+
+int pci_driver_of(const char *pci_addr, char *buf, size_t len)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	const char *base;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/driver",
+		 lpu_sysfs_root(), pci_addr);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	snprintf(buf, len, "%s", base ? base + 1 : target);
+	return 0;
 }

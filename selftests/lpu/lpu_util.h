@@ -62,6 +62,20 @@ int long_jobs_to_outlast(int fd, unsigned int queue, unsigned int jobs);
 int hold_fence(int from, unsigned int queue, unsigned int count, int to,
 	       uint32_t *syncobj);
 
+/*
+ * The card answers GET_INFO and runs a NOP on queue 0 of a fresh file;
+ * 0, the job's failed status, or -errno.
+ */
+int card_works(const struct lpu_card *card);
+
+/*
+ * PCI address of the first LPU function on the bus, bound to a driver or
+ * not (liblpu finds bound cards only); 0 or -ENODEV.
+ */
+int find_lpu_pci_addr(char *buf, size_t len);
+/* Name of the driver bound to PCI function @pci_addr, or -ENOENT. */
+int pci_driver_of(const char *pci_addr, char *buf, size_t len);
+
 /* Path of sysfs attribute @attr of the card's PCI function. */
 int pci_path(const struct lpu_card *card, const char *attr, char *buf,
 	     size_t len);
@@ -101,6 +115,16 @@ int kmsg_open_at_end(void);
  */
 int kmsg_find(int fd, const char *n1, const char *n2, char *line,
 	      size_t len, int timeout_ms);
+
+/*
+ * Read every new record, until none came for @quiet_ms, and count those
+ * at log level @max_level or worse (3: err, 4: warning) whose message
+ * names PCI device @pci_addr and contains no @except text (if not NULL);
+ * the first is copied to @first. A count, or -errno.
+ */
+int kmsg_count_device(int fd, const char *pci_addr, int max_level,
+		      const char *except, char *first, size_t len,
+		      int quiet_ms);
 
 /* Does kmsg record @line name queue @q ("queue 2", "queue=2", "queue: 2")? */
 bool names_queue(const char *line, unsigned int q);

@@ -26,10 +26,10 @@ static void usage(FILE *out, const char *prog)
 		"  (default)     one table row per card\n"
 		"  -L, --list    one line per card\n"
 		"  -q, --query   full details of each card\n"
-		"  -j, --json    machine-readable output (schema_version %d)\n"
+		"  -j, --json    machine-readable output (schema %d.%d)\n"
 		"  -i, --id N    only card N\n"
 		"  -h, --help    this help\n",
-		prog, SMI_JSON_SCHEMA);
+		prog, SMI_JSON_SCHEMA, SMI_JSON_SCHEMA_MINOR);
 }
 
 static int parse_index(const char *s, int *out)

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * lpu-smi --json, built with json-c. "schema_version" changes only when a
- * field is removed or changes meaning; new fields may appear at any time.
- * Unavailable values are null, never omitted.
+ * field is removed or changes meaning; "schema_version_minor" when fields
+ * are added (smi.h). Unavailable values are null, never omitted.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -59,6 +59,7 @@ static json_object *card_json(const struct smi_card *c)
 	const struct lpu_info *in = &c->info;
 	char buf[32];
 	bool ok = !c->open_err;
+	bool fw_abi;
 
 	json_object_object_add(o, "index", json_object_new_int(c->card.index));
 	json_object_object_add(o, "node", json_object_new_string(c->card.dev_path));
@@ -97,6 +98,13 @@ static json_object *card_json(const struct smi_card *c)
 								      buf, sizeof(buf))) : NULL);
 	json_object_object_add(o, "firmware_running",
 			       ok ? json_object_new_boolean(in->fw_version != 0) : NULL);
+	/* null also with a driver before 0.4, which does not report them. */
+	fw_abi = ok && in->fw_version && in->fw_abi_version;
+	json_object_object_add(o, "firmware_abi_version", fw_abi ?
+			       json_object_new_string(smi_fw_abi_str(c, buf, sizeof(buf))) :
+			       NULL);
+	json_object_object_add(o, "sram_reserved_bytes", fw_abi ?
+			       json_object_new_int64((int64_t)in->sram_reserved) : NULL);
 	return o;
 }
 
@@ -110,6 +118,8 @@ int smi_print_json(const struct smi_card *cards, int n)
 		return -ENOMEM;
 	json_object_object_add(root, "schema_version",
 			       json_object_new_int(SMI_JSON_SCHEMA));
+	json_object_object_add(root, "schema_version_minor",
+			       json_object_new_int(SMI_JSON_SCHEMA_MINOR));
 	json_object_object_add(root, "lpu_smi_version",
 			       json_object_new_string(SMI_VERSION));
 	for (i = 0; i < n; i++)

@@ -39,14 +39,27 @@ const char *smi_link_str(const struct smi_link *l, char *buf,
 	return buf;
 }
 
-static const char *fw_str(const struct smi_card *c, char *buf,
-			  unsigned long len)
+const char *smi_fw_str(const struct smi_card *c, char *buf,
+		       unsigned long len)
 {
 	if (c->open_err)
 		return "N/A";
 	if (!c->info.fw_version)
-		return "boot ROM";
+		return "not running";
 	return smi_version_str(c->info.fw_version, buf, len);
+}
+
+/* 0 with firmware running: a driver before 0.4, which does not say. */
+const char *smi_fw_abi_str(const struct smi_card *c, char *buf,
+			   unsigned long len)
+{
+	uint32_t v = c->info.fw_abi_version;
+
+	if (c->open_err || !c->info.fw_version || !v)
+		return "N/A";
+	snprintf(buf, len, "%u.%u", LPU_FW_VERSION_MAJOR(v),
+		 LPU_FW_VERSION_MINOR(v));
+	return buf;
 }
 
 /* "12 MiB / 256 MiB", or just the total when the driver does not say. */
@@ -91,13 +104,13 @@ static void print_processes(const struct smi_card *cards, int n)
 
 void smi_print_table(const struct smi_card *cards, int n)
 {
-	char link[48], sram[40], drv[24], fw[24], q[8];
+	char link[48], sram[40], drv[24], fw[24], abi[24], q[8];
 	int denied = 0;
 	int i;
 
-	printf("%-3s  %-18s  %-12s  %-9s  %-14s  %-17s  %-6s  %-7s  %-8s\n",
+	printf("%-3s  %-18s  %-12s  %-9s  %-14s  %-17s  %-6s  %-7s  %-11s  %-6s\n",
 	       "LPU", "Node", "PCI", "ID", "PCIe link", "SRAM", "Queues",
-	       "Driver", "Firmware");
+	       "Driver", "Firmware", "FW ABI");
 	for (i = 0; i < n; i++) {
 		const struct smi_card *c = &cards[i];
 		char id[16];
@@ -114,11 +127,12 @@ void smi_print_table(const struct smi_card *cards, int n)
 			snprintf(q, sizeof(q), "%u", c->info.num_queues);
 			smi_version_str(c->info.driver_version, drv, sizeof(drv));
 		}
-		printf("%-3u  %-18s  %-12s  %-9s  %-14s  %-17s  %-6s  %-7s  %-8s\n",
+		printf("%-3u  %-18s  %-12s  %-9s  %-14s  %-17s  %-6s  %-7s  %-11s  %-6s\n",
 		       c->card.index, c->symlink[0] ? c->symlink : c->card.dev_path,
 		       c->card.pci_addr, id,
 		       smi_link_str(&c->link, link, sizeof(link)), sram, q, drv,
-		       fw_str(c, fw, sizeof(fw)));
+		       smi_fw_str(c, fw, sizeof(fw)),
+		       smi_fw_abi_str(c, abi, sizeof(abi)));
 	}
 	if (denied == -EACCES || denied == -EPERM)
 		printf("N/A: no access to the node (%s); root or members of group 'render' can open it.\n",
@@ -210,7 +224,13 @@ static void print_one(const struct smi_card *c)
 	       smi_version_str(in->driver_version, buf, sizeof(buf)));
 	printf("    %-22s: %d.%d.%d (%s)\n", "DRM version", c->drm_major,
 	       c->drm_minor, c->drm_patch, c->drm_desc);
-	printf("    %-22s: %s\n", "Firmware", fw_str(c, buf2, sizeof(buf2)));
+	printf("    %-22s: %s\n", "Firmware", smi_fw_str(c, buf2, sizeof(buf2)));
+	printf("    %-22s: %s\n", "Firmware ABI",
+	       smi_fw_abi_str(c, buf2, sizeof(buf2)));
+	if (in->fw_version && in->fw_abi_version)
+		printf("    %-22s: %s (%" PRIu64 " bytes)\n", "SRAM for firmware",
+		       smi_size_str(in->sram_reserved, buf, sizeof(buf)),
+		       in->sram_reserved);
 }
 
 void smi_print_query(const struct smi_card *cards, int n)

@@ -11,8 +11,14 @@
 
 #include "lpu.h"
 
-#define SMI_VERSION		"0.2.0"
+#define SMI_VERSION		"0.3.0"
+/*
+ * --json schema: the major changes when a field is removed or changes
+ * meaning, the minor when fields are added (1.1: firmware_abi_version,
+ * sram_reserved_bytes).
+ */
 #define SMI_JSON_SCHEMA		1
+#define SMI_JSON_SCHEMA_MINOR	1
 
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 
@@ -77,5 +83,11 @@ const char *smi_version_str(uint32_t v, char *buf, unsigned long len);
 const char *smi_size_str(uint64_t bytes, char *buf, unsigned long len);
 const char *smi_link_str(const struct smi_link *l, char *buf,
 			 unsigned long len);
+/* "1.0.0", "not running" (no firmware), or "N/A" (no access). */
+const char *smi_fw_str(const struct smi_card *c, char *buf,
+		       unsigned long len);
+/* The firmware's host-interface ABI, "1.0", or "N/A" when unknown. */
+const char *smi_fw_abi_str(const struct smi_card *c, char *buf,
+			   unsigned long len);
 
 #endif /* LPU_SMI_H */

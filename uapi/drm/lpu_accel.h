@@ -54,7 +54,7 @@ extern "C" {
 
 /* Driver version reported in drm_lpu_info.driver_version. */
 #define LPU_DRIVER_MAJOR		0
-#define LPU_DRIVER_MINOR		3
+#define LPU_DRIVER_MINOR		4
 #define LPU_DRIVER_PATCH		0
 #define LPU_VERSION_ENCODE(maj, min, pat) \
 	(((maj) << 16) | ((min) << 8) | (pat))
@@ -72,8 +72,15 @@ extern "C" {
  * @capabilities: out, LPU_CAP_* bits of uapi/lpu_hw.h.
  * @sram_size: out, SRAM aperture in bytes.
  * @driver_version: out, LPU_VERSION_ENCODE() of the driver.
- * @fw_version: out, running firmware version, 0 while the card runs its
- *	boot ROM only.
+ * @fw_version: out, running firmware version, LPU_VERSION_ENCODE(); 0
+ *	while the card runs its boot ROM only.
+ * @fw_abi_version: out, host-interface ABI of the running firmware,
+ *	LPU_VERSION_ENCODE(major, minor, 0) (since driver 0.4).
+ * @pad2: out, 0.
+ * @sram_reserved: out, bytes at the top of SRAM the firmware keeps for
+ *	itself; buffers never use them (since driver 0.4).
+ *
+ * A caller with an older, shorter struct gets the fields it knows.
  */
 struct drm_lpu_info {
 	__u32 flags;
@@ -88,6 +95,9 @@ struct drm_lpu_info {
 	__u64 sram_size;
 	__u32 driver_version;
 	__u32 fw_version;
+	__u32 fw_abi_version;
+	__u32 pad2;
+	__u64 sram_reserved;
 };
 
 #define LPU_JOB_NOP			1
