@@ -61,7 +61,7 @@
  * @image_size: bytes in the image, signature included; FW_SIZE must equal it.
  * @fw_major: firmware version, read back in LPU_REG_FW_VERSION ...
  * @fw_minor: ...
- * @fw_patch: ... as LPU_VERSION_ENCODE(major, minor, patch), so each of
+ * @fw_patch: ... as LPU_FW_VERSION(major, minor, patch), so each of
  *	minor and patch is below 256 and major below 65536.
  * @rsvd0: zero.
  * @abi_major: host-interface ABI the firmware speaks (LPU_HOST_ABI_*), read

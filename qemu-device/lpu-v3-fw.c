@@ -33,14 +33,6 @@ QEMU_BUILD_BUG_ON(sizeof(struct lpu_fw_thermal) != 32);
 
 #define HDR_OFF(field)          offsetof(struct lpu_fw_header, field)
 
-/*
- * FW_VERSION and FW_ABI as lpu_hw.h describes them (its
- * LPU_FW_VERSION_MAJOR/MINOR/PATCH decode this); it names but does not
- * define LPU_V3_VERSION_ENCODE().
- */
-#define LPU_V3_VERSION_ENCODE(major, minor, patch) \
-    ((uint32_t)(major) << 16 | (uint32_t)(minor) << 8 | (uint32_t)(patch))
-
 /* The first check that failed: FW_ERROR and its details. */
 typedef struct LpuV3FwFail {
     uint32_t code;
@@ -161,7 +153,7 @@ static bool check_layout(LpuV3FwFail *f, const uint8_t *img, uint32_t size)
                         HDR_OFF(build_id) + i);
         }
     }
-    /* LPU_V3_VERSION_ENCODE() has a byte for each minor and patch. */
+    /* LPU_FW_VERSION() has a byte for each minor and patch. */
     if (get16(img, HDR_OFF(fw_minor)) > 0xff) {
         return fail(f, LPU_FW_E_LAYOUT, 0xff, get16(img, HDR_OFF(fw_minor)),
                     HDR_OFF(fw_minor));
@@ -444,10 +436,10 @@ static bool lpu_v3_fw_load(LpuV3State *s, LpuV3FwFail *f, LpuV3FwTables *t)
     if (!lpu_v3_fw_check(s, img, size, f, t)) {
         return false;
     }
-    s->fw_version = LPU_V3_VERSION_ENCODE(get16(img, HDR_OFF(fw_major)),
+    s->fw_version = LPU_FW_VERSION(get16(img, HDR_OFF(fw_major)),
                                           get16(img, HDR_OFF(fw_minor)),
                                           get16(img, HDR_OFF(fw_patch)));
-    s->fw_abi = LPU_V3_VERSION_ENCODE(get16(img, HDR_OFF(abi_major)),
+    s->fw_abi = LPU_FW_VERSION(get16(img, HDR_OFF(abi_major)),
                                       get16(img, HDR_OFF(abi_minor)), 0);
     return true;
 }

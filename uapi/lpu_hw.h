@@ -133,9 +133,12 @@
 #define LPU_FW_BOOT_NS			2000000
 
 /*
- * FW_VERSION and FW_ABI read LPU_VERSION_ENCODE(major, minor, patch)
- * (patch 0 for the ABI): major << 16 | minor << 8 | patch.
+ * FW_VERSION and FW_ABI read LPU_FW_VERSION(major, minor, patch) (patch 0
+ * for the ABI): major << 16 | minor << 8 | patch, the same encoding as the
+ * driver's versions in uapi/drm/lpu_accel.h.
  */
+#define LPU_FW_VERSION(major, minor, patch) \
+	((__u32)(major) << 16 | (__u32)(minor) << 8 | (__u32)(patch))
 #define LPU_FW_VERSION_MAJOR(v)		((v) >> 16)
 #define LPU_FW_VERSION_MINOR(v)		(((v) >> 8) & 0xff)
 #define LPU_FW_VERSION_PATCH(v)		((v) & 0xff)
