@@ -12,11 +12,8 @@ GEN="$PY $TOP/tools/moe/gen_checkpoint.py"
 MUT="$PY $TOP/tools/moe/ck_mutate.py"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+# shellcheck source=tools/tests/tap-lib.sh
+. "$TOP/tools/tests/tap-lib.sh"
 
 # fresh copy of a small checkpoint: mixtral (default) or deepseek
 fresh() {

@@ -16,11 +16,8 @@ UNTRUSTED=$TOP/firmware/keys/untrusted-key.pem
 PUB=$TOP/firmware/keys/test-signing-key.pub.der
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+# shellcheck source=tools/tests/tap-lib.sh
+. "$TOP/tools/tests/tap-lib.sh"
 check() {
 	local name=$1
 	shift
@@ -309,5 +306,4 @@ if [ -n "$FWDIR" ]; then
 		check "$T/bad-section.bin" --pubkey "$PUB"
 fi
 
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_done
